@@ -1,0 +1,86 @@
+"""Every error artwork raises on purpose, in one tree.
+
+::
+
+    ArtworkError                    base; ``code`` is the stable machine-readable name
+     ├── InvalidInputError          the caller gave something unusable (HTTP 400/422)
+     │    ├── VideoError            missing, empty, corrupt or stream-less video file
+     │    └── ImportFormatError     a data file (CSV, DSJSON) that cannot be read at all
+     ├── NotFoundError              a named thing does not exist (HTTP 404)
+     │    ├── TitleNotFoundError
+     │    ├── VariantNotFoundError
+     │    └── EventNotFoundError
+     ├── ConflictError              the request clashes with stored state (HTTP 409)
+     │    └── TitleExistsError
+     ├── ModelError                 a model artifact cannot be used (HTTP 503)
+     │    ├── WeightsNotFoundError
+     │    └── ChecksumMismatchError
+     └── StorageError               the database or media folder failed (HTTP 503)
+
+Messages say what was wrong and what to do about it. The API layer alone maps these to HTTP
+responses (``artwork.api.errors``); the CLI prints ``message`` on one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class ArtworkError(Exception):
+    """Base of every deliberate artwork error."""
+
+    code = "artwork_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInputError(ArtworkError):
+    code = "invalid_input"
+
+
+class VideoError(InvalidInputError):
+    code = "invalid_video"
+
+
+class ImportFormatError(InvalidInputError):
+    code = "invalid_import_file"
+
+
+class NotFoundError(ArtworkError):
+    code = "not_found"
+
+
+class TitleNotFoundError(NotFoundError):
+    code = "title_not_found"
+
+
+class VariantNotFoundError(NotFoundError):
+    code = "variant_not_found"
+
+
+class EventNotFoundError(NotFoundError):
+    code = "event_not_found"
+
+
+class ConflictError(ArtworkError):
+    code = "conflict"
+
+
+class TitleExistsError(ConflictError):
+    code = "title_exists"
+
+
+class ModelError(ArtworkError):
+    code = "model_unavailable"
+
+
+class WeightsNotFoundError(ModelError):
+    code = "weights_not_found"
+
+
+class ChecksumMismatchError(ModelError):
+    code = "checksum_mismatch"
+
+
+class StorageError(ArtworkError):
+    code = "storage_error"
