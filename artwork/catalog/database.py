@@ -1,0 +1,52 @@
+"""Engine creation for the configured database URL, and schema creation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from artwork.catalog.schema import metadata
+from artwork.errors import StorageError
+
+
+def create_database_engine(url: str) -> Engine:
+    """Open (and if new, create) the database at ``url`` with the artwork schema.
+
+    SQLite gets WAL journalling and enforced foreign keys, so the API and a CLI can use one
+    file at the same time. The schema is created if missing.
+
+    Raises:
+        StorageError: the database cannot be opened or the schema cannot be created.
+    """
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(parsed, **kwargs)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        metadata.create_all(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise StorageError(
+            f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc}; "
+            "check ARTWORK_DATABASE_URL and that the server or folder is reachable"
+        ) from exc
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,275 @@
+"""The catalogue: titles, their variants with editorial state, and members' interactions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from artwork.catalog.schema import interactions, titles, variants
+from artwork.domain import Interaction, Title, Variant, VariantStatus
+from artwork.errors import StorageError, TitleExistsError, TitleNotFoundError, VariantNotFoundError
+
+
+class Catalog:
+    """SQL-backed catalogue. One instance per process; safe to share between threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- titles and variants ------------------------------------------------------------------
+    def add_title(
+        self, title: Title, title_variants: Sequence[Variant], *, replace: bool = False
+    ) -> list[str]:
+        """Store a title and its variants in one transaction: all of it or none of it.
+
+        Args:
+            title: the title; ``created_at`` defaults to now.
+            title_variants: its variants, in rank order.
+            replace: swap out an existing title of the same id (its variants, not its plays).
+
+        Returns:
+            The image paths of replaced variants, for the caller to delete from the media store.
+
+        Raises:
+            TitleExistsError: a title with this id is already stored and ``replace`` is false.
+            StorageError: the database failed; nothing was written.
+        """
+        created = title.created_at or datetime.now(UTC)
+        replaced: list[str] = []
+        try:
+            with self.engine.begin() as conn:
+                if replace:
+                    replaced = list(
+                        conn.scalars(
+                            select(variants.c.image_path).where(
+                                variants.c.title_id == title.title_id
+                            )
+                        )
+                    )
+                    conn.execute(delete(variants).where(variants.c.title_id == title.title_id))
+                    conn.execute(
+                        update(titles)
+                        .where(titles.c.title_id == title.title_id)
+                        .values(
+                            name=title.name,
+                            genres=list(title.genres),
+                            duration_s=title.duration_s,
+                        )
+                    )
+                exists = replace and conn.scalar(
+                    select(titles.c.title_id).where(titles.c.title_id == title.title_id)
+                )
+                if not exists:
+                    conn.execute(
+                        insert(titles).values(
+                            title_id=title.title_id,
+                            name=title.name,
+                            genres=list(title.genres),
+                            duration_s=title.duration_s,
+                            created_at=created,
+                        )
+                    )
+                if title_variants:
+                    conn.execute(
+                        insert(variants), [_variant_row(v, created) for v in title_variants]
+                    )
+        except IntegrityError as exc:
+            if self.has_title(title.title_id):
+                raise TitleExistsError(
+                    f"title {title.title_id!r} already exists; pick another --title-id "
+                    "or pass --replace to re-extract it"
+                ) from exc
+            raise StorageError(f"cannot store title {title.title_id!r}: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot store title {title.title_id!r}: {exc}") from exc
+        return replaced
+
+    def delete_title(self, title_id: str) -> list[str]:
+        """Remove a title, its variants and interactions; returns the variants' image paths."""
+        with self.engine.begin() as conn:
+            paths = list(
+                conn.scalars(select(variants.c.image_path).where(variants.c.title_id == title_id))
+            )
+            conn.execute(delete(interactions).where(interactions.c.title_id == title_id))
+            conn.execute(delete(variants).where(variants.c.title_id == title_id))
+            deleted = conn.execute(delete(titles).where(titles.c.title_id == title_id)).rowcount
+        if not deleted:
+            raise TitleNotFoundError(f"no title {title_id!r} in the catalogue")
+        return paths
+
+    def has_title(self, title_id: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.scalar(select(titles.c.title_id).where(titles.c.title_id == title_id))
+        return found is not None
+
+    def get_title(self, title_id: str) -> Title:
+        """Raises: TitleNotFoundError."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(titles).where(titles.c.title_id == title_id)).mappings()
+            found = row.first()
+        if found is None:
+            raise TitleNotFoundError(
+                f"no title {title_id!r} in the catalogue; list titles with GET /v1/titles"
+            )
+        return _title(found)
+
+    def list_titles(self) -> list[Title]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(titles).order_by(titles.c.title_id)).mappings().all()
+        return [_title(r) for r in rows]
+
+    def count_titles(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(titles)) or 0)
+
+    def variants(self, title_id: str, status: VariantStatus | None = None) -> list[Variant]:
+        """A title's variants in rank order, optionally only those in one editorial state."""
+        return self.variants_for([title_id], status).get(title_id, [])
+
+    def variants_for(
+        self, title_ids: Iterable[str], status: VariantStatus | None = None
+    ) -> dict[str, list[Variant]]:
+        """Variants of many titles in one query, keyed by title id, each list in rank order."""
+        ids = list(dict.fromkeys(title_ids))
+        if not ids:
+            return {}
+        query = select(variants).where(variants.c.title_id.in_(ids))
+        if status is not None:
+            query = query.where(variants.c.status == status.value)
+        query = query.order_by(variants.c.title_id, variants.c.rank)
+        grouped: dict[str, list[Variant]] = defaultdict(list)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                grouped[row["title_id"]].append(_variant(row))
+        return dict(grouped)
+
+    def get_variant(self, variant_id: str) -> Variant:
+        """Raises: VariantNotFoundError."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(variants).where(variants.c.variant_id == variant_id))
+            found = row.mappings().first()
+        if found is None:
+            raise VariantNotFoundError(f"no variant {variant_id!r} in the catalogue")
+        return _variant(found)
+
+    def set_variant_status(self, variant_id: str, status: VariantStatus) -> None:
+        """Raises: VariantNotFoundError."""
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(variants)
+                .where(variants.c.variant_id == variant_id)
+                .values(status=status.value)
+            ).rowcount
+        if not changed:
+            raise VariantNotFoundError(f"no variant {variant_id!r} in the catalogue")
+
+    # --- interactions -------------------------------------------------------------------------
+    def add_interactions(self, items: Sequence[Interaction]) -> int:
+        """Append plays in one transaction; returns how many were stored.
+
+        Raises:
+            TitleNotFoundError: an interaction names a title the catalogue does not hold.
+        """
+        if not items:
+            return 0
+        known = {t.title_id for t in self.list_titles()}
+        unknown = sorted({i.title_id for i in items} - known)
+        if unknown:
+            raise TitleNotFoundError(f"interactions name unknown titles: {', '.join(unknown[:5])}")
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(interactions),
+                [
+                    {
+                        "user_id": i.user_id,
+                        "title_id": i.title_id,
+                        "timestamp": i.timestamp,
+                        "seconds": i.seconds,
+                        "duration_s": i.duration_s,
+                    }
+                    for i in items
+                ],
+            )
+        return len(items)
+
+    def interactions(self, user_id: str | None = None) -> list[Interaction]:
+        """All interactions (or one member's), oldest first."""
+        query = select(interactions).order_by(interactions.c.timestamp, interactions.c.id)
+        if user_id is not None:
+            query = query.where(interactions.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            Interaction(
+                user_id=r["user_id"],
+                title_id=r["title_id"],
+                timestamp=r["timestamp"],
+                seconds=r["seconds"],
+                duration_s=r["duration_s"],
+            )
+            for r in rows
+        ]
+
+    def count_interactions(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(interactions)) or 0)
+
+
+def _title(row: RowMapping) -> Title:
+    return Title(
+        title_id=row["title_id"],
+        name=row["name"],
+        genres=tuple(row["genres"] or ()),
+        duration_s=row["duration_s"],
+        created_at=row["created_at"],
+    )
+
+
+def _variant_row(v: Variant, created: datetime) -> dict[str, Any]:
+    embedding = None
+    if v.embedding is not None:
+        embedding = np.asarray(v.embedding, dtype="<f4").tobytes()
+    return {
+        "variant_id": v.variant_id,
+        "title_id": v.title_id,
+        "rank": v.rank,
+        "frame_time_s": v.frame_time_s,
+        "score": v.score,
+        "scores": dict(v.scores),
+        "tags": dict(v.tags),
+        "embedder": v.embedder,
+        "image_path": v.image_path,
+        "width": v.width,
+        "height": v.height,
+        "status": v.status.value,
+        "explanation": v.explanation,
+        "embedding": embedding,
+        "created_at": created,
+    }
+
+
+def _variant(row: RowMapping) -> Variant:
+    raw = row["embedding"]
+    return Variant(
+        variant_id=row["variant_id"],
+        title_id=row["title_id"],
+        rank=row["rank"],
+        frame_time_s=row["frame_time_s"],
+        score=row["score"],
+        scores=dict(row["scores"]),
+        tags=dict(row["tags"]),
+        embedder=row["embedder"],
+        image_path=row["image_path"],
+        width=row["width"],
+        height=row["height"],
+        status=VariantStatus(row["status"]),
+        explanation=row["explanation"],
+        embedding=np.frombuffer(raw, dtype="<f4").copy() if raw is not None else None,
+    )
