@@ -1,0 +1,181 @@
+"""The :class:`ArtworkPolicy` interface, its snapshot envelope, and the registry of policies.
+
+A policy turns features into a probability for every action (exploration included), learns from
+one logged decision and its reward, and saves itself as bytes. Snapshots are self-describing: a
+short header names the policy, its version and configuration, so :func:`load_policy` can bring
+back any registered policy from the bytes alone.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from artwork.bandit.features import FeatureSpace
+from artwork.config import Settings
+from artwork.domain import Decision
+from artwork.errors import ModelError
+
+PolicyConfig = dict[str, str | float]
+
+_MAGIC = b"ARTWORK-POLICY/1\n"
+
+
+class ArtworkPolicy(ABC):
+    """Chooses among a title's variants: a distribution over actions, updated from rewards.
+
+    Implementations guard their own state: ``pmf`` and ``learn`` may be called from different
+    threads.
+    """
+
+    name: ClassVar[str]
+    """Registry key, recorded with every decision and snapshot."""
+
+    @property
+    @abstractmethod
+    def version(self) -> int:
+        """Model version: 0 when fresh, one more after every ``learn``."""
+
+    @abstractmethod
+    def config(self) -> PolicyConfig:
+        """What defines this policy's behaviour (name, exploration, hyper-parameters).
+
+        Recorded on every decision, so off-policy evaluation knows what logged it.
+        """
+
+    @abstractmethod
+    def pmf(self, shared: FeatureSpace, actions: Sequence[FeatureSpace]) -> list[float]:
+        """The probability of showing each action.
+
+        Args:
+            shared: Features of the request (member, context).
+            actions: Features of each action, in action order (at least one).
+
+        Returns:
+            One probability per action, in action order, summing to 1.
+        """
+
+    @abstractmethod
+    def learn(self, decision: Decision, reward: float) -> None:
+        """Learn from one logged decision and the reward its shown action earned.
+
+        Args:
+            decision: The decision as logged (features, probabilities, chosen index).
+            reward: Finite reward; higher is better.
+        """
+
+    @abstractmethod
+    def snapshot(self) -> bytes:
+        """The whole policy as bytes, loadable with :meth:`from_snapshot` or :func:`load_policy`."""
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """A fresh, untrained policy configured from ``settings``."""
+
+    @classmethod
+    @abstractmethod
+    def from_snapshot(cls, data: bytes, settings: Settings | None = None) -> Self:
+        """Bring back a policy saved with :meth:`snapshot`.
+
+        Args:
+            data: Bytes from :meth:`snapshot`.
+            settings: When given, settings that can change without retraining (such as the
+                exploration rate) are taken from here instead of from the snapshot.
+
+        Raises:
+            ModelError: ``data`` is not a snapshot of this policy.
+        """
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotHeader:
+    """What a snapshot says about itself."""
+
+    name: str
+    version: int
+    config: PolicyConfig
+
+
+def pack_snapshot(header: SnapshotHeader, payload: bytes) -> bytes:
+    """Wrap a policy's own bytes in the self-describing snapshot envelope.
+
+    Args:
+        header: Policy name, version and configuration.
+        payload: The policy's model bytes.
+
+    Returns:
+        Magic line, one line of JSON header, then ``payload``.
+    """
+    meta = {"name": header.name, "version": header.version, "config": header.config}
+    return _MAGIC + json.dumps(meta, sort_keys=True).encode() + b"\n" + payload
+
+
+def unpack_snapshot(data: bytes) -> tuple[SnapshotHeader, bytes]:
+    """Split a snapshot into its header and the policy's own bytes.
+
+    Args:
+        data: Bytes from :func:`pack_snapshot`.
+
+    Raises:
+        ModelError: ``data`` is not an artwork policy snapshot.
+    """
+    if not data.startswith(_MAGIC):
+        raise ModelError("not an artwork policy snapshot (bad magic); was it written by artwork?")
+    end = data.find(b"\n", len(_MAGIC))
+    try:
+        meta: Any = json.loads(data[len(_MAGIC) : end]) if end >= 0 else None
+        header = SnapshotHeader(
+            name=str(meta["name"]), version=int(meta["version"]), config=dict(meta["config"])
+        )
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ModelError(f"policy snapshot has an unreadable header: {exc}") from exc
+    return header, data[end + 1 :]
+
+
+def policy_classes() -> dict[str, type[ArtworkPolicy]]:
+    """Every registered policy, by name.
+
+    Returns:
+        ``{name: class}`` for every policy artwork ships.
+    """
+    # Imported here, not at the top: implementations import this module.
+    from artwork.bandit.vw_policy import VWPolicy
+
+    return {cls.name: cls for cls in (VWPolicy,)}
+
+
+def get_policy_class(name: str) -> type[ArtworkPolicy]:
+    """The policy class registered under ``name``.
+
+    Raises:
+        ValueError: No policy has that name.
+    """
+    classes = policy_classes()
+    try:
+        return classes[name]
+    except KeyError:
+        raise ValueError(f"unknown policy name {name!r}; known: {sorted(classes)}") from None
+
+
+def load_policy(data: bytes, settings: Settings | None = None) -> ArtworkPolicy:
+    """Bring back whichever registered policy wrote ``data``.
+
+    Args:
+        data: Bytes from :meth:`ArtworkPolicy.snapshot`.
+        settings: Passed on to :meth:`ArtworkPolicy.from_snapshot`.
+
+    Raises:
+        ModelError: ``data`` is not a snapshot, or its policy is not registered here.
+    """
+    header, _ = unpack_snapshot(data)
+    classes = policy_classes()
+    if header.name not in classes:
+        raise ModelError(
+            f"the model snapshot was written by policy {header.name!r}, which this artwork "
+            f"does not have (known: {sorted(classes)}); upgrade artwork"
+        )
+    return classes[header.name].from_snapshot(data, settings)
