@@ -1,0 +1,28 @@
+"""GET /v1/decisions/{event_id}: the logged decision behind an artwork response."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from artwork.api.deps import ServicesDep
+from artwork.api.schemas import DecisionPublic, ErrorPublic
+
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
+
+
+@router.get("/{event_id}", response_model=DecisionPublic, responses={404: {"model": ErrorPublic}})
+def get_decision(event_id: str, services: ServicesDep) -> DecisionPublic:
+    decision = services.bandit.log.get(event_id)
+    return DecisionPublic(
+        event_id=decision.event_id,
+        created_at=decision.created_at,
+        user_id=decision.user_id,
+        title_id=decision.title_id,
+        action_ids=list(decision.action_ids),
+        probabilities=list(decision.probabilities),
+        chosen_variant_id=decision.chosen_variant_id,
+        chosen_probability=decision.chosen_probability,
+        model_version=decision.model_version,
+        policy=dict(decision.policy),
+        reward=services.bandit.log.reward_of(event_id),
+    )

@@ -1,0 +1,47 @@
+"""GET /v1/homepage: the member's rows, each title with its chosen artwork and event id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from artwork.api.deps import ServicesDep
+from artwork.api.routes.artwork_urls import artwork_public
+from artwork.api.schemas import HomepagePublic, RowItemPublic, RowPublic
+from artwork.serving import make_context
+
+router = APIRouter(prefix="/v1", tags=["homepage"])
+
+UserId = Annotated[str, Query(min_length=1, max_length=128, description="The member.")]
+Device = Annotated[str, Query(min_length=1, max_length=64, description="tv, mobile, web, ...")]
+Country = Annotated[str, Query(min_length=1, max_length=64, description="ISO country code.")]
+
+
+@router.get("/homepage", response_model=HomepagePublic)
+def get_homepage(
+    request: Request,
+    services: ServicesDep,
+    user_id: UserId,
+    device: Device = "unknown",
+    country: Country = "unknown",
+) -> HomepagePublic:
+    page = services.homepage.page(make_context(user_id, device, country))
+    return HomepagePublic(
+        user_id=page.user_id,
+        rows=[
+            RowPublic(
+                id=r.row.row_id,
+                title=r.row.heading,
+                items=[
+                    RowItemPublic(
+                        title_id=c.title.title_id,
+                        name=c.title.name,
+                        artwork=artwork_public(request, c),
+                    )
+                    for c in r.items
+                ],
+            )
+            for r in page.rows
+        ],
+    )

@@ -1,0 +1,74 @@
+"""Titles: the catalogue, one title with its variants, and one title's artwork for a member."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from artwork.api.deps import ServicesDep
+from artwork.api.routes.artwork_urls import artwork_public, image_url
+from artwork.api.routes.homepage import Country, Device, UserId
+from artwork.api.schemas import (
+    TitleArtworkPublic,
+    TitlePublic,
+    TitleSummaryPublic,
+    VariantPublic,
+)
+from artwork.serving import make_context
+
+router = APIRouter(prefix="/v1/titles", tags=["titles"])
+
+
+@router.get("", response_model=list[TitleSummaryPublic])
+def list_titles(services: ServicesDep) -> list[TitleSummaryPublic]:
+    return [
+        TitleSummaryPublic(
+            title_id=t.title_id, name=t.name, genres=list(t.genres), duration_s=t.duration_s
+        )
+        for t in services.catalog.list_titles()
+    ]
+
+
+@router.get("/{title_id}", response_model=TitlePublic)
+def get_title(title_id: str, request: Request, services: ServicesDep) -> TitlePublic:
+    title = services.catalog.get_title(title_id)
+    return TitlePublic(
+        title_id=title.title_id,
+        name=title.name,
+        genres=list(title.genres),
+        duration_s=title.duration_s,
+        created_at=title.created_at,
+        variants=[
+            VariantPublic(
+                variant_id=v.variant_id,
+                rank=v.rank,
+                status=v.status.value,
+                frame_time_s=v.frame_time_s,
+                score=v.score,
+                scores=dict(v.scores),
+                tags=dict(v.tags),
+                embedder=v.embedder,
+                width=v.width,
+                height=v.height,
+                url=image_url(request, v),
+                explanation=v.explanation,
+            )
+            for v in services.catalog.variants(title_id)
+        ],
+    )
+
+
+@router.get("/{title_id}/artwork", response_model=TitleArtworkPublic)
+def get_title_artwork(
+    title_id: str,
+    request: Request,
+    services: ServicesDep,
+    user_id: UserId,
+    device: Device = "unknown",
+    country: Country = "unknown",
+) -> TitleArtworkPublic:
+    choice = services.homepage.title_artwork(make_context(user_id, device, country), title_id)
+    return TitleArtworkPublic(
+        title_id=choice.title.title_id,
+        name=choice.title.name,
+        artwork=artwork_public(request, choice),
+    )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from fastapi.testclient import TestClient
+
+
+def test_homepage_shape_and_rows(client: TestClient) -> None:
+    response = client.get("/v1/homepage", params={"user_id": "u1", "device": "tv"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user_id"] == "u1"
+    rows = body["rows"]
+    ids = [r["id"] for r in rows]
+    assert ids[0] == "continue-watching"
+    # u1 watched only sci-fi: that genre row outranks the non-personal popular row.
+    assert ids.index("genre:sci-fi") < ids.index("popular")
+    assert rows[0]["items"][0]["title_id"] == "space"
+    for row in rows:
+        assert set(row) == {"id", "title", "items"}
+        for item in row["items"]:
+            assert set(item) == {"title_id", "name", "artwork"}
+            assert set(item["artwork"]) == {"variant_id", "url", "event_id"}
+
+
+def test_a_title_shows_the_same_artwork_in_every_row_of_a_page(client: TestClient) -> None:
+    rows = client.get("/v1/homepage", params={"user_id": "u1"}).json()["rows"]
+    seen: dict[str, dict[str, str]] = {}
+    for row in rows:
+        for item in row["items"]:
+            seen.setdefault(item["title_id"], item["artwork"])
+            assert item["artwork"] == seen[item["title_id"]]
+
+
+def test_every_artwork_url_serves_the_image(client: TestClient) -> None:
+    rows = client.get("/v1/homepage", params={"user_id": "u2"}).json()["rows"]
+    urls = {item["artwork"]["url"] for row in rows for item in row["items"]}
+    assert urls
+    for url in urls:
+        image = client.get(urlparse(url).path)
+        assert image.status_code == 200
+        assert image.headers["content-type"] == "image/jpeg"
+        assert image.content[:2] == b"\xff\xd8"
+
+
+def test_homepage_needs_a_user_id(client: TestClient) -> None:
+    response = client.get("/v1/homepage")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_html_homepage_renders_rows_with_images(client: TestClient) -> None:
+    response = client.get("/", params={"user_id": "u1"})
+    assert response.status_code == 200
+    assert "Continue watching" in response.text
+    assert response.text.count("<img ") >= 3
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "titles": 3, "model_version": 0}
+
+
+def test_unknown_route_has_the_error_body(client: TestClient) -> None:
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
