@@ -1,0 +1,48 @@
+"""``artwork serve`` and ``artwork demo``: run the API, optionally on the sample catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from artwork.cli.base import EXIT_OK, Subcommands, open_services
+from artwork.config import Settings
+
+
+def register(commands: Subcommands) -> None:
+    serve = commands.add_parser("serve", help="run the HTTP API (uvicorn)")
+    _add_server_options(serve)
+    serve.set_defaults(handler=run_serve)
+
+    demo = commands.add_parser(
+        "demo", help="build the sample catalogue in ARTWORK_HOME (once) and serve it"
+    )
+    _add_server_options(demo)
+    demo.add_argument("--no-serve", action="store_true", help="build the catalogue and exit")
+    demo.set_defaults(handler=run_demo)
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=None, help="bind address (default ARTWORK_HOST)")
+    parser.add_argument("--port", type=int, default=None, help="port (default ARTWORK_PORT)")
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from artwork.api.app import create_app
+
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"artwork: serving http://{host}:{port}/ (API docs at /docs)", file=sys.stderr)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    return EXIT_OK
+
+
+def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from artwork.samples import build_sample_catalog
+
+    with open_services(settings) as services:
+        build_sample_catalog(services, log=lambda line: print(line, file=sys.stderr))
+    if args.no_serve:
+        return EXIT_OK
+    return run_serve(args, settings)
