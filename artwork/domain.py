@@ -52,6 +52,7 @@ class ScoredFrame:
     quality: float
     embedding: Embedding | None = None
     tags: Mapping[str, float] = field(default_factory=dict)
+    shot: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)

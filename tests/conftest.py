@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from artwork.scoring.base import Embedder
 
 from artwork.config import Settings
 from artwork.ingest import Ingestor
+from artwork.scoring.base import Embedder
 from artwork.services import Services
 
 
