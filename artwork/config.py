@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         default=0.2, ge=0, le=1, description="Exploration probability of epsilon-greedy."
     )
     # --- service ---------------------------------------------------------------------------
+    max_upload_mb: int = Field(
+        default=4096, ge=1, description="Largest video POST /v1/titles accepts, in MB."
+    )
     host: str = Field(default="127.0.0.1", description="Address `artwork serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `artwork serve` binds.")
 

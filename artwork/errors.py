@@ -5,6 +5,8 @@
     ArtworkError                    base; ``code`` is the stable machine-readable name
      ├── InvalidInputError          the caller gave something unusable (HTTP 400/422)
      │    ├── VideoError            missing, empty, corrupt or stream-less video file
+     │    ├── UnsupportedMediaError an upload whose content type is not a video (HTTP 415)
+     │    ├── UploadTooLargeError   an upload over ARTWORK_MAX_UPLOAD_MB (HTTP 413)
      │    └── ImportFormatError     a data file (CSV, DSJSON) that cannot be read at all
      ├── NotFoundError              a named thing does not exist (HTTP 404)
      │    ├── TitleNotFoundError
@@ -15,7 +17,8 @@
      ├── ModelError                 a model artifact cannot be used (HTTP 503)
      │    ├── WeightsNotFoundError
      │    └── ChecksumMismatchError
-     └── StorageError               the database or media folder failed (HTTP 503)
+     ├── StorageError               the database or media folder failed (HTTP 503)
+     └── RemoteError                another artwork service refused a request or is unreachable
 
 Messages say what was wrong and what to do about it. The API layer alone maps these to HTTP
 responses (``artwork.api.errors``); the CLI prints ``message`` on one line and exits non-zero.
@@ -40,6 +43,14 @@ class InvalidInputError(ArtworkError):
 
 class VideoError(InvalidInputError):
     code = "invalid_video"
+
+
+class UnsupportedMediaError(InvalidInputError):
+    code = "unsupported_media_type"
+
+
+class UploadTooLargeError(InvalidInputError):
+    code = "upload_too_large"
 
 
 class ImportFormatError(InvalidInputError):
@@ -84,3 +95,7 @@ class ChecksumMismatchError(ModelError):
 
 class StorageError(ArtworkError):
     code = "storage_error"
+
+
+class RemoteError(ArtworkError):
+    code = "remote_error"

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 import artwork
 from artwork.api.errors import install_error_handlers
-from artwork.api.routes import decisions, health, homepage, pages, rewards, titles
+from artwork.api.routes import decisions, health, homepage, pages, rewards, titles, uploads
 from artwork.config import Settings, get_settings
 from artwork.services import Services
 
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (health, homepage, titles, rewards, decisions, pages):
+    for module in (health, homepage, titles, uploads, rewards, decisions, pages):
         app.include_router(module.router)
     media_dir = services.media.root if services else resolved.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)

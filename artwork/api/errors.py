@@ -17,9 +17,14 @@ from artwork.errors import (
     ModelError,
     NotFoundError,
     StorageError,
+    UnsupportedMediaError,
+    UploadTooLargeError,
 )
 
+# First match wins: specific kinds before their parents.
 STATUS_BY_ERROR: tuple[tuple[type[ArtworkError], int], ...] = (
+    (UnsupportedMediaError, 415),
+    (UploadTooLargeError, 413),
     (NotFoundError, 404),
     (ConflictError, 409),
     (InvalidInputError, 422),

@@ -16,6 +16,7 @@ import pytest
 from artwork.config import Settings
 from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.testing.footage import sample_clip
 
 pytestmark = pytest.mark.slow
 
@@ -73,3 +74,23 @@ def test_served_homepage_images_and_rewards(server: str) -> None:
     assert ok.status_code == 200
     unknown = httpx.post(f"{server}/v1/rewards", json={"event_id": "nope", "value": 1}, timeout=10)
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "event_not_found"
+
+
+def test_upload_script_against_the_server(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from artwork.cli.main import main
+
+    args = ["upload", str(sample_clip("bikes.mp4")), "--server", server]
+    assert main([*args, "--title-id", "bikes", "--name", "Bikes", "--genre", "sports"]) == 0
+    assert capsys.readouterr().out.startswith("bikes: ")
+    assert main([*args, "--title-id", "bikes", "--name", "Bikes"]) == 1
+    assert "409" in capsys.readouterr().err
+
+
+def test_upload_to_nowhere_fails_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from artwork.cli.main import main
+
+    args = ["upload", str(sample_clip("bikes.mp4")), "--title-id", "b", "--name", "B"]
+    assert main([*args, "--server", f"http://127.0.0.1:{_free_port()}", "--timeout", "5"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
