@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,14 +12,9 @@ from artwork.config import Settings
 from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.footage import sample_clip
+from artwork.testing.server import free_port, running_server
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -33,32 +23,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     services = Services.from_settings(Settings(home=home))
     seed_title(services.catalog, services.media, "t1", variants=3)
     services.close()
-    port = _free_port()
-    env = os.environ | {"ARTWORK_HOME": str(home)}
-    log_path = tmp_path / "server.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "artwork.cli.main", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"server did not start within 60 s: {log_path.read_text()}")
+    with running_server(home) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def test_served_homepage_images_and_rewards(server: str) -> None:
@@ -92,5 +58,5 @@ def test_upload_to_nowhere_fails_in_one_line(
     from artwork.cli.main import main
 
     args = ["upload", str(sample_clip("bikes.mp4")), "--title-id", "b", "--name", "B"]
-    assert main([*args, "--server", f"http://127.0.0.1:{_free_port()}", "--timeout", "5"]) == 1
+    assert main([*args, "--server", f"http://127.0.0.1:{free_port()}", "--timeout", "5"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
