@@ -10,18 +10,19 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from artwork.domain import Image
+from artwork.domain import Image, Interaction
 from artwork.errors import InvalidInputError
 from artwork.ranking.simulate import simulate_history
 from artwork.services import Services
 from artwork.testing.footage import sample_clip
 
+DEMO_MEMBER = "member-0000"
 SLIDE_SIZE = (640, 360)
 SLIDE_FPS = 25
 SLIDE_SECONDS = 2.0
@@ -148,8 +149,23 @@ def build_sample_catalog(
             now=datetime.now(UTC),
             seed=seed,
         )
+        # The member the README points at is part-way through a title, so their page shows
+        # every kind of row, continue watching included.
+        first = services.catalog.get_title(SAMPLE_TITLES[0].title_id)
+        history.append(
+            Interaction(
+                DEMO_MEMBER,
+                first.title_id,
+                datetime.now(UTC) - timedelta(hours=1),
+                round((first.duration_s or 60.0) * 0.4, 3),
+                first.duration_s,
+            )
+        )
         services.catalog.add_interactions(history)
-        log(f"simulated {len(history)} plays by {users} members (member-0000 ... )")
+        log(
+            f"simulated {len(history)} plays by {users} members; "
+            f"open /?user_id={DEMO_MEMBER} for one member's homepage"
+        )
 
 
 def _read_photo(path: Path) -> Image:

@@ -34,4 +34,4 @@ def test_demo_catalogue_gives_a_homepage_of_several_rows(ingesting_services: Ser
     with TestClient(create_app(services=ingesting_services)) as client:
         rows = client.get("/v1/homepage", params={"user_id": "member-0000"}).json()["rows"]
     assert len(rows) >= 5
-    assert {"popular"} <= {r["id"] for r in rows}
+    assert {"continue-watching", "popular"} <= {r["id"] for r in rows}
