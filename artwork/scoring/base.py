@@ -1,7 +1,10 @@
 """The two scoring interfaces: per-frame scorers and content embedders.
 
-- A :class:`FrameScorer` turns one RGB frame into named scores, each in [0, 1]
-  (``QualityScorer`` in ``quality.py``; faces, composition and tags follow the same shape).
+- A :class:`FrameScorer` turns one RGB frame into named scores, each in [0, 1] unless the scorer
+  documents a count (``face_count``): ``QualityScorer`` in ``quality.py``, ``TextScorer`` in
+  ``text.py``, ``FaceScorer`` in ``faces.py``, ``CompositionScorer`` in ``composition.py``;
+  ``registry.default_frame_scorers`` lists the ones the extractor runs. Features are documented
+  in each module's docstring and in ``docs/scoring.md``.
 - An :class:`Embedder` turns a batch of RGB frames into L2-normalised vectors, so a dot product
   is a cosine similarity (``MobileNetV2Embedder`` in ``mobilenet.py``, ``ClipEmbedder`` in
   ``clip.py``; ``registry.py`` picks one by name). Its :attr:`Embedder.name` identifies model
@@ -15,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -89,3 +93,19 @@ def l2_normalise(vectors: NDArray[np.floating], *, eps: float = 1e-12) -> NDArra
     matrix = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.maximum(norms, eps)).astype(np.float32, copy=False)
+
+
+def fit_width(image: Image, max_width: int) -> Image:
+    """``image`` downscaled (``INTER_AREA``) to ``max_width`` pixels wide, or itself if narrower.
+
+    Args:
+        image: RGB or grey ``uint8`` array.
+        max_width: the widest result, >= 1.
+    """
+    if max_width < 1:
+        raise ValueError(f"max_width must be >= 1, got {max_width}")
+    height, width = image.shape[:2]
+    if width <= max_width:
+        return image
+    size = (max_width, max(1, round(height * max_width / width)))
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)

