@@ -1,5 +1,11 @@
 """Simulated viewing history with known taste structure, for the demo catalogue and benchmarks.
 
+``simulate_history`` draws plays over a given (small) catalogue, member by member.
+``simulate_catalogue`` builds a whole synthetic catalogue with its history in a few vectorised
+steps (10,000 titles, 100,000 members and a million plays in seconds), keeping the ground truth
+(tastes, popularity, release dates) that ``simulate_impressions`` uses to simulate what members
+play from the homepages they are shown.
+
 Each member draws a taste over genres from a Dirichlet; titles have a latent popularity. A
 member's plays pick titles with probability proportional to popularity x taste for the title's
 genres. Watch time is a fraction of the runtime: most plays finish, some stop part-way (they
@@ -9,11 +15,19 @@ feed "continue watching").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
-from artwork.domain import Interaction, Title
+from artwork.domain import Interaction, RowImpression, Title
+from artwork.ranking.base import RankingData
+from artwork.ranking.interactions import InteractionLog, Member
+
+if TYPE_CHECKING:
+    from artwork.ranking.page import PageBuilder
 
 #: Runtime assumed for titles without a known duration, in seconds.
 DEFAULT_DURATION_S = 60.0
@@ -88,3 +102,482 @@ def simulate_history(
             )
     plays.sort(key=lambda p: (p.timestamp, p.user_id))
     return plays
+
+
+# --- large synthetic catalogues ------------------------------------------------------------------
+GENRE_NAMES = (
+    "drama",
+    "comedy",
+    "action",
+    "thriller",
+    "documentary",
+    "animation",
+    "family",
+    "sci-fi",
+    "horror",
+    "romance",
+    "crime",
+    "fantasy",
+    "mystery",
+    "adventure",
+    "music",
+    "history",
+    "war",
+    "western",
+    "sports",
+    "reality",
+    "anime",
+    "biography",
+    "musical",
+    "teen",
+    "stand-up",
+    "nature",
+    "travel",
+    "food",
+    "kids",
+    "classic",
+    "indie",
+    "noir",
+)
+#: New releases get this much extra interest, decaying with ``RELEASE_DECAY_DAYS``.
+RELEASE_BOOST = 20.0
+RELEASE_DECAY_DAYS = 7.0
+_DAY = 86400.0
+
+
+@dataclass(frozen=True, eq=False)
+class SyntheticCatalogue:
+    """A simulated catalogue and viewing history with known ground truth.
+
+    Titles belong to latent clusters ("micro-genres", invisible in the metadata), each inside
+    one labelled genre; some titles carry a second genre label. Members' tastes are sparse
+    over clusters (Dirichlet), so genre labels explain part of what they watch and co-viewing
+    the rest. A member chooses a cluster from their taste, then a title of it with probability
+    proportional to its popularity (log-normal) times its current interest (new releases draw
+    a burst that decays over days). Some plays stop part-way; most are resumed later. Content
+    vectors are a title's genre and cluster directions plus noise.
+
+    Attributes:
+        titles: the catalogue.
+        log: every play, oldest first (members ``user_ids``, titles in ``titles`` order).
+        content: L2-normalised content vector per title.
+        cluster: each title's cluster.
+        popularity: latent popularity per title.
+        release: release time per title, seconds since the epoch.
+        taste: members x clusters, each row summing to 1.
+        now: the end of the simulated period.
+    """
+
+    titles: tuple[Title, ...]
+    log: InteractionLog
+    content: NDArray[np.float32]
+    cluster: NDArray[np.int64]
+    popularity: NDArray[np.float64]
+    release: NDArray[np.float64]
+    taste: NDArray[np.float64]
+    now: datetime
+
+    def content_vectors(self) -> dict[str, NDArray[np.float32]]:
+        """Content vectors by title id (as ``artwork.ranking.content.title_vectors`` gives)."""
+        return {t.title_id: self.content[i] for i, t in enumerate(self.titles)}
+
+    def ranking_data(
+        self, log: InteractionLog | None = None, now: datetime | None = None
+    ) -> RankingData:
+        """A ranking snapshot of (part of) the history, with content vectors."""
+        return RankingData(
+            titles={t.title_id: t for t in self.titles},
+            interactions=self.log if log is None else log,
+            now=now or self.now,
+            content=self.content_vectors(),
+        )
+
+    def appeal(self, user: int, titles: NDArray[np.integer]) -> NDArray[np.float64]:
+        """How much member ``user`` likes each title, in [0, 1]: their taste for its cluster
+        relative to their favourite cluster."""
+        taste = self.taste[user]
+        return taste[self.cluster[titles]] / taste.max()
+
+
+def simulate_catalogue(
+    *,
+    titles: int = 10_000,
+    users: int = 100_000,
+    interactions: int = 1_000_000,
+    genres: int = 24,
+    clusters: int | None = None,
+    days: float = 60.0,
+    now: datetime | None = None,
+    seed: int = 0,
+    finish_rate: float = 0.6,
+    resume_rate: float = 0.6,
+    popularity_sigma: float = 1.2,
+    new_title_share: float = 0.2,
+    content_dims: int = 32,
+    content_noise: float = 0.5,
+) -> SyntheticCatalogue:
+    """A synthetic catalogue and about ``interactions`` plays, vectorised (seconds at 1M plays).
+
+    Args:
+        titles: catalogue size.
+        users: members (``member-000000`` ...); how active each is varies (log-normal).
+        interactions: first plays drawn; resumed plays come on top, later ones than ``now``
+            are dropped, so the log holds roughly this many.
+        genres: labelled genres (named after ``GENRE_NAMES`` while they last).
+        clusters: latent micro-genres; default: about one per 50 titles, at least ``genres``.
+        days: length of the simulated period before ``now``.
+        now: end of the period (default: 2026-06-01 UTC).
+        seed: RNG seed; the same arguments give the same catalogue.
+        finish_rate: probability that a first play reaches the end.
+        resume_rate: probability that an unfinished play is resumed later.
+        popularity_sigma: spread of the log-normal title popularity (long tail).
+        new_title_share: share of titles released during the period.
+        content_dims: width of the content vectors.
+        content_noise: how far content vectors stray from their genre and cluster.
+
+    Raises:
+        ValueError: an argument is out of range (named in the message).
+    """
+    n_clusters = clusters if clusters is not None else max(genres, titles // 50)
+    for name, value in (
+        ("titles", titles),
+        ("users", users),
+        ("interactions", interactions),
+        ("genres", genres),
+        ("clusters", n_clusters),
+        ("content_dims", content_dims),
+    ):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    for name, rate in (
+        ("finish_rate", finish_rate),
+        ("resume_rate", resume_rate),
+        ("new_title_share", new_title_share),
+    ):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {rate}")
+    if days <= 0:
+        raise ValueError(f"days must be > 0, got {days}")
+    now = now or datetime(2026, 6, 1, tzinfo=UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    rng = np.random.default_rng(seed)
+    end = now.timestamp()
+    names = tuple(GENRE_NAMES[g] if g < len(GENRE_NAMES) else f"genre-{g}" for g in range(genres))
+
+    # Clusters inside genres (some genres bigger); titles in clusters; a second genre label.
+    sizes = 1.0 / np.arange(1, genres + 1) ** 0.6
+    cluster_genre = np.concatenate(
+        [
+            np.arange(min(genres, n_clusters)),
+            rng.choice(genres, size=max(0, n_clusters - genres), p=sizes / sizes.sum()),
+        ]
+    )
+    cluster = np.concatenate(
+        [
+            np.arange(min(titles, n_clusters)),
+            rng.integers(n_clusters, size=max(0, titles - n_clusters)),
+        ]
+    )
+    cluster = rng.permutation(cluster)
+    primary = cluster_genre[cluster]
+    secondary = (primary + rng.integers(1, max(2, genres), size=titles)) % genres
+    has_second = (rng.random(titles) < 0.3) & (genres > 1)
+    labels = np.zeros((titles, genres), dtype=bool)
+    labels[np.arange(titles), primary] = True
+    labels[np.flatnonzero(has_second), secondary[has_second]] = True
+    popularity = rng.lognormal(0.0, popularity_sigma, size=titles)
+    is_new = rng.random(titles) < new_title_share
+    release = np.where(
+        is_new,
+        end - rng.uniform(0.0, days, size=titles) * _DAY,
+        end - (days + rng.uniform(0.0, 730.0, size=titles)) * _DAY,
+    )
+    duration = np.round(rng.uniform(20.0, 150.0, size=titles) * 60.0)
+    width = max(5, len(str(titles - 1)))
+    catalogue = tuple(
+        Title(
+            f"title-{i:0{width}d}",
+            f"{names[primary[i]].title()} {i}",
+            tuple(names[g] for g in np.flatnonzero(labels[i])),
+            float(duration[i]),
+            datetime.fromtimestamp(float(release[i]), tz=UTC),
+        )
+        for i in range(titles)
+    )
+
+    # Members: sparse tastes over clusters, log-normal activity.
+    taste = rng.dirichlet(np.full(n_clusters, 0.05), size=users)
+    activity = rng.lognormal(0.0, 1.0, size=users)
+    first_plays = max(1, round(interactions / (1.0 + (1.0 - finish_rate) * resume_rate)))
+    user = rng.choice(users, size=first_plays, p=activity / activity.sum())
+    when = end - rng.uniform(0.0, days, size=first_plays) * _DAY
+    n_days = max(1, int(np.ceil(days)))
+    day = np.minimum(((when - (end - days * _DAY)) // _DAY).astype(np.int64), n_days - 1)
+    chosen_cluster = _draw_categories(rng, taste, user)
+    title = _draw_titles(rng, cluster, popularity, release, end, days, n_days, day, chosen_cluster)
+
+    # Watch time, and later resumptions of unfinished plays.
+    finished = rng.random(first_plays) < finish_rate
+    fraction = np.where(finished, 1.0, rng.uniform(0.05, 0.85, size=first_plays))
+    resumed = ~finished & (rng.random(first_plays) < resume_rate)
+    later = when[resumed] + rng.exponential(1.5 * _DAY, size=int(resumed.sum()))
+    keep = later <= end
+    again = title[resumed][keep]
+    log = InteractionLog.from_arrays(
+        tuple(f"member-{u:0{max(6, len(str(users - 1)))}d}" for u in range(users)),
+        tuple(t.title_id for t in catalogue),
+        np.concatenate([user, user[resumed][keep]]),
+        np.concatenate([title, again]),
+        np.concatenate([when, later[keep]]),
+        np.round(
+            np.concatenate(
+                [fraction * duration[title], (1.0 - fraction[resumed][keep]) * duration[again]]
+            ),
+            1,
+        ),
+        np.concatenate([duration[title], duration[again]]),
+    )
+
+    def directions(n: int) -> NDArray[np.float64]:
+        vectors = rng.normal(size=(n, content_dims))
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    content = (
+        directions(genres)[primary]
+        + 0.7 * directions(n_clusters)[cluster]
+        + content_noise * rng.normal(size=(titles, content_dims)) / np.sqrt(content_dims)
+    )
+    content /= np.linalg.norm(content, axis=1, keepdims=True)
+    return SyntheticCatalogue(
+        titles=catalogue,
+        log=log,
+        content=content.astype(np.float32),
+        cluster=cluster.astype(np.int64),
+        popularity=popularity,
+        release=release,
+        taste=taste,
+        now=now,
+    )
+
+
+def _draw_categories(
+    rng: np.random.Generator, weights: NDArray[np.float64], user: NDArray[np.integer]
+) -> NDArray[np.int64]:
+    """One category per play from its member's weights (inverse CDF, chunked for memory)."""
+    cumulative = np.cumsum(weights, axis=1).astype(np.float32)
+    chosen = np.empty(len(user), dtype=np.int64)
+    step = max(1, 8_000_000 // weights.shape[1])
+    for start in range(0, len(user), step):
+        part = user[start : start + step]
+        u = rng.random(len(part), dtype=np.float32)
+        chosen[start : start + len(part)] = (cumulative[part] < u[:, None]).sum(axis=1)
+    return np.minimum(chosen, weights.shape[1] - 1)
+
+
+def _draw_titles(
+    rng: np.random.Generator,
+    cluster: NDArray[np.integer],
+    popularity: NDArray[np.float64],
+    release: NDArray[np.float64],
+    end: float,
+    days: float,
+    n_days: int,
+    day: NDArray[np.int64],
+    chosen: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """One title per play given its day and cluster: popularity x interest on that day.
+
+    Every (day, cluster) pair has a CDF over the cluster's titles; the CDFs are concatenated
+    with the pair's number added, so one ``searchsorted`` draws every play at once.
+    """
+    n_clusters = int(cluster.max()) + 1
+    midday = end - days * _DAY + (np.arange(n_days) + 0.5) * _DAY
+    by_cluster = np.argsort(cluster, kind="stable")
+    bounds = np.searchsorted(cluster[by_cluster], np.arange(n_clusters + 1))
+    keys: list[NDArray[np.float64]] = []
+    members: list[NDArray[np.int64]] = []
+    for c in range(n_clusters):
+        inside = by_cluster[bounds[c] : bounds[c + 1]]
+        if len(inside) == 0:
+            inside = by_cluster[:1]
+        age = (midday[:, None] - release[None, inside]) / _DAY  # days x titles
+        interest = np.where(age >= 0, 1.0 + RELEASE_BOOST * np.exp(-age / RELEASE_DECAY_DAYS), 0)
+        weights = interest * popularity[inside]
+        weights = np.where(weights.sum(axis=1, keepdims=True) > 0, weights, 1.0)
+        cdf = np.cumsum(weights, axis=1)
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1.0
+        keys.append((cdf + (np.arange(n_days) * n_clusters + c)[:, None]).ravel())
+        members.append(np.tile(inside, n_days))
+    key = np.concatenate(keys)
+    title_of = np.concatenate(members)
+    order = np.argsort(key, kind="stable")
+    key, title_of = key[order], title_of[order]
+    target = day * n_clusters + chosen + rng.random(len(day)) * (1.0 - 1e-9)
+    return title_of[np.minimum(np.searchsorted(key, target, side="right"), len(key) - 1)]
+
+
+# --- simulated homepages --------------------------------------------------------------------------
+#: Click model: attention falls by these factors per row down and per title across.
+ROW_ATTENTION = 0.85
+SLOT_ATTENTION = 0.8
+#: Chance a member plays a title they are shown, at full appeal.
+PLAY_RATE = 0.35
+#: A title already shown higher up the page (and passed over), or already watched, appeals less.
+REPEAT_DISCOUNT = 0.3
+WATCHED_DISCOUNT = 0.1
+
+
+def play_probabilities(
+    world: SyntheticCatalogue,
+    user: int,
+    page: Sequence[NDArray[np.integer]],
+    seen: NDArray[np.bool_],
+    visible: int,
+) -> NDArray[np.float64]:
+    """The click model: for each visible slot of each row, the chance the member would play
+    that title if they got that far (independently of other slots).
+
+    Args:
+        world: the ground truth.
+        user: member index.
+        page: title indices of each row, top to bottom.
+        seen: titles the member has watched.
+        visible: titles per row a member looks at without scrolling sideways.
+
+    Returns:
+        rows x ``visible`` probabilities (0 where a row is shorter).
+    """
+    result = np.zeros((len(page), visible))
+    shown = np.zeros(len(seen), dtype=bool)
+    for r, titles in enumerate(page):
+        part = np.asarray(titles[:visible], dtype=np.int64)
+        if not len(part):
+            continue
+        value = PLAY_RATE * world.appeal(user, part)
+        value *= np.where(seen[part], WATCHED_DISCOUNT, 1.0)
+        value *= np.where(shown[part], REPEAT_DISCOUNT, 1.0)
+        attention = ROW_ATTENTION**r * SLOT_ATTENTION ** np.arange(len(part))
+        result[r, : len(part)] = attention * value
+        shown[part] = True
+    return result
+
+
+def expected_play(probabilities: NDArray[np.float64]) -> float:
+    """Chance the member plays something from the page."""
+    return float(1.0 - np.prod(1.0 - probabilities))
+
+
+@dataclass(frozen=True)
+class SimulatedPages:
+    """Homepages served with an exploring row order, and the plays that followed."""
+
+    impressions: list[RowImpression]
+    plays: list[Interaction]
+    features: NDArray[np.float64]
+    labels: NDArray[np.int64]
+
+
+def simulate_impressions(
+    world: SyntheticCatalogue,
+    builder: PageBuilder,
+    *,
+    pages: int,
+    seed: int = 0,
+    temperature: float = 0.5,
+    at: datetime | None = None,
+    keep_impressions: bool = True,
+) -> SimulatedPages:
+    """Serve ``pages`` homepages to random members who have a history, with rows in a
+    randomised order (row scores plus Gumbel noise at ``temperature``, so the logs cover
+    many arrangements), and draw what each member plays from the click model (at most one
+    title per page, in reading order). Pages are ten minutes apart; a play comes two
+    minutes after its page.
+
+    Args:
+        world: the ground truth.
+        builder: fitted on (part of) ``world``'s history; members come from its data.
+        pages: homepages to serve.
+        seed: RNG seed.
+        temperature: spread of the random row order (0: row-ranking order).
+        at: when the first page is served (default: ``world.now``).
+        keep_impressions: build ``RowImpression`` records (to store); features and labels
+            are returned either way.
+
+    Raises:
+        ValueError: ``pages`` < 1 or ``temperature`` < 0.
+    """
+    from artwork.ranking.page_model import FEATURE_NAMES, page_features
+
+    if pages < 1:
+        raise ValueError(f"pages must be >= 1, got {pages}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    model = builder.model
+    if model is None:
+        raise ValueError("builder must be fitted")
+    rng = np.random.default_rng(seed)
+    moment = at or world.now
+    log = builder.data.log if builder.data is not None else world.log
+    active = np.unique(log.user)
+    visible = builder.config.first_screen_titles
+    impressions: list[RowImpression] = []
+    plays: list[Interaction] = []
+    features: list[NDArray[np.float64]] = []
+    labels: list[int] = []
+    index = model.index
+    for p in range(pages):
+        u = int(rng.choice(active))
+        user_id = world.log.user_ids[u]
+        member = builder.data.member(user_id) if builder.data is not None else Member.cold(user_id)
+        plan = builder.plan(member, "row_ranking")
+        noisy = [
+            replace(row, score=row.score + temperature * float(rng.gumbel()))
+            for row in plan.homepage.rows
+        ]
+        order = sorted(range(len(noisy)), key=lambda i: -noisy[i].score)
+        rows = [plan.homepage.rows[i] for i in order]
+        x = page_features(rows, plan.context)
+        page = [plan.context.titles_of(r) for r in rows]
+        chance = play_probabilities(world, u, page, member.seen_mask(len(index)), visible)
+        hit = np.flatnonzero(rng.random(chance.size) < chance.ravel())
+        played_row = int(hit[0] // visible) if len(hit) else -1
+        impression_id = f"sim-{seed}-{p}"
+        when = moment + timedelta(minutes=10.0 * p)
+        features.extend(x)
+        labels.extend(int(position == played_row) for position in range(len(rows)))
+        for position, row in enumerate(rows if keep_impressions else ()):
+            impressions.append(
+                RowImpression(
+                    impression_id,
+                    when,
+                    user_id,
+                    "simulated",
+                    "simulated",
+                    position,
+                    row.row_id,
+                    row.source,
+                    row.score,
+                    tuple(i.title_id for i in row.items),
+                    dict(zip(FEATURE_NAMES, map(float, x[position]), strict=True)),
+                )
+            )
+        if played_row >= 0:
+            slot = int(hit[0] % visible)
+            t = int(page[played_row][slot])
+            plays.append(
+                Interaction(
+                    user_id,
+                    index.title_ids[t],
+                    when + timedelta(minutes=2),
+                    float(np.nan_to_num(index.duration[t], nan=DEFAULT_DURATION_S)),
+                    None,
+                )
+            )
+    return SimulatedPages(
+        impressions,
+        plays,
+        np.array(features).reshape(-1, len(FEATURE_NAMES)),
+        np.array(labels, dtype=np.int64),
+    )

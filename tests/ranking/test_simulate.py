@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from artwork.domain import Title
@@ -47,3 +48,65 @@ def test_arguments_are_checked(kwargs: dict[str, float], name: str) -> None:
     args = {"users": 1, "plays_per_user": 1.0, "now": NOW} | kwargs
     with pytest.raises(ValueError, match=name):
         simulate_history(TITLES, **args)  # type: ignore[arg-type]
+
+
+# --- large synthetic catalogues ---------------------------------------------------------------
+def test_synthetic_catalogue_is_deterministic_and_well_formed() -> None:
+    from artwork.ranking.simulate import simulate_catalogue
+
+    first = simulate_catalogue(titles=200, users=300, interactions=5000, genres=6, seed=4)
+    again = simulate_catalogue(titles=200, users=300, interactions=5000, genres=6, seed=4)
+    log = first.log
+    assert np.array_equal(log.title, again.log.title) and np.array_equal(log.user, again.log.user)
+    assert 4000 < len(log) < 6000
+    assert len(first.titles) == 200 and len(log.user_ids) == 300
+    assert np.all(np.diff(log.timestamp) >= 0) and log.timestamp[-1] <= first.now.timestamp()
+    assert np.all(log.seconds > 0) and np.all(log.seconds <= log.duration + 0.1)
+    assert all(1 <= len(t.genres) <= 2 for t in first.titles)
+    assert np.allclose(np.linalg.norm(first.content, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(first.taste.sum(axis=1), 1.0)
+    # Some plays are resumptions: a member watches the same title twice.
+    pairs = log.user.astype(np.int64) * 200 + log.title
+    assert len(np.unique(pairs)) < len(pairs)
+
+
+def test_synthetic_members_watch_their_clusters() -> None:
+    from artwork.ranking.simulate import simulate_catalogue
+
+    world = simulate_catalogue(titles=300, users=200, interactions=8000, genres=6, seed=1)
+    log = world.log
+    liked = np.array(
+        [world.appeal(int(u), np.array([t]))[0] for u, t in zip(log.user, log.title, strict=True)]
+    )
+    # A random title has the member's favourite-relative appeal of about 1/clusters on average.
+    assert liked.mean() > 0.5
+
+
+def test_synthetic_arguments_are_checked() -> None:
+    from artwork.ranking.simulate import simulate_catalogue
+
+    with pytest.raises(ValueError, match="users"):
+        simulate_catalogue(users=0)
+    with pytest.raises(ValueError, match="resume_rate"):
+        simulate_catalogue(titles=10, users=10, interactions=10, resume_rate=2.0)
+    with pytest.raises(ValueError, match="days"):
+        simulate_catalogue(titles=10, users=10, interactions=10, days=0)
+
+
+def test_simulated_homepages_reward_appealing_rows(world, world_builder) -> None:  # type: ignore[no-untyped-def]
+    from artwork.ranking.simulate import expected_play, play_probabilities, simulate_impressions
+
+    pages = simulate_impressions(world, world_builder, pages=40, seed=2)
+    assert len(pages.impressions) == len(pages.labels) == len(pages.features)
+    assert pages.labels.sum() == len(pages.plays) > 0
+    assert len({i.impression_id for i in pages.impressions}) == 40
+    seen = np.zeros(len(world.titles), dtype=bool)
+    ranked = np.argsort(-world.appeal(0, np.arange(len(world.titles))), kind="stable")
+    favourite, next_best, disliked = ranked[:6], ranked[6:12], ranked[-6:]
+    good = expected_play(play_probabilities(world, 0, [favourite], seen, 6))
+    bad = expected_play(play_probabilities(world, 0, [disliked], seen, 6))
+    assert good > bad
+    # A second row repeating the first is worth less than one showing other good titles.
+    repeated = expected_play(play_probabilities(world, 0, [favourite, favourite], seen, 6))
+    fresh = expected_play(play_probabilities(world, 0, [favourite, next_best], seen, 6))
+    assert repeated < fresh

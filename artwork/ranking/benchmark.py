@@ -1,0 +1,420 @@
+"""The ranking benchmark (``scripts/bench_ranking.py``): accuracy of every ranker, quality and
+speed of pages, and training time, on simulated data with known taste structure or on a CSV.
+
+1. Data: ``simulate_catalogue`` (default 10,000 titles, 100,000 members, 1,000,000 plays), or
+   ``--csv FILE`` in the ``artwork interactions import`` format (titles are the ids it names).
+2. Training time: every ranker fitted on the whole log, as ``artwork ranking train`` does.
+3. Accuracy: a temporal split (the last 10% of plays are the test period); recall@10 and
+   nDCG@10 of each ranker on the titles members first watched in the test period, next to
+   popularity; continue watching on the titles members resumed.
+4. Pages: for a sample of members (and some new ones), every row selector builds a 40-row x
+   25-title page; its build time, distinct titles and genres on the first screen, and (on
+   simulated data) the click model's chance that the member plays something from it. The
+   learned selector's page model is fitted on simulated logged homepages first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from artwork.domain import Title
+from artwork.ranking.base import RankingData
+from artwork.ranking.interactions import InteractionLog, Member, from_epoch
+from artwork.ranking.metrics import TemporalSplit, evaluate, first_screen, sample_members, targets
+from artwork.ranking.model import RankingConfig, RankingModel
+from artwork.ranking.page import PageBuilder
+from artwork.ranking.page_model import PageModel
+from artwork.ranking.rankers import ContinueWatchingRanker, PopularityRanker
+from artwork.ranking.selectors import ROW_SELECTORS
+from artwork.ranking.simulate import (
+    SyntheticCatalogue,
+    expected_play,
+    play_probabilities,
+    simulate_catalogue,
+    simulate_impressions,
+)
+
+
+@dataclass(frozen=True)
+class BenchmarkOptions:
+    """What to measure, and on what."""
+
+    titles: int = 10_000
+    users: int = 100_000
+    interactions: int = 1_000_000
+    genres: int = 32
+    csv: Path | None = None
+    seed: int = 0
+    test_fraction: float = 0.1
+    k: int = 10
+    eval_users: int = 2000
+    page_users: int = 300
+    pages: int = 2000
+    ease_max_titles: int = 4000
+    ease_l2: float = 200.0
+    because_you_watched_rows: int = 8
+    full_train: bool = True
+
+    def __post_init__(self) -> None:
+        for name in (
+            "titles",
+            "users",
+            "interactions",
+            "genres",
+            "k",
+            "eval_users",
+            "page_users",
+            "pages",
+            "ease_max_titles",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+def _load(options: BenchmarkOptions) -> tuple[RankingData, SyntheticCatalogue | None, str]:
+    if options.csv is None:
+        world = simulate_catalogue(
+            titles=options.titles,
+            users=options.users,
+            interactions=options.interactions,
+            genres=options.genres,
+            seed=options.seed,
+        )
+        return world.ranking_data(), world, f"synthetic (seed {options.seed})"
+    from artwork.ranking.importer import read_interactions_csv
+
+    parsed = read_interactions_csv(options.csv)
+    runtime: dict[str, float] = {}
+    for play in parsed.interactions:
+        if play.duration_s:
+            runtime[play.title_id] = max(runtime.get(play.title_id, 0.0), play.duration_s)
+    ids = sorted({p.title_id for p in parsed.interactions})
+    titles = {t: Title(t, t, (), runtime.get(t)) for t in ids}
+    log = InteractionLog.from_interactions(parsed.interactions, ids)
+    if len(log) == 0:
+        raise ValueError(f"{options.csv} holds no usable plays")
+    now = from_epoch(float(log.timestamp[-1]))
+    note = f"{options.csv} ({len(parsed.rejected)} rows rejected)"
+    return RankingData(titles, log, now), None, note
+
+
+def run(
+    options: BenchmarkOptions, log: Callable[[str], None] = lambda _line: None
+) -> dict[str, Any]:
+    """Run the benchmark; returns the JSON-able result (see ``format_table``)."""
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    base, world, source = _load(options)
+    generate_seconds = time.perf_counter() - start
+    log(
+        f"data: {source}, {len(base.titles)} titles, {len(base.log)} plays "
+        f"({generate_seconds:.1f}s)"
+    )
+    config = RankingConfig(
+        ease_max_titles=options.ease_max_titles,
+        ease_l2=options.ease_l2,
+        because_you_watched_rows=options.because_you_watched_rows,
+    )
+
+    train_seconds: float | None = None
+    full_fit: dict[str, float] = {}
+    if options.full_train:
+        start = time.perf_counter()
+        full = RankingModel.fit(base, config)
+        train_seconds = time.perf_counter() - start
+        full_fit = full.fit_seconds
+        del full
+        log(f"trained on all {len(base.log)} plays in {train_seconds:.1f}s")
+
+    split = TemporalSplit.by_fraction(base.log, options.test_fraction)
+    train = split.train_data(base)
+    start = time.perf_counter()
+    model = RankingModel.fit(train, config)
+    split_seconds = time.perf_counter() - start
+    log(f"trained on the {len(split.train)} plays before the cut-off in {split_seconds:.1f}s")
+
+    wanted = targets(split, train)
+    chosen = sample_members(wanted.new, options.eval_users, options.seed)
+    viewers = np.bincount(train.log.pairs()[1], minlength=len(train.index))
+    discovery = {n: r for n, r in model.rankers.items() if n != ContinueWatchingRanker.name}
+    scores = evaluate(
+        discovery,
+        train,
+        {u: wanted.new[u] for u in chosen},
+        options.k,
+        cold_titles=viewers == 0,
+    )
+    resume_ids = sample_members(wanted.resumed, options.eval_users, options.seed)
+    resume = evaluate(
+        {n: model.rankers[n] for n in (ContinueWatchingRanker.name, PopularityRanker.name)},
+        train,
+        {u: wanted.resumed[u] for u in resume_ids},
+        options.k,
+        exclude_seen=False,
+        target="resume",
+    )
+    log(f"evaluated {len(chosen)} members (new titles), {len(resume_ids)} (resumed)")
+    popular = scores[PopularityRanker.name]
+    k = options.k
+    rankers: dict[str, dict[str, Any]] = {}
+    for name, score in {
+        **scores,
+        ContinueWatchingRanker.name: resume[ContinueWatchingRanker.name],
+    }.items():
+        baseline = popular if score.target == "new" else resume[PopularityRanker.name]
+        rankers[name] = {
+            f"recall@{k}": round(score.recall, 4),
+            f"ndcg@{k}": round(score.ndcg, 4),
+            f"popularity_recall@{k}": round(baseline.recall, 4),
+            "lift_vs_popularity": round(score.recall / baseline.recall, 2)
+            if baseline.recall
+            else None,
+            "target": score.target,
+            "members": score.members,
+            f"new_title_recall@{k}": None
+            if score.cold_recall is None
+            else round(score.cold_recall, 4),
+        }
+
+    builder = PageBuilder(config=config).use(model)
+    page_model_info: dict[str, Any] | None = None
+    if world is not None:
+        builder.data = train
+        start = time.perf_counter()
+        simulated = simulate_impressions(
+            world, builder, pages=options.pages, seed=options.seed, keep_impressions=False
+        )
+        page_model = PageModel.fit(simulated.features, simulated.labels)
+        model.page_model = page_model
+        builder.use(model)
+        page_model_info = {
+            "pages": options.pages,
+            "rows": page_model.examples,
+            "positives": page_model.positives,
+            "seconds": round(time.perf_counter() - start, 2),
+            "coef": {
+                n: round(float(c), 3)
+                for n, c in zip(page_model.feature_names, page_model.coef, strict=True)
+                if abs(c) > 1e-9
+            },
+        }
+        log(f"page model fitted on {page_model.examples} simulated rows")
+
+    selectors = _pages(builder, train, world, chosen, options)
+    slowest = max(s["page_ms_p50"] for s in selectors.values())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {
+        "data": {
+            "source": source,
+            "titles": len(base.titles),
+            "members": len(base.log.user_ids),
+            "interactions": len(base.log),
+            "train_interactions": len(split.train),
+            "test_interactions": len(split.test),
+            "cutoff": from_epoch(split.cutoff).isoformat(),
+            "generate_seconds": round(generate_seconds, 2),
+        },
+        "config": config.to_dict(),
+        "k": k,
+        "rankers": rankers,
+        "page_ms_p50": slowest,
+        "selectors": selectors,
+        "page_model": page_model_info,
+        "train_seconds": None if train_seconds is None else round(train_seconds, 2),
+        "train_fit_seconds": {n: round(s, 3) for n, s in full_fit.items()},
+        "train_split_seconds": round(split_seconds, 2),
+        "ease_titles": len(model.rankers["personalized"].get_state()["head"])
+        if "personalized" in model.rankers
+        else 0,
+        "peak_rss_mb": round(peak, 1),
+        # Timings are wall-clock: other work on the machine inflates them.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
+    }
+
+
+def _pages(
+    builder: PageBuilder,
+    train: RankingData,
+    world: SyntheticCatalogue | None,
+    members: Sequence[str],
+    options: BenchmarkOptions,
+) -> dict[str, dict[str, Any]]:
+    """Per selector: build time, first-screen distinct titles and genres, simulated play rate."""
+    config = builder.config
+    ids = list(members[: options.page_users])
+    histories = [train.member(u) for u in ids]
+    cold = [Member.cold(f"new-member-{i}") for i in range(max(1, len(ids) // 10))]
+    index = train.index
+    for member in histories[:20]:  # warm caches and code paths before timing
+        builder.build(member, "stagewise")
+    result: dict[str, dict[str, Any]] = {}
+    for name in ROW_SELECTORS:
+        times: list[float] = []
+        distinct: list[float] = []
+        genres: list[int] = []
+        rows: list[int] = []
+        width: list[float] = []
+        plays: list[float] = []
+        cold_distinct: list[float] = []
+        cold_genres: list[int] = []
+        for member in [*histories, *cold]:
+            start = time.perf_counter_ns()
+            page = builder.build(member, name)
+            times.append((time.perf_counter_ns() - start) / 1e6)
+            screen = first_screen(page, index, config.first_screen_rows, config.first_screen_titles)
+            rows.append(len(page.rows))
+            width.append(float(np.mean([len(r.items) for r in page.rows])) if page.rows else 0.0)
+            if member.is_cold:
+                cold_distinct.append(screen.distinct_share)
+                cold_genres.append(screen.genres)
+                continue
+            distinct.append(screen.distinct_share)
+            genres.append(screen.genres)
+            if world is not None:
+                u = world.log.user_index[member.user_id]
+                titles = [
+                    np.array([index.position[i.title_id] for i in r.items]) for r in page.rows
+                ]
+                chance = play_probabilities(
+                    world, u, titles, member.seen_mask(len(index)), config.first_screen_titles
+                )
+                plays.append(expected_play(chance))
+        result[name] = {
+            "page_ms_p50": round(float(np.percentile(times, 50)), 3),
+            "page_ms_p95": round(float(np.percentile(times, 95)), 3),
+            "rows_per_page": round(float(np.mean(rows)), 1),
+            "titles_per_row": round(float(np.mean(width)), 1),
+            "first_screen_distinct": round(float(np.mean(distinct)), 4) if distinct else None,
+            "first_screen_genres": round(float(np.mean(genres)), 2) if genres else None,
+            "cold_first_screen_distinct": round(float(np.mean(cold_distinct)), 4),
+            "cold_first_screen_genres": round(float(np.mean(cold_genres)), 2),
+            "simulated_play_rate": round(float(np.mean(plays)), 4) if plays else None,
+            "pages": len(times),
+        }
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The result as a few aligned tables."""
+    data, k = result["data"], result["k"]
+    lines = [
+        f"ranking benchmark: {data['titles']:,} titles, {data['members']:,} members, "
+        f"{data['interactions']:,} plays ({data['source']}); test period from {data['cutoff']}",
+        "",
+        f"{'ranker':<22}{'recall@' + str(k):>11}{'ndcg@' + str(k):>10}{'popularity':>12}"
+        f"{'lift':>7}{'new-title recall':>18}  target",
+    ]
+    for name, row in result["rankers"].items():
+        cold = row[f"new_title_recall@{k}"]
+        lift = row["lift_vs_popularity"]
+        lines.append(
+            f"{name:<22}{row[f'recall@{k}']:>11.4f}{row[f'ndcg@{k}']:>10.4f}"
+            f"{row[f'popularity_recall@{k}']:>12.4f}{'' if lift is None else f'{lift:.2f}x':>7}"
+            f"{'-' if cold is None else f'{cold:.4f}':>18}  {row['target']} ({row['members']})"
+        )
+    lines += [
+        "",
+        f"{'selector':<14}{'ms p50':>8}{'ms p95':>8}{'rows':>6}{'width':>7}{'distinct':>10}"
+        f"{'genres':>8}{'cold distinct':>15}{'cold genres':>13}{'play rate':>11}",
+    ]
+    for name, row in result["selectors"].items():
+        distinct = row["first_screen_distinct"]
+        genres = row["first_screen_genres"]
+        play = row["simulated_play_rate"]
+        lines.append(
+            f"{name:<14}{row['page_ms_p50']:>8.2f}{row['page_ms_p95']:>8.2f}"
+            f"{row['rows_per_page']:>6.0f}{row['titles_per_row']:>7.1f}"
+            f"{'-' if distinct is None else f'{distinct:.3f}':>10}"
+            f"{'-' if genres is None else f'{genres:.1f}':>8}"
+            f"{row['cold_first_screen_distinct']:>15.3f}{row['cold_first_screen_genres']:>13.1f}"
+            f"{'-' if play is None else f'{play:.4f}':>11}"
+        )
+    train = result["train_seconds"]
+    lines += [
+        "",
+        f"training: {'-' if train is None else f'{train:.1f}s'} on all plays "
+        f"({', '.join(f'{n} {s:.2f}s' for n, s in result['train_fit_seconds'].items())}); "
+        f"{result['train_split_seconds']:.1f}s on the training split; EASE over "
+        f"{result['ease_titles']} titles",
+        f"data generated in {data['generate_seconds']:.1f}s; "
+        f"peak RSS {result['peak_rss_mb']:.0f} MB; load average "
+        f"{result['load_average'][0]:.1f} -> {result['load_average'][1]:.1f} on "
+        f"{result['cpus']} CPUs",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``scripts/bench_ranking.py``: parse arguments, run, print a table or JSON."""
+    defaults = BenchmarkOptions()
+    parser = argparse.ArgumentParser(
+        prog="bench_ranking.py",
+        description="Benchmark the ranking core: ranker accuracy on a temporal split, page "
+        "quality and build time per row selector, training time.",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object only")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        help="plays CSV (user_id,title_id,timestamp,seconds[,duration]) instead of simulated data",
+    )
+    parser.add_argument("--titles", type=int, default=defaults.titles)
+    parser.add_argument("--users", type=int, default=defaults.users)
+    parser.add_argument("--interactions", type=int, default=defaults.interactions)
+    parser.add_argument("--genres", type=int, default=defaults.genres)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--eval-users", type=int, default=defaults.eval_users)
+    parser.add_argument("--page-users", type=int, default=defaults.page_users)
+    parser.add_argument(
+        "--pages",
+        type=int,
+        default=defaults.pages,
+        help="simulated logged homepages the page model is fitted on",
+    )
+    parser.add_argument("--ease-max-titles", type=int, default=defaults.ease_max_titles)
+    parser.add_argument("--ease-l2", type=float, default=defaults.ease_l2)
+    parser.add_argument("--test-fraction", type=float, default=defaults.test_fraction)
+    parser.add_argument(
+        "--no-full-train", action="store_true", help="skip timing a fit on the whole log"
+    )
+    args = parser.parse_args(argv)
+    try:
+        options = BenchmarkOptions(
+            titles=args.titles,
+            users=args.users,
+            interactions=args.interactions,
+            genres=args.genres,
+            csv=args.csv,
+            seed=args.seed,
+            test_fraction=args.test_fraction,
+            eval_users=args.eval_users,
+            page_users=args.page_users,
+            pages=args.pages,
+            ease_max_titles=args.ease_max_titles,
+            ease_l2=args.ease_l2,
+            full_train=not args.no_full_train,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    from artwork.errors import ArtworkError
+
+    try:
+        result = run(options, log=lambda line: print(line, file=sys.stderr))
+    except (ArtworkError, ValueError) as exc:
+        message = exc.message if isinstance(exc, ArtworkError) else str(exc)
+        print(f"bench_ranking: error: {message}", file=sys.stderr)
+        return 1
+    print(json.dumps(result) if args.json else format_table(result))
+    return 0
