@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -47,12 +47,19 @@ class ArtworkPolicy(ABC):
         """
 
     @abstractmethod
-    def pmf(self, shared: FeatureSpace, actions: Sequence[FeatureSpace]) -> list[float]:
+    def pmf(
+        self,
+        shared: FeatureSpace,
+        actions: Sequence[FeatureSpace],
+        keys: Sequence[str] | None = None,
+    ) -> list[float]:
         """The probability of showing each action.
 
         Args:
             shared: Features of the request (member, context).
             actions: Features of each action, in action order (at least one).
+            keys: Optional stable id of each action (the variant id). An implementation may
+                cache per-action work under it, checking the features still match.
 
         Returns:
             One probability per action, in action order, summing to 1.
@@ -67,14 +74,41 @@ class ArtworkPolicy(ABC):
             reward: Finite reward; higher is better.
         """
 
+    def learn_many(self, events: Iterable[tuple[Decision, float]]) -> int:
+        """Learn from logged decisions and their rewards, in the order given.
+
+        Args:
+            events: ``(decision, reward)`` pairs.
+
+        Returns:
+            How many events were learned.
+        """
+        count = 0
+        for decision, reward in events:
+            self.learn(decision, reward)
+            count += 1
+        return count
+
+    def inherit_cache(self, other: ArtworkPolicy) -> None:  # noqa: B027 (optional hook)
+        """Take over whatever per-action work ``other`` cached that is valid here too.
+
+        Called when serving swaps ``other`` for this policy; the default does nothing.
+        """
+
     @abstractmethod
     def snapshot(self) -> bytes:
         """The whole policy as bytes, loadable with :meth:`from_snapshot` or :func:`load_policy`."""
 
     @classmethod
     @abstractmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        """A fresh, untrained policy configured from ``settings``."""
+    def from_settings(cls, settings: Settings, *, version: int = 0) -> Self:
+        """A fresh, untrained policy configured from ``settings``.
+
+        Args:
+            settings: The configuration.
+            version: The version to start counting from (a rebuilt model continues the
+                version numbers of the one it replaces).
+        """
 
     @classmethod
     @abstractmethod
@@ -89,6 +123,22 @@ class ArtworkPolicy(ABC):
         Raises:
             ModelError: ``data`` is not a snapshot of this policy.
         """
+
+    @classmethod
+    def rebuild_reason(cls, header: SnapshotHeader, settings: Settings) -> str | None:
+        """Why a snapshot cannot go on learning under ``settings``, or None if it can.
+
+        A snapshot of another policy, or one whose structure (hash bits, number of bootstrapped
+        models, ...) differs from what ``settings`` ask for, must be retrained from the log
+        (``artwork learn --rebuild``); settings that can change in place never need that.
+
+        Args:
+            header: The snapshot's header.
+            settings: The configured settings (``cls`` is the policy they select).
+        """
+        if header.name != cls.name:
+            return f"the snapshot is of policy {header.name!r}, the settings select {cls.name!r}"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +193,20 @@ def policy_classes() -> dict[str, type[ArtworkPolicy]]:
         ``{name: class}`` for every policy artwork ships.
     """
     # Imported here, not at the top: implementations import this module.
-    from artwork.bandit.vw_policy import VWPolicy
+    from artwork.bandit.vw_policy import VW_POLICIES
 
-    return {cls.name: cls for cls in (VWPolicy,)}
+    return {cls.name: cls for cls in VW_POLICIES}
+
+
+def policy_class_for(settings: Settings) -> type[ArtworkPolicy]:
+    """The policy class ``settings`` select (``ARTWORK_EXPLORATION``).
+
+    Raises:
+        ValueError: No registered policy implements that exploration.
+    """
+    from artwork.bandit.vw_policy import vw_policy_for
+
+    return vw_policy_for(settings.exploration)
 
 
 def get_policy_class(name: str) -> type[ArtworkPolicy]:

@@ -1,23 +1,77 @@
 """The decision log: every artwork choice, the reward it earned, and the model snapshots.
 
 Decisions are append-only: they are the training data of the learner and the evidence of
-off-policy evaluation, so they are never edited. A reward is recorded at most once per event.
+off-policy evaluation, so they are never edited (new databases also refuse ``UPDATE`` on the
+``decisions`` and ``rewards`` tables with a trigger). A reward is recorded at most once per
+event, and only within the decision's reward wait window. Every decision gets a ``seq``, its
+position in the log, which the learner's cursor counts in.
+
+A model snapshot is saved together with the learner's state (its cursor and the events after
+the cursor it has already learned) in one transaction, so the snapshot says exactly which events
+its model has learned.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, Text, cast, delete, func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from artwork.catalog.schema import bandit_models, decisions, rewards
+from artwork.catalog.schema import bandit_learner_state, bandit_models, decisions, rewards
 from artwork.domain import Decision, Reward
-from artwork.errors import ConflictError, EventNotFoundError, StorageError
+from artwork.errors import (
+    ConflictError,
+    EventNotFoundError,
+    RewardWindowClosedError,
+    StorageError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """A logged decision, its position in the log, and its reward if one was recorded."""
+
+    seq: int
+    decision: Decision
+    reward: Reward | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCounts:
+    """What :meth:`DecisionLog.import_events` added."""
+
+    decisions: int
+    rewards: int
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerState:
+    """What a model has learned: every decision up to ``cursor`` and those in ``ahead``."""
+
+    cursor: int
+    ahead: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The newest snapshot with its learner state (None for snapshots of older artwork)."""
+
+    version: int
+    data: bytes
+    events_learned: int
+    state: LearnerState | None
+
+
+DECODED_CACHE_SIZE = 50_000
+"""Distinct JSON texts (a title's actions and their features, a context) kept decoded."""
 
 
 class DecisionLog:
@@ -31,6 +85,14 @@ class DecisionLog:
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self._clock = clock or _utcnow
+        # Decoding the logged features is most of the cost of reading the log, and a title's
+        # action features repeat in every decision for it: decode each distinct text once.
+        self._decoded: dict[str, Any] = {}
+        self._decoded_lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current time by this log's clock."""
+        return self._clock()
 
     # --- decisions ----------------------------------------------------------------------------
     def append(self, decision: Decision) -> None:
@@ -44,29 +106,86 @@ class DecisionLog:
             ConflictError: A decision with this event id is already logged.
             StorageError: The database failed.
         """
-        _check_decision(decision)
-        row = {
-            "event_id": decision.event_id,
-            "created_at": decision.created_at,
-            "user_id": decision.user_id,
-            "title_id": decision.title_id,
-            "context": _plain(decision.context),
-            "action_ids": list(decision.action_ids),
-            "action_features": [_plain(features) for features in decision.action_features],
-            "probabilities": [float(p) for p in decision.probabilities],
-            "chosen_index": decision.chosen_index,
-            "model_version": decision.model_version,
-            "policy": dict(decision.policy),
-        }
+        self.append_many([decision])
+
+    def append_many(self, items: Sequence[Decision]) -> None:
+        """Log decisions in one transaction (a page's worth): all of them or none.
+
+        Args:
+            items: Decisions with new, distinct event ids.
+
+        Raises:
+            ValueError: A decision's actions, features and probabilities disagree.
+            ConflictError: An event id is already logged (nothing is written).
+            StorageError: The database failed.
+        """
+        if not items:
+            return
+        rows = []
+        for decision in items:
+            _check_decision(decision)
+            rows.append(_decision_row(decision))
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(decisions).values(**row))
+                conn.execute(insert(decisions), rows)
         except IntegrityError as exc:
+            ids = ", ".join(repr(d.event_id) for d in items[:3])
             raise ConflictError(
-                f"event id {decision.event_id!r} is already logged; decisions are append-only"
+                f"event id {ids} is already logged; decisions are append-only"
             ) from exc
         except SQLAlchemyError as exc:
-            raise StorageError(f"cannot log decision {decision.event_id!r}: {exc}") from exc
+            raise StorageError(f"cannot log decision {items[0].event_id!r}: {exc}") from exc
+
+    def import_events(self, items: Sequence[tuple[Decision, Reward | None]]) -> ImportCounts:
+        """Add decisions logged elsewhere, with their rewards, in one transaction.
+
+        Decisions whose event id is already logged are skipped (an import can be repeated);
+        rewards are taken as recorded, without a wait window.
+
+        Args:
+            items: ``(decision, reward or None)`` pairs; a reward's event id is its decision's.
+
+        Raises:
+            ValueError: A decision is inconsistent, or a reward belongs to another event.
+            StorageError: The database failed (nothing of ``items`` is written).
+        """
+        for decision, reward in items:
+            _check_decision(decision)
+            if reward is not None:
+                if reward.event_id != decision.event_id:
+                    raise ValueError(
+                        f"reward of {reward.event_id!r} given with decision {decision.event_id!r}"
+                    )
+                if not math.isfinite(reward.value) or reward.received_at.tzinfo is None:
+                    raise ValueError(f"reward of {reward.event_id!r} must be finite and dated")
+        ids = list(dict.fromkeys(decision.event_id for decision, _ in items))
+        try:
+            with self.engine.begin() as conn:
+                known = (
+                    set(
+                        conn.scalars(
+                            select(decisions.c.event_id).where(decisions.c.event_id.in_(ids))
+                        )
+                    )
+                    if ids
+                    else set()
+                )
+                fresh: dict[str, tuple[Decision, Reward | None]] = {}
+                for decision, reward in items:
+                    if decision.event_id not in known and decision.event_id not in fresh:
+                        fresh[decision.event_id] = (decision, reward)
+                if fresh:
+                    conn.execute(insert(decisions), [_decision_row(d) for d, _ in fresh.values()])
+                reward_rows = [
+                    {"event_id": r.event_id, "value": float(r.value), "received_at": r.received_at}
+                    for _, r in fresh.values()
+                    if r is not None
+                ]
+                if reward_rows:
+                    conn.execute(insert(rewards), reward_rows)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot import decisions: {exc}") from exc
+        return ImportCounts(len(fresh), len(reward_rows))
 
     def get(self, event_id: str) -> Decision:
         """The decision logged under ``event_id``.
@@ -85,44 +204,144 @@ class DecisionLog:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read decision {event_id!r}: {exc}") from exc
         if row is None:
-            raise EventNotFoundError(
-                f"unknown event id {event_id!r}: no artwork decision was logged under it; "
-                "event ids come from artwork responses (the event_id next to each image)"
-            )
+            raise _not_found(event_id)
         return _decision(row)
 
+    def last_shown(self, user_id: str, title_ids: Iterable[str], since: datetime) -> dict[str, str]:
+        """The variant each title last showed this member, for decisions made since ``since``.
+
+        Args:
+            user_id: The member.
+            title_ids: Titles to look up (one query for all).
+            since: Only decisions at or after this time count (timezone-aware).
+
+        Returns:
+            ``{title_id: variant_id}`` for the titles shown to the member since ``since``.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        ids = list(dict.fromkeys(title_ids))
+        if not ids:
+            return {}
+        query = (
+            select(
+                decisions.c.title_id,
+                decisions.c.action_ids,
+                decisions.c.chosen_index,
+            )
+            .where(decisions.c.user_id == user_id)
+            .where(decisions.c.title_id.in_(ids))
+            .where(decisions.c.created_at >= since)
+            .order_by(decisions.c.seq.desc())
+        )
+        shown: dict[str, str] = {}
+        try:
+            with self.engine.connect() as conn:
+                for row in conn.execute(query):
+                    if row.title_id not in shown:
+                        shown[row.title_id] = str(row.action_ids[row.chosen_index])
+                        if len(shown) == len(ids):
+                            break
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read decisions of member {user_id!r}: {exc}") from exc
+        return shown
+
+    def impressions(self, title_ids: Iterable[str]) -> dict[str, int]:
+        """How many decisions were logged for each title (0 for titles never shown).
+
+        Raises:
+            StorageError: The database failed.
+        """
+        ids = list(dict.fromkeys(title_ids))
+        counts = dict.fromkeys(ids, 0)
+        if not ids:
+            return counts
+        query = (
+            select(decisions.c.title_id, func.count())
+            .where(decisions.c.title_id.in_(ids))
+            .group_by(decisions.c.title_id)
+        )
+        try:
+            with self.engine.connect() as conn:
+                for title_id, count in conn.execute(query):
+                    counts[title_id] = int(count)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot count decisions: {exc}") from exc
+        return counts
+
+    def count(self) -> int:
+        """How many decisions are logged.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.scalar(select(func.count()).select_from(decisions)) or 0)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot count decisions: {exc}") from exc
+
     # --- rewards ------------------------------------------------------------------------------
-    def record_reward(self, event_id: str, value: float, received_at: datetime) -> bool:
-        """Record the reward of an event, once.
+    def record_reward(
+        self,
+        event_id: str,
+        value: float,
+        received_at: datetime,
+        *,
+        wait_s: float | None = None,
+    ) -> bool:
+        """Record the reward of an event, once, and only within its wait window.
 
         Args:
             event_id: Event id of a logged decision.
             value: Finite reward.
             received_at: When the reward arrived (timezone-aware).
+            wait_s: When given, a reward arriving more than ``wait_s`` seconds after its
+                decision is refused: the learner has taken (or will take) the default reward.
 
         Returns:
-            True if recorded; False if this event already had a reward (the first one stands).
+            True if recorded; False if this event already had a reward (the first one stands,
+            even when the repeat comes after the window).
 
         Raises:
-            ValueError: ``value`` is not finite or ``received_at`` is naive.
+            ValueError: ``value`` is not finite, ``received_at`` is naive or ``wait_s`` < 0.
             EventNotFoundError: No decision has this event id.
+            RewardWindowClosedError: The reward came after the window and none was recorded.
             StorageError: The database failed.
         """
         if not math.isfinite(value):
             raise ValueError(f"value must be finite, got {value}")
         if received_at.tzinfo is None:
             raise ValueError(f"received_at must be timezone-aware, got {received_at!r}")
+        if wait_s is not None and not wait_s >= 0:
+            raise ValueError(f"wait_s must be >= 0, got {wait_s}")
+        lookup = (
+            select(decisions.c.created_at, rewards.c.value)
+            .select_from(decisions.outerjoin(rewards, rewards.c.event_id == decisions.c.event_id))
+            .where(decisions.c.event_id == event_id)
+        )
         row = {"event_id": event_id, "value": float(value), "received_at": received_at}
         try:
             with self.engine.begin() as conn:
+                found = conn.execute(lookup).first()
+                if found is None:
+                    raise _not_found(event_id)
+                if found.value is not None:
+                    return False
+                created_at: datetime = found.created_at
+                if wait_s is not None and received_at > created_at + timedelta(seconds=wait_s):
+                    late = (received_at - created_at).total_seconds()
+                    raise RewardWindowClosedError(
+                        f"the reward of event {event_id!r} came {late:.0f} s after its decision, "
+                        f"after the {wait_s:g} s reward wait window (ARTWORK_REWARD_WAIT_S); the "
+                        "default reward applies to it"
+                    )
                 conn.execute(insert(rewards).values(**row))
             return True
-        except IntegrityError as exc:
-            # Either the reward is already there (idempotent repeat) or the event is unknown.
-            if self.get_reward(event_id) is not None:
-                return False
-            self.get(event_id)  # raises EventNotFoundError when the decision is missing
-            raise StorageError(f"cannot record reward of {event_id!r}: {exc}") from exc
+        except IntegrityError:
+            # Another request recorded this event's reward first: the first one stands.
+            return False
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot record reward of {event_id!r}: {exc}") from exc
 
@@ -154,6 +373,180 @@ class DecisionLog:
         reward = self.get_reward(event_id)
         return None if reward is None else reward.value
 
+    # --- reading the log in order (learner, evaluation, export) -----------------------------
+    def events_after(self, cursor: int, limit: int) -> list[LoggedEvent]:
+        """Decisions after ``cursor`` in log order, each with its reward if any.
+
+        Args:
+            cursor: A seq; only decisions with a larger seq are returned.
+            limit: At most this many.
+
+        Raises:
+            ValueError: ``limit`` < 1.
+            StorageError: The database failed.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        query = _joined().where(decisions.c.seq > cursor).order_by(decisions.c.seq).limit(limit)
+        return self._events(query)
+
+    def events_at(self, seqs: Iterable[int]) -> list[LoggedEvent]:
+        """The decisions with these seqs, in log order, each with its reward if any.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        wanted = sorted(set(seqs))
+        found: list[LoggedEvent] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found += self._events(
+                _joined().where(decisions.c.seq.in_(chunk)).order_by(decisions.c.seq)
+            )
+        return found
+
+    def rewarded_after(
+        self, cursor: int, received_since: datetime, limit: int
+    ) -> list[LoggedEvent]:
+        """Rewarded decisions after ``cursor`` whose reward came at or after ``received_since``.
+
+        The learner uses this to learn a reward as soon as it arrives, ahead of older
+        decisions still waiting for theirs.
+
+        Raises:
+            ValueError: ``limit`` < 1.
+            StorageError: The database failed.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        query = (
+            select(*_columns())
+            .select_from(rewards.join(decisions, decisions.c.event_id == rewards.c.event_id))
+            .where(rewards.c.received_at >= received_since)
+            .where(decisions.c.seq > cursor)
+            .order_by(rewards.c.received_at, decisions.c.seq)
+            .limit(limit)
+        )
+        return self._events(query)
+
+    def seqs_between(self, low: int, high: int) -> list[int]:
+        """Seqs of the decisions with ``low < seq <= high`` (an index-only query).
+
+        Raises:
+            StorageError: The database failed.
+        """
+        query = (
+            select(decisions.c.seq)
+            .where(decisions.c.seq > low)
+            .where(decisions.c.seq <= high)
+            .order_by(decisions.c.seq)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return [int(seq) for seq in conn.scalars(query)]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the decision log: {exc}") from exc
+
+    def rewards_since(
+        self, cursor: int, received_since: datetime, limit: int
+    ) -> list[tuple[int, datetime]]:
+        """``(seq, received_at)`` of rewarded decisions after ``cursor`` whose reward came at or
+        after ``received_since``, oldest reward first (a light query; see :meth:`events_at`).
+
+        Raises:
+            ValueError: ``limit`` < 1.
+            StorageError: The database failed.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        query = (
+            select(decisions.c.seq, rewards.c.received_at)
+            .select_from(rewards.join(decisions, decisions.c.event_id == rewards.c.event_id))
+            .where(rewards.c.received_at >= received_since)
+            .where(decisions.c.seq > cursor)
+            .order_by(rewards.c.received_at, decisions.c.seq)
+            .limit(limit)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return [(int(row.seq), row.received_at) for row in conn.execute(query)]
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read rewards: {exc}") from exc
+
+    def iter_events(self, after: int = 0, chunk: int = 1000) -> Iterator[LoggedEvent]:
+        """Every decision after seq ``after`` in log order, with its reward, read in chunks.
+
+        Raises:
+            ValueError: ``chunk`` < 1.
+            StorageError: The database failed.
+        """
+        cursor = after
+        while True:
+            batch = self.events_after(cursor, chunk)
+            yield from batch
+            if len(batch) < chunk:
+                return
+            cursor = batch[-1].seq
+
+    def rewarded_seqs(self) -> set[int]:
+        """Seqs of every rewarded decision (to adopt snapshots of older artwork).
+
+        Raises:
+            StorageError: The database failed.
+        """
+        query = select(decisions.c.seq).select_from(
+            rewards.join(decisions, decisions.c.event_id == rewards.c.event_id)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return {int(seq) for seq in conn.scalars(query)}
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read rewards: {exc}") from exc
+
+    def _events(self, query: Any) -> list[LoggedEvent]:
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the decision log: {exc}") from exc
+        events = []
+        for row in rows:
+            value = row["reward_value"]
+            reward = (
+                None if value is None else Reward(row["event_id"], float(value), row["received_at"])
+            )
+            decision = Decision(
+                event_id=row["event_id"],
+                created_at=row["created_at"],
+                user_id=row["user_id"],
+                title_id=row["title_id"],
+                context=self._decode(row["context"]),
+                action_ids=self._decode(row["action_ids"]),
+                action_features=self._decode(row["action_features"]),
+                probabilities=tuple(json.loads(row["probabilities"])),
+                chosen_index=row["chosen_index"],
+                model_version=row["model_version"],
+                policy=json.loads(row["policy"]),
+            )
+            events.append(LoggedEvent(int(row["seq"]), decision, reward))
+        return events
+
+    def _decode(self, text: str) -> Any:
+        """JSON text as Python values, decoded once per distinct text (lists become tuples).
+
+        The same text gives the same object, so a policy's example cache recognises a title's
+        actions by identity. Nobody may mutate what this returns.
+        """
+        value = self._decoded.get(text)
+        if value is None:
+            loaded = json.loads(text)
+            value = tuple(loaded) if isinstance(loaded, list) else loaded
+            with self._decoded_lock:
+                if len(self._decoded) >= DECODED_CACHE_SIZE:
+                    self._decoded.clear()
+                self._decoded[text] = value
+        return value
+
     # --- model snapshots ----------------------------------------------------------------------
     def save_snapshot(
         self,
@@ -163,19 +556,23 @@ class DecisionLog:
         data: bytes,
         *,
         keep: int | None = None,
+        state: LearnerState | None = None,
     ) -> None:
-        """Store a model snapshot, and optionally drop all but the newest ``keep``.
+        """Store a model snapshot (and the learner state behind it), optionally dropping all
+        but the newest ``keep`` snapshots, in one transaction.
 
         Args:
             version: Model version; each version is stored once.
             policy_config: The policy's configuration.
-            events_learned: How many rewarded events the model has learned from.
+            events_learned: How many events the model has learned from.
             data: The snapshot bytes.
-            keep: When given, snapshots older than the newest ``keep`` are deleted in the same
-                transaction (a snapshot per reward would otherwise grow the table without end).
+            keep: When given, snapshots older than the newest ``keep`` are deleted.
+            state: What the model has learned: saved with it, so a restarted learner resumes
+                exactly (nothing learned twice, nothing skipped).
 
         Raises:
-            ValueError: ``version`` or ``events_learned`` is negative, or ``keep`` < 1.
+            ValueError: ``version``, ``events_learned`` or the cursor is negative, or
+                ``keep`` < 1.
             ConflictError: A snapshot of this version exists (another process learns from the
                 same database).
             StorageError: The database failed.
@@ -186,6 +583,8 @@ class DecisionLog:
             raise ValueError(f"events_learned must be >= 0, got {events_learned}")
         if keep is not None and keep < 1:
             raise ValueError(f"keep must be >= 1, got {keep}")
+        if state is not None and state.cursor < 0:
+            raise ValueError(f"state.cursor must be >= 0, got {state.cursor}")
         row = {
             "version": version,
             "created_at": self._clock(),
@@ -196,6 +595,14 @@ class DecisionLog:
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(bandit_models).values(**row))
+                if state is not None:
+                    conn.execute(
+                        insert(bandit_learner_state).values(
+                            version=version,
+                            cursor_seq=state.cursor,
+                            learned_ahead=sorted(state.ahead),
+                        )
+                    )
                 if keep is not None:
                     oldest_kept = conn.scalar(
                         select(bandit_models.c.version)
@@ -204,6 +611,11 @@ class DecisionLog:
                         .limit(1)
                     )
                     if oldest_kept is not None:
+                        conn.execute(
+                            delete(bandit_learner_state).where(
+                                bandit_learner_state.c.version < oldest_kept
+                            )
+                        )
                         conn.execute(
                             delete(bandit_models).where(bandit_models.c.version < oldest_kept)
                         )
@@ -215,14 +627,48 @@ class DecisionLog:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot save model snapshot {version}: {exc}") from exc
 
+    def latest_version(self) -> int | None:
+        """The newest snapshot's version, or None: a cheap query for serving processes to poll.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        try:
+            with self.engine.connect() as conn:
+                version = conn.scalar(select(func.max(bandit_models.c.version)))
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read model snapshots: {exc}") from exc
+        return None if version is None else int(version)
+
     def latest_snapshot(self) -> tuple[int, bytes] | None:
         """The newest model snapshot as ``(version, data)``, or None if none was saved.
 
         Raises:
             StorageError: The database failed.
         """
+        checkpoint = self.latest_checkpoint()
+        return None if checkpoint is None else (checkpoint.version, checkpoint.data)
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest snapshot with its learner state, or None if none was saved.
+
+        Raises:
+            StorageError: The database failed.
+        """
         query = (
-            select(bandit_models.c.version, bandit_models.c.data)
+            select(
+                bandit_models.c.version,
+                bandit_models.c.data,
+                bandit_models.c.events_learned,
+                bandit_learner_state.c.cursor_seq,
+                bandit_learner_state.c.learned_ahead,
+            )
+            .select_from(
+                bandit_models.outerjoin(
+                    bandit_learner_state,
+                    bandit_learner_state.c.version == bandit_models.c.version,
+                )
+            )
             .order_by(bandit_models.c.version.desc())
             .limit(1)
         )
@@ -231,17 +677,54 @@ class DecisionLog:
                 row = conn.execute(query).first()
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read model snapshots: {exc}") from exc
-        return None if row is None else (int(row.version), bytes(row.data))
+        if row is None:
+            return None
+        state = None
+        if row.cursor_seq is not None:
+            state = LearnerState(int(row.cursor_seq), frozenset(int(s) for s in row.learned_ahead))
+        return Checkpoint(int(row.version), bytes(row.data), int(row.events_learned), state)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _plain(space: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
+def _not_found(event_id: str) -> EventNotFoundError:
+    return EventNotFoundError(
+        f"unknown event id {event_id!r}: no artwork decision was logged under it; "
+        "event ids come from artwork responses (the event_id next to each image)"
+    )
+
+
+def _columns() -> list[Any]:
+    """Decision columns with the JSON ones as raw text (decoded, and cached, by the log)."""
+    raw = ("context", "action_ids", "action_features", "probabilities", "policy")
+    return [
+        cast(column, Text).label(column.name) if column.name in raw else column
+        for column in decisions.columns
+    ] + [rewards.c.value.label("reward_value"), rewards.c.received_at]
+
+
+def _joined() -> Any:
+    return select(*_columns()).select_from(
+        decisions.outerjoin(rewards, rewards.c.event_id == decisions.c.event_id)
+    )
+
+
+def _decision_row(decision: Decision) -> dict[str, Any]:
     return {
-        namespace: {k: float(v) for k, v in features.items()}
-        for namespace, features in space.items()
+        "event_id": decision.event_id,
+        "created_at": decision.created_at,
+        "user_id": decision.user_id,
+        "title_id": decision.title_id,
+        # Feature spaces hold str -> float mappings (checked when they were built).
+        "context": decision.context,
+        "action_ids": list(decision.action_ids),
+        "action_features": list(decision.action_features),
+        "probabilities": [float(p) for p in decision.probabilities],
+        "chosen_index": decision.chosen_index,
+        "model_version": decision.model_version,
+        "policy": dict(decision.policy),
     }
 
 
@@ -264,6 +747,15 @@ def _check_decision(decision: Decision) -> None:
         raise ValueError(
             f"decision {decision.event_id!r}: the chosen action's probability must be in "
             f"(0, 1], got {decision.chosen_probability}"
+        )
+    if not all(p >= 0.0 and math.isfinite(p) for p in decision.probabilities):
+        raise ValueError(
+            f"decision {decision.event_id!r}: every probability must be finite and >= 0"
+        )
+    if abs(math.fsum(decision.probabilities) - 1.0) > 1e-6:
+        raise ValueError(
+            f"decision {decision.event_id!r}: probabilities must sum to 1, got "
+            f"{math.fsum(decision.probabilities)!r}"
         )
     if decision.created_at.tzinfo is None:
         raise ValueError(f"decision {decision.event_id!r}: created_at must be timezone-aware")

@@ -1,9 +1,23 @@
-"""The artwork bandit as a service: choose a title's artwork for a member, learn from rewards.
+"""The artwork bandit as a service: choose a title's artwork for a member, record rewards.
 
-``choose`` asks the policy for a distribution over the title's approved variants, draws one,
-and logs the decision with everything needed to learn from it later (features, probabilities,
-model version). ``reward`` joins a reward to its decision, learns from it at once and saves a
-new model snapshot, so a restarted service (or another replica) resumes where this one stopped.
+``choose`` (one title) and ``choose_many`` (a page) ask the serving policy for a distribution
+over each title's approved variants, shape it (cold start, consistency, apprentice mode), draw
+one variant and log the decision with everything needed to learn from it and evaluate it later:
+features, the final probabilities, model version and policy configuration.
+
+The probability logged for the shown variant is the probability it was shown with, after every
+adjustment. With ``pi`` the policy's distribution over ``K`` variants:
+
+1. cold start: ``pi1 = (1 - d) * pi + d / K`` with ``d = cold_start_epsilon * n0 / (n0 + n)``,
+   ``n`` the title's impressions so far, ``n0 = cold_start_impressions``;
+2. apprentice mode instead: ``pi1 = (1 - e) * [1, 0, ..., 0] + e / K`` (the editorial default,
+   ``e = apprentice_epsilon``);
+3. consistency: when the member was shown variant ``s`` of this title within the window,
+   ``p = (1 - x) * 1[a = s] + x * pi1(a)`` with ``x = consistency_explore``; else ``p = pi1``.
+
+``reward`` only records (fast, idempotent, refused after the wait window); the
+:class:`~artwork.bandit.learner.Learner` learns from the log, saves snapshots, and ``refresh``
+hot-swaps serving to the newest one.
 """
 
 from __future__ import annotations
@@ -13,42 +27,47 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import Engine
 
-from artwork.bandit.base import ArtworkPolicy, get_policy_class, load_policy
-from artwork.bandit.features import action_features, shared_features
+from artwork.bandit.base import ArtworkPolicy, PolicyConfig, load_policy, policy_class_for
+from artwork.bandit.features import FeatureSpace, action_features, shared_features
 from artwork.bandit.log import DecisionLog
-from artwork.bandit.vw_policy import VWPolicy
+from artwork.bandit.rewards import RewardEvent, reward_value
 from artwork.config import Settings
 from artwork.domain import Context, Decision, Variant, VariantStatus
 from artwork.errors import ModelError
 
-DEFAULT_POLICY = VWPolicy.name
-SNAPSHOTS_KEPT = 10
-"""Model snapshots kept in the database; older ones are deleted as new ones are saved."""
+FEATURE_CACHE_SIZE = 100_000
+"""Variants whose features are kept in memory; the cache starts over when it is full."""
 
 
 @dataclass(frozen=True, slots=True)
 class RewardOutcome:
-    """What became of a reward: whether it was learned, and the model version afterwards."""
+    """What became of a reward: its value, whether it was recorded now, the serving model."""
 
     event_id: str
     value: float
-    learned: bool
+    recorded: bool
     model_version: int
 
 
+TitleDuration = Callable[[str], float | None]
+"""``title_id -> running time in seconds`` (None if unknown), for reward definitions."""
+
+
 class ArtworkBandit:
-    """Chooses artwork and learns from rewards; safe to share between threads.
+    """Chooses artwork and records rewards; safe to share between threads.
 
     Args:
         engine: Database holding the decision log and model snapshots.
-        settings: Settings (``epsilon``).
+        settings: Bandit settings (exploration, mode, consistency, cold start, rewards).
         rng: Random generator for drawing actions; default: freshly seeded.
         clock: Returns the current timezone-aware time; default: UTC now.
+        title_duration: Looks up a title's running time for ``kind``/``seconds`` rewards.
+        policy: Serve this policy instead of the newest snapshot (tests, simulations).
 
     Raises:
         ModelError: The newest snapshot cannot be loaded.
@@ -62,23 +81,28 @@ class ArtworkBandit:
         *,
         rng: np.random.Generator | None = None,
         clock: Callable[[], datetime] | None = None,
+        title_duration: TitleDuration | None = None,
+        policy: ArtworkPolicy | None = None,
     ) -> None:
         self._settings = settings
         self._rng = rng if rng is not None else np.random.default_rng()
-        self._clock = clock or _utcnow
-        self._log = DecisionLog(engine, clock=self._clock)
-        self._policy = self._load_policy()
         self._rng_lock = threading.Lock()
-        # Held while reading pmf + version (choose) or changing them (reward): a decision
-        # records the version that produced its probabilities.
-        self._model_lock = threading.Lock()
-        # Serialises the reward path: record, learn, snapshot, in version order.
-        self._learn_lock = threading.Lock()
+        self._clock = clock or _utcnow
+        self._title_duration = title_duration
+        self._log = DecisionLog(engine, clock=self._clock)
+        # Requests read self._policy once per decision; refresh() replaces it in one assignment.
+        self._policy = policy if policy is not None else self._load_policy()
+        self._refresh_lock = threading.Lock()
+        self._config: tuple[ArtworkPolicy, PolicyConfig] | None = None
+        self._features: dict[str, tuple[tuple[int, float], dict[str, dict[str, float]]]] = {}
+        self._impressions: dict[str, int] = {}
+        self._counts_lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
 
     def _load_policy(self) -> ArtworkPolicy:
         latest = self._log.latest_snapshot()
         if latest is None:
-            return get_policy_class(DEFAULT_POLICY).from_settings(self._settings)
+            return policy_class_for(self._settings).from_settings(self._settings)
         version, data = latest
         policy = load_policy(data, self._settings)
         if policy.version != version:
@@ -94,6 +118,11 @@ class ArtworkBandit:
         return self._log
 
     @property
+    def settings(self) -> Settings:
+        """The settings this bandit serves with."""
+        return self._settings
+
+    @property
     def policy(self) -> ArtworkPolicy:
         """The policy currently serving."""
         return self._policy
@@ -103,11 +132,12 @@ class ArtworkBandit:
         """Version of the serving model."""
         return self._policy.version
 
+    # --- choosing --------------------------------------------------------------------------------
     def choose(self, context: Context, title_id: str, variants: Sequence[Variant]) -> Decision:
         """Choose one of a title's variants for a member, and log the decision.
 
         Args:
-            context: The member, device and time of the request.
+            context: The member, device, time (and optionally profile) of the request.
             title_id: The title artwork is chosen for.
             variants: The title's approved variants, in rank order (the action order).
 
@@ -119,72 +149,274 @@ class ArtworkBandit:
                 that is not approved, or the same variant twice; or ``context`` is invalid.
             StorageError: The decision could not be logged.
         """
-        decision = self._decide(context, title_id, variants)
-        self._log.append(decision)
-        return decision
+        return self.choose_many(context, [(title_id, variants)])[0]
 
-    def _decide(self, context: Context, title_id: str, variants: Sequence[Variant]) -> Decision:
-        """Everything ``choose`` does except logging (benchmarks time the two apart)."""
-        _check_variants(title_id, variants)
+    def choose_many(
+        self, context: Context, requests: Sequence[tuple[str, Sequence[Variant]]]
+    ) -> list[Decision]:
+        """Choose artwork for several titles of one page, logging every decision at once.
+
+        One query finds what the member was shown lately (consistency), one counts the titles'
+        impressions the first time they are seen (cold start), one transaction logs the page.
+
+        Args:
+            context: The request.
+            requests: ``(title_id, approved variants in rank order)`` per title, each title once.
+
+        Returns:
+            One logged decision per request, in request order.
+
+        Raises:
+            ValueError: A title is given twice, or as in :meth:`choose`.
+            StorageError: The database failed; no decision of the page is logged.
+        """
+        title_ids = [title_id for title_id, _ in requests]
+        if len(set(title_ids)) != len(title_ids):
+            raise ValueError("each title may be chosen for once per page; a title_id repeats")
+        for title_id, variants in requests:
+            _check_variants(title_id, variants)
         shared = shared_features(context)
-        actions = tuple(action_features(variant) for variant in variants)
-        with self._model_lock:
-            probabilities = self._policy.pmf(shared, actions)
-            version = self._policy.version
-            config = self._policy.config()
+        sticky: dict[str, str] = {}
+        window = self._settings.consistency_window_s
+        if window > 0 and self._settings.consistency_explore < 1.0 and requests:
+            since = self._clock() - timedelta(seconds=window)
+            sticky = self._log.last_shown(context.user_id, title_ids, since)
+        counts = self._impression_counts(title_ids)
+        made = [
+            self._decide(
+                context,
+                title_id,
+                variants,
+                shared=shared,
+                sticky=sticky.get(title_id),
+                impressions=counts[title_id],
+            )
+            for title_id, variants in requests
+        ]
+        self._log.append_many(made)
+        with self._counts_lock:
+            for title_id in title_ids:
+                self._impressions[title_id] = self._impressions.get(title_id, 0) + 1
+        return made
+
+    def decide(
+        self,
+        context: Context,
+        title_id: str,
+        variants: Sequence[Variant],
+        *,
+        sticky: str | None = None,
+        impressions: int | None = None,
+    ) -> Decision:
+        """Everything :meth:`choose` does except reading and writing the log.
+
+        Benchmarks time this; simulations and tests may pass what the log would have said.
+
+        Args:
+            context: The request.
+            title_id: The title.
+            variants: Its approved variants, in rank order.
+            sticky: The variant the member was last shown for this title within the
+                consistency window, if any.
+            impressions: The title's impressions so far; default: the count this process knows.
+
+        Raises:
+            ValueError: As in :meth:`choose`.
+        """
+        _check_variants(title_id, variants)
+        if impressions is None:
+            impressions = self._impressions.get(title_id, 0)
+        return self._decide(
+            context,
+            title_id,
+            variants,
+            shared=shared_features(context),
+            sticky=sticky,
+            impressions=impressions,
+        )
+
+    def _decide(
+        self,
+        context: Context,
+        title_id: str,
+        variants: Sequence[Variant],
+        *,
+        shared: FeatureSpace,
+        sticky: str | None,
+        impressions: int,
+    ) -> Decision:
+        settings = self._settings
+        policy = self._policy  # read once: a concurrent refresh() swaps the whole object
+        actions = tuple(self._action_features(variant) for variant in variants)
+        keys = tuple(variant.variant_id for variant in variants)
+        count = len(keys)
+        extra = 0.0
+        if settings.bandit_mode == "apprentice":
+            # The editorial default, rank 0, with an optional uniform share.
+            share = settings.apprentice_epsilon / count
+            probabilities = [share] * count
+            probabilities[0] += 1.0 - settings.apprentice_epsilon
+        else:
+            probabilities = policy.pmf(shared, actions, keys)
+            n0 = settings.cold_start_impressions
+            extra = settings.cold_start_epsilon * n0 / (n0 + max(impressions, 0))
+            if extra > 0.0:
+                share = extra / count
+                probabilities = [(1.0 - extra) * p + share for p in probabilities]
+        sticky_index = keys.index(sticky) if sticky is not None and sticky in keys else -1
+        if sticky_index >= 0:
+            explore = settings.consistency_explore
+            probabilities = [explore * p for p in probabilities]
+            probabilities[sticky_index] += 1.0 - explore
         with self._rng_lock:
             draw = float(self._rng.random())
         index = _sample(probabilities, draw)
+        config = dict(self._serving_config(policy))
+        config["extra_exploration"] = extra
+        config["sticky_variant"] = sticky if sticky is not None and sticky_index >= 0 else ""
         return Decision(
             event_id=uuid.uuid4().hex,
             created_at=self._clock(),
             user_id=context.user_id,
             title_id=title_id,
             context=shared,
-            action_ids=tuple(variant.variant_id for variant in variants),
+            action_ids=keys,
             action_features=actions,
             probabilities=tuple(probabilities),
             chosen_index=index,
-            model_version=version,
+            model_version=policy.version,
             policy=config,
         )
 
-    def reward(self, event_id: str, value: float) -> RewardOutcome:
-        """Record the reward of a decision and learn from it (once per event).
+    def _serving_config(self, policy: ArtworkPolicy) -> PolicyConfig:
+        cached = self._config
+        if cached is not None and cached[0] is policy:
+            return cached[1]
+        settings = self._settings
+        config = dict(policy.config())
+        config |= {
+            "mode": settings.bandit_mode,
+            "apprentice_epsilon": settings.apprentice_epsilon,
+            "cold_start_epsilon": settings.cold_start_epsilon,
+            "cold_start_impressions": float(settings.cold_start_impressions),
+            "consistency_window_s": settings.consistency_window_s,
+            "consistency_explore": settings.consistency_explore,
+        }
+        self._config = (policy, config)
+        return config
+
+    def _action_features(self, variant: Variant) -> dict[str, dict[str, float]]:
+        # A variant id's image, scores and tags never change (re-extraction makes new ids), so
+        # its features are computed once; rank and score guard against reuse of an id.
+        signature = (variant.rank, variant.score)
+        cached = self._features.get(variant.variant_id)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        features = action_features(variant)
+        if len(self._features) >= FEATURE_CACHE_SIZE:
+            self._features.clear()
+        self._features[variant.variant_id] = (signature, features)
+        return features
+
+    def _impression_counts(self, title_ids: Sequence[str]) -> dict[str, int]:
+        with self._counts_lock:
+            unknown = [t for t in title_ids if t not in self._impressions]
+        if unknown:
+            found = self._log.impressions(unknown)
+            with self._counts_lock:
+                for title_id, count in found.items():
+                    self._impressions.setdefault(title_id, count)
+        with self._counts_lock:
+            return {t: self._impressions.get(t, 0) for t in title_ids}
+
+    # --- rewards ---------------------------------------------------------------------------------
+    def reward(
+        self,
+        event_id: str,
+        value: float | None = None,
+        *,
+        event: RewardEvent | None = None,
+    ) -> RewardOutcome:
+        """Record the reward of a decision (once per event, within the wait window).
+
+        Learning happens later, in the learner; this only records, so it is fast.
 
         Args:
             event_id: The event id ``choose`` returned.
-            value: Finite reward; higher is better (e.g. 1.0 for a qualified play).
+            value: Finite reward, taken as is; higher is better.
+            event: Instead of ``value``: what happened (a play, seconds watched), mapped to a
+                value by the configured reward definition.
 
         Returns:
-            The outcome; ``learned`` is False when this event had already been rewarded.
+            The outcome; ``recorded`` is False when this event already had a reward: the first
+            one stands, and ``value`` is that one.
 
         Raises:
-            ValueError: ``value`` is not a finite number.
+            ValueError: Neither or both of ``value`` and ``event`` are given, or ``value`` is
+                not a finite number.
             EventNotFoundError: No decision was logged under ``event_id``.
-            ConflictError: Another process saved the same model version.
+            RewardWindowClosedError: The reward came after the reward wait window.
             StorageError: The database failed.
         """
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"value must be a finite number, got {value!r}") from None
-        if not math.isfinite(number):
-            raise ValueError(f"value must be a finite number, got {value!r}")
-        decision = self._log.get(event_id)
-        with self._learn_lock:
-            if not self._log.record_reward(event_id, number, self._clock()):
-                return RewardOutcome(
-                    event_id, number, learned=False, model_version=self.model_version
+        if (value is None) == (event is None):
+            raise ValueError("give exactly one of value and event")
+        if event is not None:
+            duration = None
+            if self._title_duration is not None and self._settings.reward_definition != "play":
+                duration = self._title_duration(self._log.get(event_id).title_id)
+            number = reward_value(event, duration, self._settings)
+        else:
+            try:
+                number = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError(f"value must be a finite number, got {value!r}") from None
+            if not math.isfinite(number):
+                raise ValueError(f"value must be a finite number, got {value!r}")
+        recorded = self._log.record_reward(
+            event_id, number, self._clock(), wait_s=self._settings.reward_wait_s
+        )
+        if recorded:
+            for listener in list(self._listeners):
+                listener()
+        else:
+            stored = self._log.reward_of(event_id)
+            number = number if stored is None else stored
+        return RewardOutcome(event_id, number, recorded, self.model_version)
+
+    def add_reward_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every recorded reward (the in-process learner wakes up)."""
+        self._listeners.append(listener)
+
+    # --- hot swap --------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Serve the newest model snapshot if it is newer than the serving one.
+
+        Loading happens here, off the request path; requests in flight finish on the model
+        they started with, and the next ones use the new model (one reference assignment).
+
+        Returns:
+            True if a newer model now serves.
+
+        Raises:
+            ModelError: The newest snapshot cannot be loaded (the old model keeps serving).
+            StorageError: The database failed.
+        """
+        with self._refresh_lock:
+            latest = self._log.latest_version()
+            if latest is None or latest <= self._policy.version:
+                return False
+            snapshot = self._log.latest_snapshot()
+            if snapshot is None:
+                return False
+            version, data = snapshot
+            policy = load_policy(data, self._settings)
+            if policy.version != version:
+                raise ModelError(
+                    f"model snapshot {version} holds a policy of version {policy.version}"
                 )
-            with self._model_lock:
-                self._policy.learn(decision, number)
-                version = self._policy.version
-                config = self._policy.config()
-                data = self._policy.snapshot()
-            # Learning is synchronous and one event per version, so the version counts events.
-            self._log.save_snapshot(version, config, version, data, keep=SNAPSHOTS_KEPT)
-        return RewardOutcome(event_id, number, learned=True, model_version=version)
+            policy.inherit_cache(self._policy)
+            self._policy = policy
+            return True
 
 
 def _check_variants(title_id: str, variants: Sequence[Variant]) -> None:

@@ -1,17 +1,36 @@
-"""Epsilon-greedy contextual bandit over action-dependent features, on vowpal-wabbit-next.
+"""Contextual bandit policies on vowpal-wabbit-next ``--cb_explore_adf``, one per exploration.
 
-VW's ``--cb_explore_adf`` learns the cost of every action from logged choices (reward ``r`` is
-logged as cost ``-r``, with the probability the choice was made with) and spreads ``epsilon``
-uniformly over the actions, the rest on the lowest predicted cost. Ties go to the first action
-(``--first_only``): actions come in rank order, so an untrained model shows the extractor's or
-editor's top variant and explores the others with probability ``epsilon``.
+VW learns the cost of every action from logged choices (reward ``r`` is logged as cost ``-r``,
+with the probability the choice was made with) and turns its cost estimates into a distribution
+with the chosen exploration algorithm:
+
+=================  =============================================================  =============
+policy             probabilities                                                  default
+=================  =============================================================  =============
+vw_epsilon_greedy  ``1 - eps + eps/K`` on the lowest cost, ``eps/K`` elsewhere;   eps = 0.2
+                   ties go to the first action (``--first_only``)
+vw_softmax         ``exp(-lambda * cost)``, normalised                            lambda = 10
+vw_squarecb        inverse-gap weighting with ``gamma = scale * t ** exponent``    10, 0.5
+vw_bag             share of ``size`` bootstrapped models voting for each action,  5, eps = 0.2
+                   mixed with ``eps`` uniform; ties to the first action
+vw_cover           ``size`` cover policies plus ``eps`` uniform, weight ``psi``    4, 1.0, 0.2
+=================  =============================================================  =============
+
+Actions come in rank order, so an untrained epsilon-greedy or bag model shows the extractor's or
+editor's top variant and explores the others; softmax, squarecb and cover start uniform.
+
+Parsing text is most of the cost of a prediction, so a policy keeps the parsed example of every
+action it has seen under the action's key (the variant id), re-parsing only when the features
+under that key change; VW leaves such examples unchanged after ``predict_one``/``learn_one``
+(the tests check that predictions and learned weights are identical either way).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from artwork.bandit.base import (
@@ -25,80 +44,158 @@ from artwork.bandit.features import (
     DEFAULT_INTERACTIONS,
     ChosenLabel,
     FeatureSpace,
+    check_label,
     interaction_args,
-    vw_example_lines,
+    label_prefix,
+    render_features,
+    render_shared,
 )
 from artwork.config import Settings
 from artwork.domain import Decision
 from artwork.errors import ModelError
 
 DEFAULT_BITS = 18
+ACTION_CACHE_SIZE = 20_000
+"""Parsed action examples kept per policy; the cache starts over when it is full."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One exploration parameter: its config key, the setting behind it, and its range.
+
+    ``tunable`` parameters may change when a snapshot is loaded (VW does not fix them in the
+    model); the others are part of the model's structure.
+    """
+
+    name: str
+    setting: str
+    tunable: bool
+    low: float = 0.0
+    high: float = math.inf
+    integer: bool = False
+    default: float | None = None
+    """Value assumed for snapshots written before the parameter existed."""
+
+    def check(self, value: float) -> float:
+        number = float(value)
+        if not (self.low <= number <= self.high) or (self.integer and not number.is_integer()):
+            kind = "an integer" if self.integer else "a number"
+            raise ValueError(
+                f"{self.name} must be {kind} in [{self.low}, {self.high}], got {value!r}"
+            )
+        return number
 
 
 class VWPolicy(ArtworkPolicy):
-    """Epsilon-greedy ``cb_explore_adf`` policy with quadratic member/context x image interactions.
-
-    The greedy action gets ``1 - epsilon + epsilon / K``, every other ``epsilon / K``; among
-    actions tied for the lowest predicted cost, the first in action order is the greedy one.
+    """A ``cb_explore_adf`` policy; subclasses choose the exploration algorithm.
 
     Args:
-        epsilon: Exploration probability in [0, 1].
         bits: Bits of the feature hash (VW ``-b``), 1..30.
         interactions: Pairs of namespaces crossed quadratically.
         version: Version of the model (number of ``learn`` calls behind it).
         model_data: A VW model to continue from (``bits`` and ``interactions`` must be the ones
             it was trained with; its own are used).
+        **params: The exploration parameters of the subclass (see its ``PARAMS``).
 
     Raises:
-        ValueError: An argument is out of range.
+        ValueError: An argument is out of range or unknown.
         ModelError: ``model_data`` cannot be loaded by VW.
     """
 
-    name: ClassVar[str] = "vw_epsilon_greedy"
+    exploration: ClassVar[str]
+    PARAMS: ClassVar[tuple[Param, ...]]
+    COMMON: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "learning_rate", "bandit_learning_rate", tunable=True, low=1e-6, high=10.0, default=0.5
+        ),
+        Param("clip_p", "bandit_clip_p", tunable=False, high=1.0, default=0.0),
+    )
+
+    @classmethod
+    def all_params(cls) -> tuple[Param, ...]:
+        """The learning parameters every VW policy has, then its exploration parameters."""
+        return cls.COMMON + cls.PARAMS
 
     def __init__(
         self,
-        epsilon: float = 0.2,
         *,
         bits: int = DEFAULT_BITS,
         interactions: Sequence[tuple[str, str]] = DEFAULT_INTERACTIONS,
         version: int = 0,
         model_data: bytes | None = None,
+        **params: float,
     ) -> None:
-        if not 0.0 <= epsilon <= 1.0:
-            raise ValueError(f"epsilon must be in [0, 1], got {epsilon}")
         if not 1 <= bits <= 30:
             raise ValueError(f"bits must be in 1..30, got {bits}")
         if version < 0:
             raise ValueError(f"version must be >= 0, got {version}")
+        known = {p.name for p in self.all_params()}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {unknown} for {self.name}; known: {sorted(known)}"
+            )
+        missing = sorted(known - set(params))
+        if missing:
+            raise ValueError(f"{self.name} needs parameter(s) {missing}")
+        self._params = {p.name: p.check(params[p.name]) for p in self.all_params()}
         import vowpal_wabbit_next as vw  # heavy native module: load on first use
 
-        self._epsilon = float(epsilon)
         self._bits = bits
         self._interactions = tuple((a, b) for a, b in interactions)
         self._version = version
-        exploration = ["--quiet", *self._exploration_args()]
         try:
             if model_data is None:
-                args = ["--cb_explore_adf", *exploration, "-b", str(bits)]
+                args = ["--cb_explore_adf", "--quiet", *self._exploration_args(), *self._rate()]
+                args += ["-b", str(bits)]
                 self._workspace = vw.Workspace(args + interaction_args(self._interactions))
             else:
-                self._workspace = vw.Workspace(exploration, model_data=model_data)
+                args = ["--quiet", *self._load_args(), *self._rate()]
+                self._workspace = vw.Workspace(args, model_data=model_data)
         except Exception as exc:  # VW raises bare RuntimeError/CLIError on bad models
             raise ModelError(f"vowpal wabbit cannot load the model: {exc}") from exc
         self._parser = vw.TextFormatParser(self._workspace)
         self._vw_version = str(vw.VW_VERSION)
-        # One VW workspace must not predict and learn at the same time.
+        # One VW workspace must not predict and learn at the same time; the caches and the
+        # parser are guarded by the same lock.
         self._lock = threading.Lock()
+        self._cache = ExampleCache(self._parser)
 
+    # --- exploration, per subclass --------------------------------------------------------------
     def _exploration_args(self) -> list[str]:
-        """VW arguments that choose and tune exploration; may change between snapshots."""
-        return ["--epsilon", repr(self._epsilon), "--first_only"]
+        """VW arguments that choose and tune exploration, for a fresh model."""
+        raise NotImplementedError
 
+    def _load_args(self) -> list[str]:
+        """VW arguments given when loading a model: what VW does not keep in the model."""
+        return self._exploration_args()
+
+    def _rate(self) -> list[str]:
+        args = ["--learning_rate", self._param("learning_rate")]
+        if self._params["clip_p"] > 0:
+            args += ["--clip_p", self._param("clip_p")]
+        return args
+
+    def _param(self, name: str) -> str:
+        value = self._params[name]
+        return str(int(value)) if value.is_integer() and self._is_integer(name) else repr(value)
+
+    def _is_integer(self, name: str) -> bool:
+        return next(p.integer for p in self.all_params() if p.name == name)
+
+    # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        """A fresh policy exploring with ``settings.epsilon``."""
-        return cls(settings.epsilon)
+    def from_settings(cls, settings: Settings, *, version: int = 0) -> Self:
+        """A fresh policy with its exploration parameters and hash bits from ``settings``."""
+        params: dict[str, Any] = {
+            p.name: float(getattr(settings, p.setting)) for p in cls.all_params()
+        }
+        return cls(
+            bits=settings.bandit_bits,
+            interactions=configured_interactions(settings),
+            version=version,
+            **params,
+        )
 
     @classmethod
     def from_snapshot(cls, data: bytes, settings: Settings | None = None) -> Self:
@@ -106,7 +203,8 @@ class VWPolicy(ArtworkPolicy):
 
         Args:
             data: Snapshot bytes.
-            settings: When given, its ``epsilon`` replaces the snapshot's.
+            settings: When given, its tunable exploration parameters (``epsilon``,
+                ``softmax_lambda``) replace the snapshot's; structural ones never do.
 
         Raises:
             ModelError: ``data`` is not a snapshot of this policy.
@@ -115,51 +213,93 @@ class VWPolicy(ArtworkPolicy):
         if header.name != cls.name:
             raise ModelError(f"snapshot is of policy {header.name!r}, not {cls.name!r}")
         try:
-            epsilon = settings.epsilon if settings is not None else float(header.config["epsilon"])
+            params: dict[str, Any] = {
+                p.name: float(getattr(settings, p.setting))
+                if settings is not None and p.tunable
+                else float(header.config.get(p.name, p.default))  # type: ignore[arg-type]
+                for p in cls.all_params()
+            }
             bits = int(header.config["bits"])
             interactions = _parse_interactions(str(header.config["interactions"]))
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             raise ModelError(f"snapshot of {cls.name!r} lacks a usable setting: {exc}") from exc
         return cls(
-            epsilon,
             bits=bits,
             interactions=interactions,
             version=header.version,
             model_data=payload,
+            **params,
         )
 
+    @classmethod
+    def rebuild_reason(cls, header: SnapshotHeader, settings: Settings) -> str | None:
+        """Another policy, other hash bits or another structural parameter need a rebuild."""
+        reason = super().rebuild_reason(header, settings)
+        if reason is not None:
+            return reason
+        wanted: dict[str, float] = {"bits": float(settings.bandit_bits)}
+        wanted |= {
+            p.name: float(getattr(settings, p.setting)) for p in cls.all_params() if not p.tunable
+        }
+        for key, value in wanted.items():
+            param = next((p for p in cls.all_params() if p.name == key), None)
+            try:
+                raw = header.config.get(key, param.default if param is not None else None)
+                stored = float(raw)  # type: ignore[arg-type]
+            except (ValueError, TypeError):
+                return f"the snapshot does not record {key!r}"
+            if stored != value:
+                return f"the snapshot has {key}={stored:g}, the settings ask for {key}={value:g}"
+        if settings.bandit_interactions is not None:
+            wanted_pairs = _format_interactions(configured_interactions(settings))
+            if str(header.config.get("interactions", "")) != wanted_pairs:
+                return (
+                    f"the snapshot crosses {header.config.get('interactions')!r}, the settings "
+                    f"ask for {wanted_pairs!r}"
+                )
+        return None
+
+    # --- the policy ---------------------------------------------------------------------------
     @property
     def version(self) -> int:
         """Model version: 0 when fresh, one more after every ``learn``."""
         return self._version
 
     def config(self) -> PolicyConfig:
-        """Name, exploration, epsilon, hash bits, interactions and VW version."""
-        return {
-            "name": self.name,
-            "exploration": "epsilon_greedy",
-            "ties": "first_in_rank_order",
-            "epsilon": self._epsilon,
+        """Name, exploration and its parameters, hash bits, interactions and VW version."""
+        config: PolicyConfig = {"name": self.name, "exploration": self.exploration}
+        config |= self._params
+        config |= {
             "bits": self._bits,
-            "interactions": ",".join(f"{a}*{b}" for a, b in self._interactions),
+            "interactions": _format_interactions(self._interactions),
             "vw_version": self._vw_version,
         }
+        return config
 
-    def pmf(self, shared: FeatureSpace, actions: Sequence[FeatureSpace]) -> list[float]:
+    def pmf(
+        self,
+        shared: FeatureSpace,
+        actions: Sequence[FeatureSpace],
+        keys: Sequence[str] | None = None,
+    ) -> list[float]:
         """Probability of each action, in action order, summing to 1.
 
         Args:
             shared: Features of the request.
             actions: Features of each action (at least one).
+            keys: Optional id of each action, under which its parsed example is cached.
 
         Raises:
-            ValueError: ``actions`` is empty or holds a non-finite value.
+            ValueError: ``actions`` is empty, ``keys`` has another length, or a value is not
+                finite.
         """
-        lines = vw_example_lines(shared, actions)
+        if not actions:
+            raise ValueError("actions must hold at least 1 action, got 0")
+        if keys is not None and len(keys) != len(actions):
+            raise ValueError(f"keys must have one key per action ({len(actions)}), got {len(keys)}")
         with self._lock:
-            prediction: Any = self._workspace.predict_one(
-                [self._parser.parse_line(line) for line in lines]
-            )
+            examples = self._cache.examples(shared, actions, keys)
+            prediction: Any = self._workspace.predict_one(examples)
         probabilities = [0.0] * len(actions)
         for index, probability in prediction:
             probabilities[index] = float(probability)
@@ -181,15 +321,19 @@ class VWPolicy(ArtworkPolicy):
         """
         if not math.isfinite(reward):
             raise ValueError(f"reward must be finite, got {reward}")
-        if len(decision.action_features) != len(decision.action_ids):
+        count = len(decision.action_ids)
+        if len(decision.action_features) != count:
             raise ValueError(
-                f"decision {decision.event_id} has {len(decision.action_ids)} actions but "
+                f"decision {decision.event_id} has {count} actions but "
                 f"{len(decision.action_features)} action feature sets"
             )
         label = ChosenLabel(decision.chosen_index, -float(reward), decision.chosen_probability)
-        lines = vw_example_lines(decision.context, decision.action_features, label)
+        check_label(label, count)
         with self._lock:
-            self._workspace.learn_one([self._parser.parse_line(line) for line in lines])
+            examples = self._cache.examples(
+                decision.context, decision.action_features, decision.action_ids, label
+            )
+            self._workspace.learn_one(examples)
             self._version += 1
 
     def snapshot(self) -> bytes:
@@ -199,10 +343,238 @@ class VWPolicy(ArtworkPolicy):
             header = SnapshotHeader(self.name, self._version, self.config())
         return pack_snapshot(header, payload)
 
+    def inherit_cache(self, other: ArtworkPolicy) -> None:
+        """Reuse the feature text ``other`` rendered, so a hot-swapped model starts warm."""
+        if isinstance(other, VWPolicy):
+            with other._lock:
+                lines = other._cache.lines()
+            with self._lock:
+                self._cache.inherit(lines)
+
+    def weights(self) -> str:
+        """VW's JSON dump of the non-zero weights (to compare two models exactly)."""
+        with self._lock:
+            return str(self._workspace.json_weights())
+
+
+class ExampleCache:
+    """Parsed VW examples of feature spaces, reused while the features under a key stay equal.
+
+    Not thread-safe: its owner serialises calls (the policy's lock).
+
+    Args:
+        parser: A ``vowpal_wabbit_next.TextFormatParser`` of the workspace the examples are for.
+        size: Actions kept; the cache starts over when it is full.
+    """
+
+    def __init__(self, parser: Any, size: int = ACTION_CACHE_SIZE) -> None:
+        self._parse = parser.parse_line
+        self._size = size
+        self._actions: dict[str, tuple[FeatureSpace, str, Any]] = {}
+        self._shared: tuple[FeatureSpace, Any] | None = None
+
+    def examples(
+        self,
+        shared: FeatureSpace,
+        actions: Sequence[FeatureSpace],
+        keys: Sequence[str] | None,
+        label: ChosenLabel | None = None,
+    ) -> list[Any]:
+        """The multi-line example: shared first, then each action (``label`` on its action)."""
+        parse = self._parse
+        cached = self._shared
+        if cached is not None and (cached[0] is shared or cached[0] == shared):
+            shared_example = cached[1]
+        else:
+            shared_example = parse(render_shared(shared))
+            self._shared = (shared, shared_example)
+        examples = [shared_example]
+        used: set[str] = set()
+        for index, space in enumerate(actions):
+            key = keys[index] if keys is not None else None
+            if label is not None and index == label.action_index:
+                line = self._entry(key, space)[1] if key is not None else render_features(space)
+                examples.append(parse(label_prefix(label) + line))
+            elif key is None or key in used:
+                # The same example object must not appear twice in one multi-line example.
+                examples.append(parse(render_features(space)))
+            else:
+                examples.append(self._entry(key, space)[2])
+                used.add(key)
+        return examples
+
+    def _entry(self, key: str, space: FeatureSpace) -> tuple[FeatureSpace, str, Any]:
+        entry = self._actions.get(key)
+        if entry is not None and (entry[0] is space or entry[0] == space):
+            if entry[2] is None:  # inherited: rendered already, not parsed here yet
+                entry = (entry[0], entry[1], self._parse(entry[1]))
+                self._actions[key] = entry
+            return entry
+        line = render_features(space)
+        if len(self._actions) >= self._size:
+            self._actions.clear()
+        entry = (space, line, self._parse(line))
+        self._actions[key] = entry
+        return entry
+
+    def lines(self) -> dict[str, tuple[FeatureSpace, str, Any]]:
+        """The rendered lines by key, without the parsed examples (which belong to one
+        workspace and must not be shared), for :meth:`inherit`."""
+        return {key: (entry[0], entry[1], None) for key, entry in list(self._actions.items())}
+
+    def inherit(self, lines: Mapping[str, tuple[FeatureSpace, str, Any]]) -> None:
+        """Start from another cache's rendered lines (see :meth:`lines`)."""
+        for key, entry in lines.items():
+            self._actions.setdefault(key, entry)
+
+
+_EPSILON = Param("epsilon", "epsilon", tunable=True, high=1.0)
+
+
+class EpsilonGreedyPolicy(VWPolicy):
+    """Epsilon-greedy: ``1 - eps + eps/K`` on the greedy action, ``eps/K`` on each other one.
+
+    Among actions tied for the lowest predicted cost, the first in action order is the greedy
+    one, so an untrained model shows the top-ranked variant.
+    """
+
+    name: ClassVar[str] = "vw_epsilon_greedy"
+    exploration: ClassVar[str] = "epsilon_greedy"
+    PARAMS: ClassVar[tuple[Param, ...]] = (_EPSILON,)
+
+    def _exploration_args(self) -> list[str]:
+        return ["--epsilon", self._param("epsilon"), "--first_only"]
+
+    def config(self) -> PolicyConfig:
+        """As :meth:`VWPolicy.config`, plus how ties are broken."""
+        return super().config() | {"ties": "first_in_rank_order"}
+
+
+class SoftmaxPolicy(VWPolicy):
+    """Softmax over negated predicted costs, with inverse temperature ``lambda``."""
+
+    name: ClassVar[str] = "vw_softmax"
+    exploration: ClassVar[str] = "softmax"
+    PARAMS: ClassVar[tuple[Param, ...]] = (Param("lambda", "softmax_lambda", tunable=True),)
+
+    def _exploration_args(self) -> list[str]:
+        return ["--softmax", "--lambda", self._param("lambda")]
+
+
+class SquareCBPolicy(VWPolicy):
+    """SquareCB (Foster & Rakhlin): inverse-gap weighting, exploring less as data grows."""
+
+    name: ClassVar[str] = "vw_squarecb"
+    exploration: ClassVar[str] = "squarecb"
+    PARAMS: ClassVar[tuple[Param, ...]] = (
+        Param("gamma_scale", "squarecb_gamma_scale", tunable=False, low=1e-9),
+        Param("gamma_exponent", "squarecb_gamma_exponent", tunable=False),
+    )
+
+    def _exploration_args(self) -> list[str]:
+        return [
+            "--squarecb",
+            "--gamma_scale",
+            self._param("gamma_scale"),
+            "--gamma_exponent",
+            self._param("gamma_exponent"),
+        ]
+
+    def _load_args(self) -> list[str]:
+        return []  # VW keeps --squarecb and its gamma in the model, and refuses other values
+
+
+class BagPolicy(VWPolicy):
+    """Bagging: ``size`` bootstrapped models vote, mixed with ``epsilon`` uniform exploration."""
+
+    name: ClassVar[str] = "vw_bag"
+    exploration: ClassVar[str] = "bag"
+    PARAMS: ClassVar[tuple[Param, ...]] = (
+        Param("size", "bag_size", tunable=False, low=1, high=64, integer=True),
+        _EPSILON,
+    )
+
+    def _exploration_args(self) -> list[str]:
+        return ["--bag", self._param("size"), "--epsilon", self._param("epsilon"), "--first_only"]
+
+    def _load_args(self) -> list[str]:
+        return ["--epsilon", self._param("epsilon"), "--first_only"]
+
+
+class CoverPolicy(VWPolicy):
+    """Online cover: ``size`` policies trained to disagree (weight ``psi``), plus ``epsilon``."""
+
+    name: ClassVar[str] = "vw_cover"
+    exploration: ClassVar[str] = "cover"
+    PARAMS: ClassVar[tuple[Param, ...]] = (
+        Param("size", "cover_size", tunable=False, low=1, high=64, integer=True),
+        Param("psi", "cover_psi", tunable=False),
+        _EPSILON,
+    )
+
+    def _exploration_args(self) -> list[str]:
+        return [
+            "--cover",
+            self._param("size"),
+            "--psi",
+            self._param("psi"),
+            "--epsilon",
+            self._param("epsilon"),
+        ]
+
+    def _load_args(self) -> list[str]:
+        return ["--epsilon", self._param("epsilon")]
+
+
+VW_POLICIES: tuple[type[VWPolicy], ...] = (
+    EpsilonGreedyPolicy,
+    SoftmaxPolicy,
+    SquareCBPolicy,
+    BagPolicy,
+    CoverPolicy,
+)
+"""Every VW policy, one per exploration algorithm."""
+
+
+def vw_policy_for(exploration: str) -> type[VWPolicy]:
+    """The VW policy class implementing ``exploration`` (``epsilon_greedy``, ``softmax``, ...).
+
+    Raises:
+        ValueError: No policy implements it.
+    """
+    by_exploration: Mapping[str, type[VWPolicy]] = {cls.exploration: cls for cls in VW_POLICIES}
+    try:
+        return by_exploration[exploration]
+    except KeyError:
+        raise ValueError(
+            f"unknown exploration {exploration!r}; known: {sorted(by_exploration)}"
+        ) from None
+
+
+def configured_interactions(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """The interactions ``settings`` ask for: ``ARTWORK_BANDIT_INTERACTIONS`` or the default.
+
+    Raises:
+        ValueError: The setting is not a comma-separated list of ``shared*action`` pairs.
+    """
+    if settings.bandit_interactions is None:
+        return DEFAULT_INTERACTIONS
+    try:
+        pairs = _parse_interactions(settings.bandit_interactions)
+    except ValueError as exc:
+        raise ValueError(
+            f"bandit_interactions must be like 'history*tags,context*faces': {exc}"
+        ) from None
+    return pairs
+
+
+def _format_interactions(pairs: Sequence[tuple[str, str]]) -> str:
+    return ",".join(f"{a}*{b}" for a, b in pairs)
+
 
 def _parse_interactions(text: str) -> tuple[tuple[str, str], ...]:
     pairs = []
-    for item in filter(None, text.split(",")):
+    for item in filter(None, (part.strip() for part in text.split(","))):
         first, _, second = item.partition("*")
         if not first or not second:
             raise ValueError(f"bad interaction {item!r}")

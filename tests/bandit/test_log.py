@@ -1,4 +1,5 @@
-"""DecisionLog: decisions round-trip exactly, rewards count once, newest snapshot comes back."""
+"""DecisionLog: decisions round-trip exactly and stay as written, rewards count once and only
+within their window, the log reads back in order, snapshots carry the learner state."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
 
-from artwork.bandit.log import DecisionLog
+from artwork.bandit.log import DecisionLog, LearnerState
 from artwork.catalog.database import create_database_engine
-from artwork.catalog.schema import bandit_models
-from artwork.domain import Decision
-from artwork.errors import ConflictError, EventNotFoundError
+from artwork.catalog.schema import bandit_learner_state, bandit_models, decisions
+from artwork.domain import Decision, Reward
+from artwork.errors import (
+    ConflictError,
+    EventNotFoundError,
+    RewardWindowClosedError,
+)
 
 WHEN = datetime(2026, 3, 14, 20, 15, 9, 123456, tzinfo=UTC)
 
@@ -172,3 +178,151 @@ def test_saving_with_keep_drops_older_snapshots(log: DecisionLog, engine: Engine
     assert log.latest_snapshot() == (5, b"v5")
     with pytest.raises(ValueError, match="keep"):
         log.save_snapshot(6, {}, 6, b"", keep=0)
+
+
+def test_a_page_of_decisions_is_logged_all_or_nothing(log: DecisionLog) -> None:
+    log.append(make_decision("e2"))
+    with pytest.raises(ConflictError, match="append-only"):
+        log.append_many([make_decision("e1"), make_decision("e2")])
+    with pytest.raises(EventNotFoundError):
+        log.get("e1")
+
+    log.append_many([make_decision("e1"), make_decision("e3")])
+    assert [event.decision.event_id for event in log.events_after(0, 10)] == ["e2", "e1", "e3"]
+
+
+def test_the_database_refuses_to_edit_a_logged_decision_or_reward(
+    log: DecisionLog, engine: Engine
+) -> None:
+    log.append(make_decision())
+    log.record_reward("e1", 1.0, WHEN)
+    for statement in (
+        update(decisions).where(decisions.c.event_id == "e1").values(chosen_index=0),
+        text("UPDATE rewards SET value = 0 WHERE event_id = 'e1'"),
+    ):
+        with pytest.raises(SQLAlchemyError, match="append-only"), engine.begin() as conn:
+            conn.execute(statement)
+    assert log.get("e1").chosen_index == 1
+    assert log.reward_of("e1") == 1.0
+
+
+def test_probabilities_must_be_a_distribution(log: DecisionLog) -> None:
+    with pytest.raises(ValueError, match="sum to 1"):
+        log.append(make_decision(probabilities=(0.1, 0.5, 0.1)))
+
+
+def test_a_reward_after_its_window_is_refused_and_a_repeat_is_idempotent(
+    log: DecisionLog,
+) -> None:
+    log.append(make_decision("e1"))
+    log.append(make_decision("e2"))
+
+    assert log.record_reward("e1", 1.0, WHEN + timedelta(seconds=60), wait_s=60) is True
+    with pytest.raises(RewardWindowClosedError, match=r"'e2'.*61 s.*60 s"):
+        log.record_reward("e2", 1.0, WHEN + timedelta(seconds=61), wait_s=60)
+    assert log.reward_of("e2") is None
+    # The first reward stands, whenever the repeat comes.
+    assert log.record_reward("e1", 0.0, WHEN + timedelta(hours=1), wait_s=60) is False
+    with pytest.raises(ValueError, match="wait_s"):
+        log.record_reward("e2", 1.0, WHEN, wait_s=-1)
+
+
+def test_last_shown_is_the_newest_decision_per_title_within_the_window(
+    log: DecisionLog,
+) -> None:
+    old = WHEN - timedelta(days=2)
+    log.append(make_decision("a", created_at=old, chosen_index=0))
+    log.append(make_decision("b", chosen_index=2, probabilities=(0.1, 0.1, 0.8)))
+    log.append(make_decision("c", chosen_index=1))
+    log.append(make_decision("d", title_id="t2", created_at=old, chosen_index=0))
+    log.append(make_decision("e", user_id="u2", chosen_index=0))
+
+    shown = log.last_shown("u1", ["t1", "t2", "t3"], since=WHEN - timedelta(days=1))
+
+    assert shown == {"t1": "v1"}
+    assert log.last_shown("u1", ["t2"], since=old) == {"t2": "v0"}
+    assert log.last_shown("u1", [], since=old) == {}
+
+
+def test_impressions_count_decisions_per_title(log: DecisionLog) -> None:
+    for n in range(3):
+        log.append(make_decision(f"a{n}"))
+    log.append(make_decision("b", title_id="t2"))
+
+    assert log.impressions(["t1", "t2", "new"]) == {"t1": 3, "t2": 1, "new": 0}
+    assert log.count() == 4
+
+
+def test_events_read_back_in_log_order_with_their_rewards(log: DecisionLog) -> None:
+    for n in range(5):
+        log.append(make_decision(f"e{n}"))
+    log.record_reward("e3", 0.5, WHEN + timedelta(seconds=5))
+
+    events = log.events_after(0, 10)
+
+    assert [event.seq for event in events] == sorted(event.seq for event in events)
+    assert [event.decision for event in events] == [log.get(f"e{n}") for n in range(5)]
+    rewarded = {event.decision.event_id: event.reward for event in events}
+    assert rewarded["e3"] == Reward("e3", 0.5, WHEN + timedelta(seconds=5))
+    assert rewarded["e0"] is None
+    assert [e.decision.event_id for e in log.events_after(events[1].seq, 2)] == ["e2", "e3"]
+    assert [e.decision.event_id for e in log.events_at([events[4].seq, events[0].seq])] == [
+        "e0",
+        "e4",
+    ]
+    assert [e.decision.event_id for e in log.iter_events(chunk=2)] == [f"e{n}" for n in range(5)]
+    assert log.seqs_between(events[0].seq, events[2].seq) == [events[1].seq, events[2].seq]
+    assert log.rewards_since(0, WHEN, 10) == [(events[3].seq, WHEN + timedelta(seconds=5))]
+    assert log.rewards_since(0, WHEN + timedelta(seconds=6), 10) == []
+    assert log.rewarded_seqs() == {events[3].seq}
+
+
+def test_a_titles_logged_features_decode_once_into_shared_objects(log: DecisionLog) -> None:
+    log.append_many([make_decision("e1"), make_decision("e2")])
+    first, second = log.events_after(0, 10)
+    assert first.decision.action_features is second.decision.action_features
+
+
+def test_import_adds_new_decisions_with_their_rewards_and_skips_known_ones(
+    log: DecisionLog,
+) -> None:
+    log.append(make_decision("known"))
+    items = [
+        (make_decision("known", chosen_index=0), None),
+        (make_decision("new1"), Reward("new1", 1.0, WHEN)),
+        (make_decision("new2"), None),
+    ]
+
+    counts = log.import_events(items)
+
+    assert (counts.decisions, counts.rewards) == (2, 1)
+    assert log.get("known").chosen_index == 1
+    assert log.reward_of("new1") == 1.0
+    assert log.import_events(items).decisions == 0
+    with pytest.raises(ValueError, match="other"):
+        log.import_events([(make_decision("x"), Reward("other", 1.0, WHEN))])
+
+
+def test_a_checkpoint_is_the_newest_snapshot_with_its_learner_state(log: DecisionLog) -> None:
+    assert log.latest_checkpoint() is None and log.latest_version() is None
+    log.save_snapshot(3, {"name": "p"}, 3, b"three", state=LearnerState(7, frozenset({9, 12})))
+    log.save_snapshot(4, {"name": "p"}, 4, b"four")
+
+    checkpoint = log.latest_checkpoint()
+
+    assert checkpoint is not None
+    assert (checkpoint.version, checkpoint.data, checkpoint.state) == (4, b"four", None)
+    assert log.latest_version() == 4
+    log.save_snapshot(5, {"name": "p"}, 5, b"five", state=LearnerState(11, frozenset({12})))
+    checkpoint = log.latest_checkpoint()
+    assert checkpoint is not None
+    assert checkpoint.state == LearnerState(11, frozenset({12}))
+    assert checkpoint.events_learned == 5
+
+
+def test_dropping_old_snapshots_drops_their_learner_state(log: DecisionLog, engine: Engine) -> None:
+    for version in range(1, 5):
+        log.save_snapshot(version, {}, version, b"x", keep=2, state=LearnerState(version))
+    with engine.connect() as conn:
+        kept = conn.scalars(select(bandit_learner_state.c.version).order_by("version")).all()
+    assert kept == [3, 4]

@@ -16,6 +16,7 @@ from artwork.bandit.base import (
     get_policy_class,
     load_policy,
     pack_snapshot,
+    policy_class_for,
     policy_classes,
     unpack_snapshot,
 )
@@ -25,6 +26,7 @@ from artwork.domain import Decision
 from artwork.errors import ModelError
 
 ALL_POLICIES = sorted(policy_classes().items())
+EXPLORATIONS = ("epsilon_greedy", "softmax", "squarecb", "bag", "cover")
 
 
 @pytest.fixture(params=[cls for _, cls in ALL_POLICIES], ids=[name for name, _ in ALL_POLICIES])
@@ -59,12 +61,19 @@ def decision(policy: ArtworkPolicy, count: int, chosen: int, user: str = "u1") -
 
 
 def test_registry_is_keyed_by_each_policy_name() -> None:
-    assert ALL_POLICIES
+    assert len(ALL_POLICIES) == len(EXPLORATIONS)
     for name, cls in ALL_POLICIES:
         assert cls.name == name
         assert get_policy_class(name) is cls
     with pytest.raises(ValueError, match="no-such-policy"):
         get_policy_class("no-such-policy")
+
+
+@pytest.mark.parametrize("exploration", EXPLORATIONS)
+def test_settings_select_a_policy_per_exploration(exploration: str) -> None:
+    cls = policy_class_for(Settings(exploration=exploration))  # type: ignore[arg-type]
+    assert cls.name == f"vw_{exploration}"
+    assert cls.from_settings(Settings()).config()["exploration"] == exploration
 
 
 @pytest.mark.parametrize("count", [1, 2, 5, 8])
@@ -77,10 +86,12 @@ def test_pmf_is_a_distribution_in_action_order(policy: ArtworkPolicy, count: int
     assert math.fsum(probabilities) == pytest.approx(1.0, abs=1e-9)
 
 
-def test_pmf_rejects_no_actions(policy: ArtworkPolicy) -> None:
-    shared, _ = features(1)
+def test_pmf_rejects_no_actions_and_mismatched_keys(policy: ArtworkPolicy) -> None:
+    shared, actions = features(2)
     with pytest.raises(ValueError, match="actions"):
         policy.pmf(shared, [])
+    with pytest.raises(ValueError, match="keys"):
+        policy.pmf(shared, actions, ["only-one"])
 
 
 def test_config_names_the_policy_and_is_json(policy: ArtworkPolicy) -> None:
@@ -91,18 +102,27 @@ def test_config_names_the_policy_and_is_json(policy: ArtworkPolicy) -> None:
 
 
 def test_learn_moves_version_on_by_one(policy: ArtworkPolicy) -> None:
-    assert policy.version == 0
     policy.learn(decision(policy, 3, 1), 1.0)
-    policy.learn(decision(policy, 3, 2), 0.0)
-    assert policy.version == 2
+    assert policy.version == 1
+    assert policy.learn_many([(decision(policy, 3, 2), 0.0), (decision(policy, 3, 0), 1.0)]) == 2
+    assert policy.version == 3
 
 
 def test_reward_makes_the_rewarded_action_more_likely(policy: ArtworkPolicy) -> None:
     shared, actions = features(4)
     before = policy.pmf(shared, actions)
-    for _ in range(3):
-        policy.learn(decision(policy, 4, 2), 1.0)
-    assert policy.pmf(shared, actions)[2] > before[2]
+    for _ in range(5):
+        policy.learn(decision(policy, 4, 3), 1.0)
+    assert policy.pmf(shared, actions)[3] > before[3]
+
+
+def test_keyed_and_unkeyed_predictions_agree(policy: ArtworkPolicy) -> None:
+    for step in range(6):
+        policy.learn(decision(policy, 4, step % 4, user=f"u{step % 2}"), float(step % 3 == 0))
+    shared, actions = features(4)
+    keys = [f"v{i}" for i in range(4)]
+    assert policy.pmf(shared, actions, keys) == policy.pmf(shared, actions)
+    assert policy.pmf(shared, actions, keys) == policy.pmf(shared, actions, keys)
 
 
 def test_snapshot_brings_back_the_same_policy(policy: ArtworkPolicy) -> None:
@@ -118,14 +138,26 @@ def test_snapshot_brings_back_the_same_policy(policy: ArtworkPolicy) -> None:
     assert type(policy).from_snapshot(policy.snapshot()).version == policy.version
 
 
+def test_snapshot_of_the_configured_policy_needs_no_rebuild(policy: ArtworkPolicy) -> None:
+    header, _ = unpack_snapshot(policy.snapshot())
+    exploration = str(policy.config()["exploration"])
+    settings = Settings(exploration=exploration)  # type: ignore[arg-type]
+    assert type(policy).rebuild_reason(header, settings) is None
+    other = "softmax" if exploration != "softmax" else "epsilon_greedy"
+    cls = policy_class_for(Settings(exploration=other))  # type: ignore[arg-type]
+    assert cls.rebuild_reason(header, Settings(exploration=other)) is not None  # type: ignore[arg-type]
+    assert type(policy).rebuild_reason(header, Settings(bandit_bits=20)) is not None
+
+
 def test_concurrent_pmf_and_learn_do_not_crash(policy: ArtworkPolicy) -> None:
     errors: list[BaseException] = []
 
     def predict(user: str) -> None:
         try:
             shared, actions = features(6, user)
+            keys = [f"v{i}" for i in range(6)]
             for _ in range(100):
-                assert math.fsum(policy.pmf(shared, actions)) == pytest.approx(1.0)
+                assert math.fsum(policy.pmf(shared, actions, keys)) == pytest.approx(1.0)
         except BaseException as exc:
             errors.append(exc)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Literal
+
 from fastapi import APIRouter
 
 from artwork.api.deps import ServicesDep
@@ -12,7 +15,17 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 @router.get("/{event_id}", response_model=DecisionPublic, responses={404: {"model": ErrorPublic}})
 def get_decision(event_id: str, services: ServicesDep) -> DecisionPublic:
-    decision = services.bandit.log.get(event_id)
+    bandit = services.bandit
+    decision = bandit.log.get(event_id)
+    reward = bandit.log.reward_of(event_id)
+    deadline = decision.created_at + timedelta(seconds=bandit.settings.reward_wait_s)
+    status: Literal["rewarded", "pending", "default"]
+    if reward is not None:
+        status = "rewarded"
+    elif bandit.log.now() > deadline:
+        status = "default"
+    else:
+        status = "pending"
     return DecisionPublic(
         event_id=decision.event_id,
         created_at=decision.created_at,
@@ -24,5 +37,7 @@ def get_decision(event_id: str, services: ServicesDep) -> DecisionPublic:
         chosen_probability=decision.chosen_probability,
         model_version=decision.model_version,
         policy=dict(decision.policy),
-        reward=services.bandit.log.reward_of(event_id),
+        reward=reward,
+        reward_status=status,
+        reward_deadline=deadline,
     )

@@ -1,4 +1,9 @@
-"""POST /v1/rewards: a client reports what came of an artwork decision."""
+"""POST /v1/rewards: a client reports what came of an artwork decision.
+
+The reward is recorded, not learned here: the learner picks it up from the log (at once in the
+single-process default), so this endpoint stays fast. The same event twice records once;
+unknown events are 404, rewards after the wait window 409 ``reward_window_closed``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from fastapi import APIRouter
 
 from artwork.api.deps import ServicesDep
 from artwork.api.schemas import ErrorPublic, RewardIn, RewardPublic
+from artwork.bandit.rewards import RewardEvent
 
 router = APIRouter(prefix="/v1", tags=["rewards"])
 
@@ -13,13 +19,21 @@ router = APIRouter(prefix="/v1", tags=["rewards"])
 @router.post(
     "/rewards",
     response_model=RewardPublic,
-    responses={404: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+    responses={
+        404: {"model": ErrorPublic, "description": "event_not_found"},
+        409: {"model": ErrorPublic, "description": "reward_window_closed"},
+        422: {"model": ErrorPublic, "description": "invalid_request"},
+    },
 )
 def post_reward(body: RewardIn, services: ServicesDep) -> RewardPublic:
-    outcome = services.bandit.reward(body.event_id, body.value)
+    if body.kind is not None:
+        event = RewardEvent(body.kind, body.seconds or 0.0)
+        outcome = services.bandit.reward(body.event_id, event=event)
+    else:
+        outcome = services.bandit.reward(body.event_id, body.value)
     return RewardPublic(
         event_id=outcome.event_id,
         value=outcome.value,
-        learned=outcome.learned,
+        recorded=outcome.recorded,
         model_version=outcome.model_version,
     )

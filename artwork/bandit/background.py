@@ -1,0 +1,120 @@
+"""The serving process's bandit thread: hot-swaps to new snapshots and, optionally, learns.
+
+Every serving process polls the snapshot table (``SELECT max(version)``, every
+``ARTWORK_SNAPSHOT_POLL_S``) and loads a newer model in this thread, never on a request.
+In the single-process default (``ARTWORK_LEARNER=background``) the same thread also runs the
+learner, woken as soon as a reward is recorded, and swaps to each snapshot it saves at once.
+Replicas on PostgreSQL set ``ARTWORK_LEARNER=off`` and run one ``artwork learn`` beside them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from artwork.bandit.learner import Learner
+from artwork.bandit.service import ArtworkBandit
+from artwork.errors import ArtworkError, ConflictError, ModelError
+
+logger = logging.getLogger(__name__)
+
+
+class BanditWorker:
+    """One daemon thread that keeps a bandit's model fresh (and learns, given a learner).
+
+    Args:
+        bandit: The serving bandit to refresh.
+        learner: The learner to run, or None to only follow snapshots others save.
+        poll_s: Seconds between snapshot polls (0: only after the learner saves).
+        learn_interval_s: Seconds between learner passes when nothing is ready.
+
+    Raises:
+        ValueError: ``poll_s`` < 0 or ``learn_interval_s`` <= 0.
+    """
+
+    def __init__(
+        self,
+        bandit: ArtworkBandit,
+        learner: Learner | None,
+        *,
+        poll_s: float,
+        learn_interval_s: float,
+    ) -> None:
+        if poll_s < 0:
+            raise ValueError(f"poll_s must be >= 0, got {poll_s}")
+        if learn_interval_s <= 0:
+            raise ValueError(f"learn_interval_s must be > 0, got {learn_interval_s}")
+        self._bandit = bandit
+        self._learner = learner
+        self._poll_s = poll_s
+        self._interval_s = learn_interval_s
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        if learner is not None:
+            bandit.add_reward_listener(self._wake.set)
+
+    @property
+    def learner(self) -> Learner | None:
+        """The learner this worker runs, if any (disabled after a model error)."""
+        return self._learner
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="artwork-bandit", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run a pass now instead of at the next interval."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the thread, saving what the learner has not saved yet."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        next_poll = 0.0
+        while not self._stop.is_set():
+            busy = self._learn()
+            if self._poll_s > 0 and time.monotonic() >= next_poll:
+                self._refresh()
+                next_poll = time.monotonic() + self._poll_s
+            if busy:
+                continue
+            wait = self._interval_s if self._learner is not None else self._poll_s or 3600.0
+            self._wake.wait(wait)
+            self._wake.clear()
+        if self._learner is not None:
+            try:
+                self._learner.flush()
+            except ArtworkError:
+                logger.exception("the bandit learner could not save its last snapshot")
+
+    def _learn(self) -> bool:
+        """One learner pass; True if a full batch was learned (more may be ready)."""
+        learner = self._learner
+        if learner is None:
+            return False
+        try:
+            result = learner.step()
+        except (ConflictError, ModelError):
+            logger.exception("the bandit learner stopped; serving goes on with the last model")
+            self._learner = None
+            return False
+        except ArtworkError:
+            logger.exception("the bandit learner failed; retrying at the next interval")
+            return False
+        return result.learned >= learner.batch_size
+
+    def _refresh(self) -> None:
+        try:
+            self._bandit.refresh()
+        except ArtworkError:
+            logger.exception("cannot load the newest model snapshot; the current one serves")

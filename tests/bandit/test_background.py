@@ -1,0 +1,140 @@
+"""The serving process's bandit thread: it learns a reward promptly and hot-swaps, follows
+snapshots another learner saves, and stops cleanly."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from artwork.bandit.background import BanditWorker
+from artwork.bandit.learner import Learner
+from artwork.bandit.service import ArtworkBandit
+from artwork.catalog.database import create_database_engine
+from artwork.config import Settings
+from artwork.domain import Context, Variant, VariantStatus
+from artwork.services import Services
+
+CONTEXT = Context("u1", "tv", 20, 5)
+VARIANTS = [
+    Variant(f"v{i}", "t1", i, 0.0, 0.5, {"sharpness": 0.1 * i}, {}, "e", "p", 1, 1,
+            VariantStatus.APPROVED)
+    for i in range(3)
+]  # fmt: skip
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_database_engine(f"sqlite:///{tmp_path}/t.db")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path, commit_grace_s=0.0, consistency_window_s=0.0)
+
+
+def test_a_reward_is_learned_promptly_and_served(engine: Engine, settings: Settings) -> None:
+    bandit = ArtworkBandit(engine, settings)
+    learner = Learner(engine, settings, on_snapshot=lambda _v: bandit.refresh())
+    worker = BanditWorker(bandit, learner, poll_s=0.0, learn_interval_s=30.0)
+    worker.start()
+    try:
+        decision = bandit.choose(CONTEXT, "t1", VARIANTS)
+        bandit.reward(decision.event_id, 1.0)  # wakes the worker: no 30 s wait
+        assert wait_for(lambda: bandit.model_version == 1)
+    finally:
+        worker.stop()
+
+
+def test_serving_follows_snapshots_saved_elsewhere(engine: Engine, settings: Settings) -> None:
+    bandit = ArtworkBandit(engine, settings)
+    worker = BanditWorker(bandit, None, poll_s=0.02, learn_interval_s=1.0)
+    worker.start()
+    try:
+        decision = bandit.choose(CONTEXT, "t1", VARIANTS)
+        bandit.reward(decision.event_id, 1.0)
+        Learner(engine, settings).catch_up()  # "another process"
+        assert wait_for(lambda: bandit.model_version == 1)
+    finally:
+        worker.stop()
+
+
+def test_stopping_saves_what_the_learner_has_not_saved(engine: Engine, settings: Settings) -> None:
+    lazy = settings.model_copy(update={"snapshot_interval_s": 3600.0, "snapshot_every": 1000})
+    bandit = ArtworkBandit(engine, lazy)
+    learner = Learner(engine, lazy)
+    worker = BanditWorker(bandit, learner, poll_s=0.0, learn_interval_s=0.01)
+    for _ in range(2):
+        bandit.reward(bandit.choose(CONTEXT, "t1", VARIANTS).event_id, 1.0)
+    learner.step()  # saves the first snapshot at once (version 2) ...
+    bandit.reward(bandit.choose(CONTEXT, "t1", VARIANTS).event_id, 1.0)
+    worker.start()
+    assert wait_for(lambda: learner.events_learned == 3)
+    assert bandit.log.latest_version() == 2  # ... the next one waits for the interval
+    worker.stop()
+    assert bandit.log.latest_version() == 3
+
+
+def test_bad_intervals_are_named(engine: Engine, settings: Settings) -> None:
+    bandit = ArtworkBandit(engine, settings)
+    with pytest.raises(ValueError, match="poll_s"):
+        BanditWorker(bandit, None, poll_s=-1.0, learn_interval_s=1.0)
+    with pytest.raises(ValueError, match="learn_interval_s"):
+        BanditWorker(bandit, None, poll_s=1.0, learn_interval_s=0.0)
+
+
+def test_services_run_the_bandit_thread_only_once_the_bandit_is_used(tmp_path: Path) -> None:
+    services = Services.from_settings(Settings(home=tmp_path / "home", commit_grace_s=0.0))
+    try:
+        assert services._worker is None
+        bandit = services.bandit
+        assert services._worker is not None and services.learner is services.learner
+        decision = bandit.choose(CONTEXT, "t1", VARIANTS)
+        bandit.reward(decision.event_id, 1.0)
+        assert wait_for(lambda: bandit.model_version == 1)
+    finally:
+        services.close()
+    assert services._worker is None
+
+
+def test_with_the_learner_off_services_only_follow_snapshots(tmp_path: Path) -> None:
+    services = Services.from_settings(Settings(home=tmp_path / "home", learner="off"))
+    try:
+        services.bandit.choose(CONTEXT, "t1", VARIANTS)
+        assert services._worker is not None and services._worker.learner is None
+    finally:
+        services.close()
+
+
+def test_a_snapshot_the_settings_cannot_continue_leaves_serving_up(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = Services.from_settings(Settings(home=home, commit_grace_s=0.0))
+    try:
+        bandit = first.bandit
+        bandit.reward(bandit.choose(CONTEXT, "t1", VARIANTS).event_id, 1.0)
+        assert wait_for(lambda: bandit.model_version == 1)
+    finally:
+        first.close()
+
+    switched = Services.from_settings(Settings(home=home, exploration="softmax"))
+    try:
+        bandit = switched.bandit  # the learner refuses (needs a rebuild); serving goes on
+        assert switched._worker is not None and switched._worker.learner is None
+        assert bandit.model_version == 1 and bandit.policy.name == "vw_epsilon_greedy"
+        assert bandit.choose(CONTEXT, "t1", VARIANTS).model_version == 1
+    finally:
+        switched.close()
