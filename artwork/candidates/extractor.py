@@ -2,14 +2,17 @@
 
 ::
 
-    probe ─▶ iter_frames (low-res, ~every sample_interval_s, <= max_sampled_frames)
-          ─▶ FrameScorers per frame (QualityScorer) ─▶ embedder, in batches as frames arrive
-          ─▶ select_frames (drop bad, de-duplicate, diverse top-K)
-          ─▶ read_frames_at (full resolution, winners only) ─▶ Candidate
+    probe ─▶ ShotDetector.scan: one low-resolution pass (<= analysis_width px wide) that finds
+             cuts, fades and dissolves and samples frames per shot, never past the excluded
+             tail (keyframes only for long videos; every frame for short ones)
+          ─▶ FrameScorers per sample (quality, text, faces, composition) + transition/shot
+             from the scan ─▶ embedder, in batches
+          ─▶ select_frames (drop bad: black, blurry, text, transition...; one still per shot;
+             de-duplicate; diverse top-K)
+          ─▶ read_frames_at (full resolution, winners only) ─▶ tagger ─▶ Candidate
 
-Only the small analysis frames of the sampled moments are kept in memory (``max_sampled_frames``
-of them at ``analysis_width``), never the video. Nothing is written: the caller stores the
-:class:`~artwork.domain.Extraction` (images, rows) in one transaction.
+Only the sampled small frames are held (at most ``max_sampled_frames`` at ``analysis_width``),
+never the video. Nothing is written: the caller stores the :class:`~artwork.domain.Extraction`.
 """
 
 from __future__ import annotations
@@ -19,17 +22,28 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from artwork.candidates.select import SelectionParams, select_frames
 from artwork.config import Settings
 from artwork.domain import Candidate, Embedding, Extraction, Frame, ScoredFrame
 from artwork.scoring.base import Embedder, FrameScorer
-from artwork.scoring.quality import QualityScorer, quality
-from artwork.video.decode import DecodeStats, iter_frames, plan_sample_times, probe, read_frames_at
+from artwork.scoring.quality import BadFrameThresholds, quality
+from artwork.scoring.registry import default_frame_scorers
+from artwork.scoring.tags import Tagger, create_tagger
+from artwork.video.decode import probe, read_frames_at
+from artwork.video.registry import create_shot_detector
+from artwork.video.shots import SamplingPlan, ShotDetector, ShotList
 
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
-"""Frames embedded together as the analysis pass runs."""
+"""Frames embedded together."""
+SCAN_SHARE = 80
+"""Percent of the progress bar given to the shot detector's pass (the rest: scoring)."""
+
+ProgressCallback = Callable[[int, int], None]
+"""``progress(done, total)``: percent done of one extraction (``total`` is 100)."""
 
 
 def extract(
@@ -37,23 +51,30 @@ def extract(
     settings: Settings,
     embedder: Embedder,
     *,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressCallback | None = None,
     scorers: Sequence[FrameScorer] | None = None,
     params: SelectionParams | None = None,
+    detector: ShotDetector | None = None,
+    tagger: Tagger | None = None,
 ) -> Extraction:
     """Find the best ``settings.variants_per_title`` artwork candidates of a video.
 
     Args:
         path: the video file.
-        settings: ``analysis_width``, ``sample_interval_s``, ``max_sampled_frames`` and
-            ``variants_per_title`` are read.
+        settings: ``analysis_width``, ``sample_interval_s``, ``max_sampled_frames``,
+            ``exclude_tail_fraction``, ``variants_per_title``, the shot detector's and the
+            bad-frame rule's settings are read.
         embedder: content embedder; its name is recorded on the extraction.
-        progress: called as ``progress(frames_done, frames_planned)`` after each batch of
-            analysed frames, and once more at the end with both equal.
+        progress: called as ``progress(percent_done, 100)`` as the work goes, and once at the
+            end with ``(100, 100)``.
         scorers: per-frame scorers whose scores are merged (a later one wins a clash);
-            default a :class:`QualityScorer` at the analysis width. The merged scores must
-            include what :func:`~artwork.scoring.quality.quality` needs.
-        params: selection parameters; default :class:`SelectionParams`.
+            default :func:`~artwork.scoring.registry.default_frame_scorers`. The merged scores
+            must include what :func:`~artwork.scoring.quality.quality` needs.
+        params: selection parameters; default :class:`SelectionParams` with the bad-frame
+            thresholds of the settings.
+        detector: shot detector; default the one ``settings.shot_detector`` names.
+        tagger: tags the final candidates; default
+            :func:`~artwork.scoring.tags.create_tagger` for ``embedder``.
 
     Returns:
         The video's description, the embedder's name, and up to K candidates (full-resolution
@@ -62,73 +83,67 @@ def extract(
     Raises:
         VideoError: the file cannot be used.
     """
+    if scorers is not None and not scorers:
+        raise ValueError("scorers must hold at least one FrameScorer, got none")
     started = time.perf_counter()
     info = probe(path)
-    if scorers is None:
-        scorers = (QualityScorer(max_width=settings.analysis_width),)
-    if not scorers:
-        raise ValueError("scorers must hold at least one FrameScorer, got none")
-    planned = len(
-        plan_sample_times(
-            info.duration_s,
-            interval_s=settings.sample_interval_s,
-            max_frames=settings.max_sampled_frames,
-        )
-    )
-    stats = DecodeStats()
-    scored: list[ScoredFrame] = []
-    batch: list[tuple[Frame, dict[str, float]]] = []
-
-    def flush() -> None:
-        vectors = embedder.embed([frame.image for frame, _ in batch])
-        for (frame, scores), vector in zip(batch, vectors, strict=True):
-            scored.append(ScoredFrame(frame, scores, quality(scores), embedding=vector))
-        batch.clear()
-        if progress is not None:
-            progress(min(len(scored), planned), planned)
-
-    for frame in iter_frames(
-        path,
-        interval_s=settings.sample_interval_s,
+    scorers = default_frame_scorers(settings) if scorers is None else scorers
+    params = params or SelectionParams(thresholds=BadFrameThresholds.from_settings(settings))
+    detector = detector or create_shot_detector(settings, info)
+    plan = SamplingPlan(
         width=settings.analysis_width,
+        interval_s=settings.sample_interval_s,
         max_frames=settings.max_sampled_frames,
-        stats=stats,
-    ):
-        scores: dict[str, float] = {}
-        for scorer in scorers:
-            scores.update(scorer.score(frame.image))
-        batch.append((frame, scores))
-        if len(batch) >= EMBED_BATCH:
-            flush()
-    if batch:
-        flush()
-    analysed = time.perf_counter()
+        end_s=info.duration_s * (1.0 - settings.exclude_tail_fraction),
+    )
+
+    def scanned(seconds: float) -> None:
+        if progress is not None:
+            progress(min(SCAN_SHARE, int(SCAN_SHARE * seconds / info.duration_s)), 100)
+
+    scan = detector.scan(path, info, plan, progress=scanned)
+    scanned_at = time.perf_counter()
+    scored = _score(scan.samples, scan.shots, scorers, embedder, progress)
+    scored_at = time.perf_counter()
 
     selection = select_frames(scored, settings.variants_per_title, params)
-    stills = read_frames_at(path, [pick.frame.frame.time_s for pick in selection.picks])
+    picks = [pick.frame for pick in selection.picks]
+    stills = read_frames_at(path, [scored_frame.frame.time_s for scored_frame in picks])
+    tagger = tagger or create_tagger(embedder, settings)
+    tags = tagger.tag(
+        [still.image for still in stills],
+        _embeddings(picks),
+        scores=[scored_frame.scores for scored_frame in picks],
+    )
     candidates = tuple(
         Candidate(
             time_s=still.time_s,
             frame_index=still.index,
-            score=pick.frame.quality,
+            score=pick.score,
             scores=dict(pick.frame.scores),
-            tags=dict(pick.frame.tags),
+            tags={**pick.frame.tags, **still_tags},
             embedding=_embedding(pick.frame),
             image=still.image,
             explanation=pick.explanation,
+            shot=pick.frame.shot,
         )
-        for pick, still in zip(selection.picks, stills, strict=True)
+        for pick, still, still_tags in zip(selection.picks, stills, tags, strict=True)
     )
+    finished = time.perf_counter()
     if progress is not None:
-        progress(planned, planned)
+        progress(100, 100)
     logger.info(
-        "%s: %d frames analysed in %.2f s, %d candidates in %.2f s total "
-        "(rejected %s, %d near-duplicates%s)",
+        "%s: %s detector, %d shots, %d frames decoded in %.2f s; %d scored in %.2f s; "
+        "%d candidates in %.2f s total (rejected %s, %d near-duplicates%s)",
         path,
+        scan.detector,
+        len(scan.shots.shots),
+        scan.frames_decoded,
+        scanned_at - started,
         len(scored),
-        analysed - started,
+        scored_at - scanned_at,
         len(candidates),
-        time.perf_counter() - started,
+        finished - started,
         dict(selection.rejected),
         selection.duplicates,
         ", fallback: every frame looked bad" if selection.fallback else "",
@@ -138,7 +153,49 @@ def extract(
         embedder=embedder.name,
         candidates=candidates,
         frames_analysed=len(scored),
+        shots=len(scan.shots.shots),
+        frames_decoded=scan.frames_decoded,
+        detector=scan.detector,
+        seconds=finished - started,
     )
+
+
+def _score(
+    samples: Sequence[Frame],
+    shots: ShotList,
+    scorers: Sequence[FrameScorer],
+    embedder: Embedder,
+    progress: ProgressCallback | None,
+) -> list[ScoredFrame]:
+    """Score and embed the samples, batch by batch; shot and transition come from the scan."""
+    scored: list[ScoredFrame] = []
+    for start in range(0, len(samples), EMBED_BATCH):
+        batch = samples[start : start + EMBED_BATCH]
+        vectors = embedder.embed([frame.image for frame in batch])
+        for frame, vector in zip(batch, vectors, strict=True):
+            scores: dict[str, float] = {}
+            for scorer in scorers:
+                scores.update(scorer.score(frame.image))
+            scores["transition"] = shots.transition_at(frame.time_s)
+            scored.append(
+                ScoredFrame(
+                    frame,
+                    scores,
+                    quality(scores),
+                    embedding=vector,
+                    shot=shots.shot_at(frame.time_s),
+                )
+            )
+        if progress is not None:
+            done = SCAN_SHARE + (100 - SCAN_SHARE - 1) * len(scored) // max(1, len(samples))
+            progress(done, 100)
+    return scored
+
+
+def _embeddings(frames: Sequence[ScoredFrame]) -> Embedding:
+    if not frames:
+        return np.zeros((0, 0), np.float32)
+    return np.stack([_embedding(frame) for frame in frames])
 
 
 def _embedding(scored: ScoredFrame) -> Embedding:

@@ -1,3 +1,5 @@
+"""``artwork ingest`` (one file, many files, JSON, progress, Ray) and ``artwork variants``."""
+
 from __future__ import annotations
 
 import json
@@ -7,16 +9,40 @@ from typing import Any
 
 import pytest
 
+from artwork.candidates.crops import CROP_FORMATS
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.repository import Catalog
+from artwork.domain import VariantStatus
 from artwork.testing.footage import sample_clip
+from artwork.testing.synthetic import Segment, write_synthetic_video
+
+PLAN = [Segment("shot", 1.0), Segment("shot", 1.0), Segment("shot", 1.0)]
+
+
+@pytest.fixture(autouse=True)
+def light_extraction(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fewer frames and variants than the defaults: these tests are about the command."""
+    monkeypatch.setenv("ARTWORK_MAX_SAMPLED_FRAMES", "12")
+    monkeypatch.setenv("ARTWORK_VARIANTS_PER_TITLE", "3")
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("cli")
+    return [
+        write_synthetic_video(folder / "First Film.mp4", plan=PLAN, seed=1).path,
+        write_synthetic_video(folder / "second_film.mp4", plan=PLAN, seed=2).path,
+    ]
+
+
+def _catalog(home: Path) -> Catalog:
+    return Catalog(create_database_engine(f"sqlite:///{home / 'artwork.db'}"))
 
 
 def _catalogue_is_empty(home: Path) -> bool:
-    catalog = Catalog(create_database_engine(f"sqlite:///{home / 'artwork.db'}"))
     media = home / "media"
     files = [p for p in media.rglob("*") if p.is_file()] if media.exists() else []
-    return catalog.count_titles() == 0 and files == []
+    return _catalog(home).count_titles() == 0 and files == []
 
 
 def _ingest(run_cli: Callable[..., Any], video: Path, *extra: str) -> Any:
@@ -27,6 +53,7 @@ def test_missing_file(run_cli: Callable[..., Any], home: Path, tmp_path: Path) -
     result = _ingest(run_cli, tmp_path / "absent.mp4")
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "absent.mp4" in result.stderr
+    assert result.stdout == ""
     assert _catalogue_is_empty(home)
 
 
@@ -42,67 +69,123 @@ def test_zero_byte_file(run_cli: Callable[..., Any], home: Path, tmp_path: Path)
 def test_text_file_named_mp4(run_cli: Callable[..., Any], home: Path, tmp_path: Path) -> None:
     fake = tmp_path / "notes.mp4"
     fake.write_text("this is not a video\n" * 50)
-    result = _ingest(run_cli, fake)
+    result = _ingest(run_cli, fake, "--json")
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "notes.mp4" in result.stderr
+    assert result.stdout == ""  # one file: the error goes to stderr only
     assert _catalogue_is_empty(home)
 
 
-def test_bad_title_id(run_cli: Callable[..., Any], home: Path) -> None:
-    result = run_cli("ingest", str(sample_clip("bikes.mp4")), "--title-id", "../x", "--name", "X")
+def test_bad_title_id(run_cli: Callable[..., Any], home: Path, videos: list[Path]) -> None:
+    result = run_cli("ingest", str(videos[0]), "--title-id", "../x", "--name", "X")
     assert result.exit_code == 1
-    assert "title id" in result.stderr
+    assert "title id" in result.stderr and result.stderr.count("\n") == 1
     assert _catalogue_is_empty(home)
 
 
-def test_usage_error_exits_2(run_cli: Callable[..., Any]) -> None:
+def test_usage_errors_exit_2(run_cli: Callable[..., Any], home: Path, videos: list[Path]) -> None:
     assert run_cli("ingest").exit_code == 2
+    both = run_cli("ingest", *map(str, videos), "--title-id", "t")
+    assert both.exit_code == 2 and "exactly one VIDEO" in both.stderr
+    assert run_cli("ingest", *map(str, videos), "--name", "N").exit_code == 2
+    assert _catalogue_is_empty(home)
 
 
-def test_ingest_real_clip_prints_json(run_cli: Callable[..., Any], home: Path) -> None:
-    result = run_cli(
-        "ingest",
-        str(sample_clip("bikes.mp4")),
-        "--title-id",
-        "bikes",
-        "--name",
-        "Bikes",
-        "--genre",
-        "Sports",
-        "--json",
-    )
+def test_one_file_prints_the_documented_json(
+    run_cli: Callable[..., Any], home: Path, videos: list[Path]
+) -> None:
+    result = run_cli("ingest", str(videos[0]), "--genre", "Drama", "--json")
     assert result.exit_code == 0, result.stderr
-    payload = json.loads(result.stdout)
-    assert payload["title_id"] == "bikes"
+    [line] = result.stdout.splitlines()
+    payload = json.loads(line)
+    assert payload["title_id"] == "first-film"  # from the file name
+    assert _catalog(home).get_title("first-film").name == "First Film"
     assert payload["embedder"].startswith("mobilenet_v2")
-    variants = payload["variants"]
-    assert len(variants) == 5
-    for v in variants:
-        assert {"variant_id", "frame_time_s", "score", "scores", "image_path"} <= set(v)
-        assert {"sharpness", "exposure", "contrast"} <= set(v["scores"])
+    assert {"frames_analysed", "seconds", "shots", "detector", "frames_decoded"} <= set(payload)
+    assert payload["shots"] == 3 and payload["detector"] == "frames"
+    assert 1 <= len(payload["variants"]) <= 3
+    for v in payload["variants"]:
+        assert {"variant_id", "frame_time_s", "score", "scores", "tags", "status"} <= set(v)
+        assert {"sharpness", "exposure", "contrast", "transition"} <= set(v["scores"])
         assert Path(v["image_path"]).is_file()
-    assert len({v["frame_time_s"] for v in variants}) == 5
+        assert set(v["crops"]) == set(CROP_FORMATS)
+        assert all(Path(c["image_path"]).is_file() for c in v["crops"].values())
     # Ingesting the same id again is refused and changes nothing.
-    again = run_cli("ingest", str(sample_clip("bikes.mp4")), "--title-id", "bikes", "--name", "B")
+    again = run_cli("ingest", str(videos[0]))
     assert again.exit_code == 1 and "--replace" in again.stderr
-    assert len([p for p in (home / "media").rglob("*.jpg")]) == 5
+    assert _catalog(home).count_titles() == 1
+
+
+def test_many_files_each_succeed_or_fail_on_their_own(
+    run_cli: Callable[..., Any], home: Path, videos: list[Path], tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_text("not a video")
+    result = run_cli("ingest", str(videos[0]), str(broken), str(videos[1]), "--json")
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["title_id"] for line in lines] == ["first-film", "broken", "second_film"]
+    assert "error" in lines[1] and lines[1]["error"]["code"] == "invalid_video"
+    assert all(line.get("variants") for line in (lines[0], lines[2]))
+    assert result.stderr.count("\n") == 1 and "broken.mp4" in result.stderr
+    assert {t.title_id for t in _catalog(home).list_titles()} == {"first-film", "second_film"}
+
+
+def test_text_output_and_a_progress_bar(
+    run_cli: Callable[..., Any], videos: list[Path], tmp_path: Path
+) -> None:
+    result = run_cli("ingest", str(videos[0]), "--progress")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("first-film: ") and "variants from" in result.stdout
+    assert "100%" in result.stderr and "First Film.mp4" in result.stderr
+    quiet = run_cli("ingest", str(tmp_path / "absent.mp4"), "--no-progress")
+    assert quiet.exit_code == 1 and quiet.stderr.count("\n") == 1  # the reason, no bar
+
+
+def test_variants_approve_and_reject(
+    run_cli: Callable[..., Any], home: Path, videos: list[Path]
+) -> None:
+    missing = run_cli("variants", "approve", "nope")
+    assert missing.exit_code == 1 and "nope" in missing.stderr
+    ingested = run_cli("ingest", str(videos[0]), "--json")
+    variant_id = json.loads(ingested.stdout)["variants"][0]["variant_id"]
+    rejected = run_cli("variants", "reject", variant_id)
+    assert rejected.exit_code == 0 and rejected.stdout.strip() == f"{variant_id}: rejected"
+    assert _catalog(home).get_variant(variant_id).status is VariantStatus.REJECTED
+    approved = run_cli("variants", "approve", variant_id)
+    assert approved.exit_code == 0 and approved.stdout.strip() == f"{variant_id}: approved"
+    assert _catalog(home).get_variant(variant_id).status is VariantStatus.APPROVED
 
 
 @pytest.mark.slow
-def test_ingest_big_buck_bunny(run_cli: Callable[..., Any]) -> None:
+def test_ingest_real_clips(run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARTWORK_MAX_SAMPLED_FRAMES", "240")
+    monkeypatch.setenv("ARTWORK_VARIANTS_PER_TITLE", "5")
     result = run_cli(
-        "ingest",
-        str(sample_clip("bigbuckbunny.mp4")),
-        "--title-id",
-        "bbb",
-        "--name",
-        "BBB",
-        "--json",
+        "ingest", str(sample_clip("bigbuckbunny.mp4")), str(sample_clip("bikes.mp4")), "--json"
     )
     assert result.exit_code == 0, result.stderr
-    assert len(json.loads(result.stdout)["variants"]) == 5
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["title_id"] for line in lines] == ["bigbuckbunny", "bikes"]
+    assert all(len(line["variants"]) == 5 for line in lines)
 
 
-def test_variants_approve_and_reject(run_cli: Callable[..., Any]) -> None:
-    result = run_cli("variants", "approve", "nope")
-    assert result.exit_code == 1 and "nope" in result.stderr
+@pytest.mark.ray
+def test_ingest_on_a_local_ray_instance(
+    run_cli: Callable[..., Any], home: Path, videos: list[Path], tmp_path: Path
+) -> None:
+    pytest.importorskip("ray", reason="needs Ray: pip install 'artwork[ray]'")
+    broken = tmp_path / "broken.mp4"
+    broken.write_text("not a video")
+    result = run_cli(
+        "ingest", str(videos[0]), str(broken), str(videos[1]), "--ray", "local", "--json"
+    )
+    assert result.exit_code == 1
+    lines = {line["title_id"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert set(lines) == {"first-film", "broken", "second_film"}
+    assert lines["broken"]["error"]["code"] == "invalid_video"
+    assert lines["first-film"]["variants"] and lines["second_film"]["variants"]
+    assert {t.title_id for t in _catalog(home).list_titles()} == {"first-film", "second_film"}
+    media = [p for p in (home / "media").rglob("*.jpg")]
+    stored = sum(len(lines[t]["variants"]) for t in ("first-film", "second_film"))
+    assert len(media) == stored * (1 + len(CROP_FORMATS))

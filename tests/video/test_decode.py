@@ -20,7 +20,10 @@ from artwork.testing.synthetic import (
 from artwork.video.decode import (
     MIN_SAMPLES,
     DecodeStats,
+    FrameReader,
+    PacketLog,
     iter_frames,
+    iter_keyframes,
     plan_sample_times,
     probe,
     read_frames_at,
@@ -334,3 +337,62 @@ def test_a_raw_stream_without_timestamps_or_seeking(
     ):
         assert still.index == expected.index
         assert np.array_equal(still.image, expected.image)
+
+
+# --- keyframes and stretches -------------------------------------------------------------------
+def test_iter_keyframes_decodes_only_keyframes_and_logs_every_packet(
+    synthetic: SyntheticTruth,
+) -> None:
+    packets = PacketLog()
+    stats = DecodeStats()
+    keyframes = list(iter_keyframes(synthetic.path, width=160, packets=packets, stats=stats))
+    reference = {round(t * synthetic.fps) for t, _ in _all_frames(synthetic.path)}
+    assert len(packets) == len(reference) == synthetic.frame_count
+    times, sizes, flags = packets.arrays()
+    assert np.all(np.diff(times) > 0) and np.all(sizes > 0)
+    assert [round(f.time_s * synthetic.fps) for f in keyframes] == [
+        round(t * synthetic.fps) for t in times[flags]
+    ]
+    assert stats.decoded == len(keyframes) < synthetic.frame_count / 10
+    assert all(f.image.shape == (90, 160, 3) for f in keyframes)
+    assert packets.timed
+
+
+def test_frame_reader_yields_stretches_at_full_rate(synthetic: SyntheticTruth) -> None:
+    reference = dict(_all_frames(synthetic.path))
+    with FrameReader(synthetic.path, width=320) as reader:
+        later = list(reader.frames(6.0, 6.4))
+        earlier = list(reader.frames(1.0, 1.2))  # backwards: seeks
+        following = list(reader.frames(1.2, 1.3))  # straight on: no seek
+        rest = list(reader.frames(9.9))
+    assert [f.index for f in later] == list(range(150, 160))
+    assert [f.index for f in earlier] == list(range(25, 30))
+    assert [f.index for f in following] == [30, 31]
+    assert [f.index for f in rest] == [247, 248, 249]
+    for frame in later + earlier + following:
+        assert np.array_equal(frame.image, reference[frame.time_s])
+
+
+def test_frame_reader_fast_mode_stays_close(synthetic: SyntheticTruth) -> None:
+    with (
+        FrameReader(synthetic.path, width=64) as exact,
+        FrameReader(synthetic.path, width=64, fast=True) as fast,
+    ):
+        a = [f.image.astype(int) for f in exact.frames(0.0, 1.0)]
+        b = [f.image.astype(int) for f in fast.frames(0.0, 1.0)]
+    assert len(a) == len(b) == 25
+    assert max(float(np.abs(x - y).mean()) for x, y in zip(a, b, strict=True)) < 5.0
+
+
+def test_frame_reader_checks_its_arguments(synthetic: SyntheticTruth, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="width must be >= 1, got 0"):
+        FrameReader(synthetic.path, width=0)
+    with pytest.raises(VideoError, match="no such file"):
+        FrameReader(tmp_path / "absent.mp4", width=64)
+    with FrameReader(synthetic.path, width=64) as reader:
+        with pytest.raises(ValueError, match="start_s must be a finite time >= 0"):
+            reader.frames(-1.0)
+        with pytest.raises(ValueError, match=r"end_s must be > start_s \(2.0\), got 1.0"):
+            reader.frames(2.0, 1.0)
+    with pytest.raises(ValueError, match="width must be >= 1, got 0"):
+        iter_keyframes(synthetic.path, width=0)

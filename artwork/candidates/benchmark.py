@@ -1,0 +1,296 @@
+"""The extractor benchmark: the whole pipeline against real time and against PySceneDetect.
+
+``scripts/bench_extract.py [--minutes N] [--json] [--video FILE]`` calls :func:`main`. Without
+``--video`` it generates (once; cached under ``~/.cache/artwork/bench/``, keyed by its
+parameters) a 1080p24 H.264 film of ``--minutes`` (default 10) from
+:func:`~artwork.testing.synthetic.write_film_like_video`: textured sets, camera motion, grain,
+a cut every 2-8 s, some fades and dissolves, encoded by x264 with its default GOP. Then, in one
+process:
+
+1. the whole pipeline: :func:`~artwork.candidates.extractor.extract` (shot detection, scoring,
+   embedding with the default MobileNetV2, selection, full-resolution stills, tags), timed from
+   the call to its return (loading the model, once per process, is timed apart);
+2. the peak resident memory so far (``ru_maxrss``), before the reference runs;
+3. the reference: PySceneDetect's ``detect-content`` (``ContentDetector``, default threshold)
+   on the same file.
+
+With the planted truth known, both are also scored on cuts (a detected cut within one frame
+of a planted one is a hit) and our pass on fades and dissolves (overlap).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from artwork.config import Settings
+from artwork.domain import Image, VideoInfo
+from artwork.testing.synthetic import FilmTruth, film_truth, write_film_like_video
+from artwork.video.shots import Progress, SamplingPlan, ShotDetector, ShotScan
+
+GENERATOR_VERSION = 1
+"""Bumped whenever the generated film changes, so a stale cached file is not reused."""
+DEFAULT_MINUTES = 10.0
+TOLERANCE_FRAMES = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    """One benchmark run (the JSON ``--json`` prints)."""
+
+    video: str
+    video_seconds: float
+    resolution: str
+    detector: str
+    wall_seconds: float
+    realtime_factor: float
+    model_load_seconds: float
+    pyscenedetect_wall_seconds: float | None
+    ratio_vs_pyscenedetect: float | None
+    peak_rss_mb: float
+    shots_found: int
+    frames_decoded: int
+    frames_total: int
+    frames_analysed: int
+    candidates: int
+    cuts_planted: int | None
+    cut_recall: float | None
+    cut_precision: float | None
+    transitions_planted: int | None
+    transitions_found: int | None
+    pyscenedetect_cuts: int | None
+    pyscenedetect_cut_recall: float | None
+    pyscenedetect_cut_precision: float | None
+    cpus: int
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/artwork/bench`` (default ``~/.cache/artwork/bench``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "artwork" / "bench"
+
+
+def bench_video(
+    minutes: float = DEFAULT_MINUTES,
+    *,
+    seed: int = 0,
+    width: int = 1920,
+    height: int = 1080,
+    fps: int = 24,
+    folder: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> FilmTruth:
+    """The benchmark film of these parameters, generated once and then reused.
+
+    Args:
+        minutes: its length (> 0).
+        seed: which film.
+        width: frame width.
+        height: frame height.
+        fps: frame rate.
+        folder: where films are cached; default :func:`cache_dir`.
+        log: told when a film is being generated (it takes about a minute per minute).
+
+    Returns:
+        Its planted ground truth (``path`` is the cached file).
+    """
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise ValueError(f"minutes must be > 0, got {minutes}")
+    folder = folder or cache_dir()
+    name = f"film-{minutes:g}min-{width}x{height}-{fps}fps-seed{seed}-v{GENERATOR_VERSION}.mp4"
+    path = folder / name
+    seconds = minutes * 60
+    if path.is_file():
+        return film_truth(path, seconds=seconds, width=width, height=height, fps=fps, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.mp4")
+    if log is not None:
+        log(f"generating {path} ({minutes:g} min of 1080p; cached for later runs)")
+    write_film_like_video(partial, seconds=seconds, width=width, height=height, fps=fps, seed=seed)
+    partial.replace(path)
+    return film_truth(path, seconds=seconds, width=width, height=height, fps=fps, seed=seed)
+
+
+def cut_scores(
+    found_s: Sequence[float], planted_s: Sequence[float], fps: float
+) -> tuple[float, float]:
+    """Recall and precision of detected cuts: a hit lies within one frame of a planted cut.
+
+    Args:
+        found_s: detected cut times.
+        planted_s: true cut times.
+        fps: frame rate (the tolerance is one frame).
+    """
+    tolerance = (TOLERANCE_FRAMES + 0.5) / fps
+    hits = sum(1 for t in planted_s if any(abs(t - f) <= tolerance for f in found_s))
+    true = sum(1 for f in found_s if any(abs(t - f) <= tolerance for t in planted_s))
+    recall = hits / len(planted_s) if planted_s else 1.0
+    precision = true / len(found_s) if found_s else 1.0
+    return recall, precision
+
+
+def run_benchmark(
+    video: Path,
+    truth: FilmTruth | None,
+    settings: Settings,
+    *,
+    reference: bool = True,
+) -> BenchResult:
+    """Time the pipeline (and PySceneDetect) on ``video``; see the module docstring.
+
+    Args:
+        video: the file.
+        truth: its planted truth, if known.
+        settings: extraction settings (the embedder named there is used).
+        reference: also run PySceneDetect.
+    """
+    from artwork.candidates.extractor import extract
+    from artwork.scoring.registry import create_embedder
+    from artwork.video.decode import probe
+    from artwork.video.registry import create_shot_detector
+
+    info = probe(video)
+    loading = time.perf_counter()
+    embedder = create_embedder(settings)
+    embedder.embed([_blank()])  # first call warms torch up
+    model_load = time.perf_counter() - loading
+
+    detector = _Recording(create_shot_detector(settings, info))
+    started = time.perf_counter()
+    extraction = extract(video, settings, embedder, detector=detector)
+    wall = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    recall = precision = None
+    found_transitions = None
+    if truth is not None and detector.last is not None:
+        shots = detector.last.shots
+        recall, precision = cut_scores(shots.cuts_s, truth.cuts_s, info.fps)
+        found_transitions = sum(
+            1
+            for planted in truth.transitions
+            if any(
+                t.start_s < planted.end_s and planted.start_s < t.end_s for t in shots.transitions
+            )
+        )
+
+    theirs_wall = theirs_cuts = theirs_recall = theirs_precision = None
+    if reference:
+        theirs_wall, cuts = _pyscenedetect(video)
+        theirs_cuts = len(cuts)
+        if truth is not None:
+            theirs_recall, theirs_precision = cut_scores(cuts, truth.cuts_s, info.fps)
+
+    return BenchResult(
+        video=str(video),
+        video_seconds=round(info.duration_s, 2),
+        resolution=f"{info.width}x{info.height}@{info.fps:g}",
+        detector=extraction.detector,
+        wall_seconds=round(wall, 2),
+        realtime_factor=round(info.duration_s / wall, 1),
+        model_load_seconds=round(model_load, 2),
+        pyscenedetect_wall_seconds=None if theirs_wall is None else round(theirs_wall, 2),
+        ratio_vs_pyscenedetect=None if theirs_wall is None else round(wall / theirs_wall, 3),
+        peak_rss_mb=round(peak_mb, 1),
+        shots_found=extraction.shots,
+        frames_decoded=extraction.frames_decoded,
+        frames_total=round(info.duration_s * info.fps),
+        frames_analysed=extraction.frames_analysed,
+        candidates=len(extraction.candidates),
+        cuts_planted=None if truth is None else len(truth.cuts_s),
+        cut_recall=None if recall is None else round(recall, 3),
+        cut_precision=None if precision is None else round(precision, 3),
+        transitions_planted=None if truth is None else len(truth.transitions),
+        transitions_found=found_transitions,
+        pyscenedetect_cuts=theirs_cuts,
+        pyscenedetect_cut_recall=None if theirs_recall is None else round(theirs_recall, 3),
+        pyscenedetect_cut_precision=(
+            None if theirs_precision is None else round(theirs_precision, 3)
+        ),
+        cpus=os.cpu_count() or 0,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``scripts/bench_extract.py``: run the benchmark and print a table or one JSON object."""
+    parser = argparse.ArgumentParser(
+        prog="bench_extract.py",
+        description="Time the artwork extractor against real time and PySceneDetect.",
+    )
+    parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES, help="generated length")
+    parser.add_argument("--video", type=Path, help="benchmark this file instead (no truth)")
+    parser.add_argument("--seed", type=int, default=0, help="which generated film")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip PySceneDetect (the reference)"
+    )
+    parser.add_argument(
+        "--detector",
+        choices=("auto", "frames", "keyframes"),
+        default=None,
+        help="shot detector (default ARTWORK_SHOT_DETECTOR, 'auto')",
+    )
+    args = parser.parse_args(argv)
+    if not (math.isfinite(args.minutes) and args.minutes > 0):
+        parser.error(f"--minutes must be > 0, got {args.minutes}")
+    from artwork.config import get_settings
+
+    settings = get_settings()
+    if args.detector is not None:
+        settings = settings.model_copy(update={"shot_detector": args.detector})
+    truth: FilmTruth | None = None
+    if args.video is not None:
+        video = args.video
+    else:
+        truth = bench_video(
+            args.minutes, seed=args.seed, log=lambda m: print(m, file=sys.stderr, flush=True)
+        )
+        video = truth.path
+    result = run_benchmark(video, truth, settings, reference=not args.no_reference)
+    if args.json:
+        print(json.dumps(asdict(result)))
+    else:
+        for key, value in asdict(result).items():
+            print(f"{key:30} {value}")
+    return 0
+
+
+# --- internals ---------------------------------------------------------------------------------
+class _Recording(ShotDetector):
+    """Passes a scan through, keeping it, so the benchmark can score the boundaries found."""
+
+    name: ClassVar[str] = "recording"
+
+    def __init__(self, inner: ShotDetector) -> None:
+        self.inner = inner
+        self.last: ShotScan | None = None
+
+    def scan(
+        self, path: Path, info: VideoInfo, plan: SamplingPlan, *, progress: Progress | None = None
+    ) -> ShotScan:
+        self.last = self.inner.scan(path, info, plan, progress=progress)
+        return self.last
+
+
+def _pyscenedetect(video: Path) -> tuple[float, list[float]]:
+    from scenedetect import ContentDetector, detect
+
+    started = time.perf_counter()
+    scenes = detect(str(video), ContentDetector(), show_progress=False)
+    wall = time.perf_counter() - started
+    return wall, [float(start.seconds) for start, _end in scenes[1:]]
+
+
+def _blank() -> Image:
+    return np.zeros((224, 224, 3), np.uint8)

@@ -1,0 +1,367 @@
+"""The ``keyframes`` shot detector: decode the keyframes, and little else.
+
+Decoding every frame of a 1080p film runs at about 5x real time on two cores; decoding only its
+keyframes at one to two hundred times. Encoders with scene-change detection (x264, x265,
+libvpx, SVT-AV1 by default) start a new GOP with a keyframe at most cuts, so the keyframes are
+both a sample of every shot and a list of cut candidates. The pass:
+
+1. **Keyframes** (:func:`~artwork.video.decode.iter_keyframes`): every packet is demuxed and
+   logged (time, size, keyframe flag) but only keyframes are decoded, each reduced to a small
+   analysis frame (a sample candidate) and a signature.
+2. **Peeks**: a dim keyframe (mean luma under ``PEEK_LUMA``) may sit inside a fade (encoders
+   put keyframes where a fade-in crosses their scene-change threshold). The ``PEEK_FRAMES``
+   frames after it decode cheaply (nothing before a keyframe is needed); a steady luma ramp
+   marks it as fading.
+3. **Each keyframe interval** ``(K_prev, K]`` is judged from what is already known:
+
+   - the content distance between ``K_prev`` and ``K`` (as in :mod:`artwork.video.changes`);
+   - whether ``K`` sits on the encoder's regular keyframe grid (its distance from ``K_prev``
+     equals the longest GOP of the video) or was placed off the grid, which an encoder does
+     at a scene change;
+   - whether either end is dark or fading (encoders put keyframes at the black of a fade);
+   - packet-size anomalies inside the interval: a frame coded nearly as large as a keyframe
+     (``SPIKE_RATIO`` times the interval's median packet and ``SPIKE_KEY_SHARE`` of the median
+     keyframe) is a cut the encoder did not mark with a keyframe; a run of near-empty packets
+     is black or frozen frames (a fade's bottom, a slate).
+
+   Unchanged content and no anomaly: one shot. Changed content at an off-grid, bright
+   keyframe with no anomaly: a **cut exactly at K** (the encoder found it; nothing is
+   decoded). Anything else (a change at an on-grid keyframe, where a cut or a fade happened
+   somewhere inside; a dark or fading end; any anomaly) is **refined**: the interval is
+   decoded small, without the deblocking filter and without non-reference frames
+   (:class:`~artwork.video.decode.FrameReader` ``fast``, ``skip_nonref``: about every other
+   frame, 40% of the work), and run through the
+   :class:`~artwork.video.changes.ChangeTracker`, which places its cuts to within a frame and
+   finds its fades and dissolves.
+4. **Budget**: refinement covers at most ``refine_budget`` (default 10%) of the video's frames
+   (but always ``MIN_REFINE_S`` seconds' worth), shortest intervals first; adjacent intervals
+   are decoded as one run, and a run is widened by a keyframe interval when a transition runs
+   into its edge. An interval left over keeps its keyframe as an *approximate* boundary
+   (:attr:`~artwork.video.shots.ShotList.approximate_s`): the shot assignment of keyframe
+   samples stays right, the boundary time may be early. A fading keyframe whose fade was not
+   measured gets a short provisional transition, so its sample is still rejected.
+
+Samples are keyframes only (the I-frames, the best-coded pictures of the video), chosen on the
+grid of :func:`~artwork.video.decode.plan_sample_times`, so every shot that has a keyframe is
+sampled, long shots once per keyframe. If keyframes are too sparse to sample the video (fewer
+than ``MIN_KEYFRAMES``, or than one per ``MAX_KEYFRAME_GAP_S`` on average) or packets carry no
+timestamps, the detector falls back to :class:`~artwork.video.frames.FrameShotDetector`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from artwork.domain import VideoInfo
+from artwork.video.changes import (
+    SIGNATURE_WIDTH,
+    ChangeParams,
+    Changes,
+    ChangeTracker,
+    Signature,
+    content_distance,
+    signature,
+)
+from artwork.video.decode import (
+    DecodeStats,
+    FrameReader,
+    PacketLog,
+    iter_keyframes,
+    plan_sample_times,
+)
+from artwork.video.frames import PROGRESS_EVERY_S, FrameShotDetector
+from artwork.video.shots import (
+    Progress,
+    SampleGrid,
+    SamplingPlan,
+    ShotDetector,
+    ShotList,
+    ShotScan,
+    Transition,
+)
+
+logger = logging.getLogger(__name__)
+
+SPIKE_RATIO = 4.0
+SPIKE_KEY_SHARE = 0.35
+EMPTY_RATIO = 0.2
+EMPTY_RUN = 3
+MAX_KEYFRAME_GAP_S = 12.0
+MIN_KEYFRAMES = 5
+MAX_EXTENSIONS = 3
+PEEK_LUMA = 72.0
+"""Keyframes darker than this (mean luma, 0-255) are checked for lying inside a fade."""
+PEEK_FRAMES = 6
+RAMP_STEP = 1.0
+"""Least luma change per frame, always in one direction, of a fade seen by a peek."""
+MIN_REFINE_S = 20.0
+"""Refinement may always decode this many seconds of video, however short the video."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyframe:
+    time_s: float
+    distance: float
+    """Content distance to the previous keyframe (0 for the first)."""
+    luma: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Interval:
+    """The keyframe interval ending at keyframe ``end`` (an index), ``frames`` long."""
+
+    end: int
+    frames: int
+
+
+class KeyframeShotDetector(ShotDetector):
+    """Shots from keyframes, refined by short full-rate windows (see the module docstring).
+
+    Args:
+        params: thresholds of the change tracker (its ``cut_threshold`` also judges keyframe
+            pairs).
+        refine_budget: most frames decoded for refinement, as a share of the video's frames
+            (0 refines nothing, 1 everything that asks).
+    """
+
+    name: ClassVar[str] = "keyframes"
+
+    def __init__(self, params: ChangeParams | None = None, *, refine_budget: float = 0.1) -> None:
+        if not 0.0 <= refine_budget <= 1.0:
+            raise ValueError(f"refine_budget must be in [0, 1], got {refine_budget}")
+        self.params = params or ChangeParams()
+        self.refine_budget = refine_budget
+
+    def scan(
+        self,
+        path: Path,
+        info: VideoInfo,
+        plan: SamplingPlan,
+        *,
+        progress: Progress | None = None,
+    ) -> ShotScan:
+        """See :meth:`ShotDetector.scan`."""
+        end_s = min(plan.end_s, info.duration_s)
+        grid = SampleGrid(
+            plan_sample_times(end_s, interval_s=plan.interval_s, max_frames=plan.max_frames)
+        )
+        packets = PacketLog()
+        stats = DecodeStats()
+        keyframes: list[_Keyframe] = []
+        previous: Signature | None = None
+        reported = 0.0
+        for frame in iter_keyframes(path, width=plan.width, packets=packets, stats=stats):
+            current = signature(frame.image)
+            distance = content_distance(previous, current) if previous is not None else 0.0
+            keyframes.append(_Keyframe(frame.time_s, distance, current.luma))
+            previous = current
+            if frame.time_s < end_s:
+                grid.offer(frame)
+            if progress is not None and frame.time_s - reported >= PROGRESS_EVERY_S:
+                reported = frame.time_s
+                progress(reported)
+
+        wanted = max(MIN_KEYFRAMES, info.duration_s / MAX_KEYFRAME_GAP_S)
+        if not packets.timed or len(keyframes) < wanted:
+            logger.info(
+                "%s: %d keyframes in %.0f s%s; decoding every frame instead",
+                path,
+                len(keyframes),
+                info.duration_s,
+                "" if packets.timed else " and packets without timestamps",
+            )
+            return FrameShotDetector(self.params).scan(path, info, plan, progress=progress)
+
+        window_stats = DecodeStats()
+        with FrameReader(
+            path, width=SIGNATURE_WIDTH, fast=True, skip_nonref=True, stats=window_stats
+        ) as reader:
+            fading = self._peek(reader, keyframes, info)
+            cuts, windows = self._judge(keyframes, packets, info, fading)
+            approximate: list[float] = []
+            transitions = self._refine(path, reader, info, keyframes, windows, cuts, approximate)
+        for index in sorted(fading):  # a fade the budget left unmeasured still flags its frames
+            start = keyframes[index].time_s
+            if not any(t.contains(start) for t in transitions):
+                transitions.append(Transition("fade", start, start + PEEK_FRAMES / info.fps))
+        if progress is not None:
+            progress(info.duration_s)
+        return ShotScan(
+            detector=self.name,
+            shots=ShotList(
+                info.duration_s,
+                tuple(sorted(set(cuts))),
+                tuple(sorted(transitions, key=lambda t: t.start_s)),
+                tuple(sorted(approximate)),
+            ),
+            samples=grid.frames(),
+            frames_decoded=stats.decoded + window_stats.decoded,
+            keyframes=len(keyframes),
+        )
+
+    # --- step 2: judging keyframe intervals ------------------------------------------------
+    def _peek(self, reader: FrameReader, keyframes: list[_Keyframe], info: VideoInfo) -> set[int]:
+        """Indices of dim keyframes that lie inside a fade: their next frames ramp in luma.
+
+        Encoders put keyframes inside fades (a fade-in brightening past their scene-change
+        threshold), where the content distance alone looks like a cut. Decoding a few frames
+        after a keyframe costs little (nothing before it is needed), so dim keyframes are
+        checked: a steady climb or fall of ``RAMP_STEP`` levels a frame or more is a fade.
+        """
+        fading: set[int] = set()
+        for index, keyframe in enumerate(keyframes):
+            if keyframe.luma >= PEEK_LUMA or keyframe.luma < self.params.black_luma:
+                continue  # bright: no fade; black: already treated as dark
+            end_s = keyframe.time_s + (PEEK_FRAMES + 0.5) / info.fps
+            lumas = [signature(f.image).luma for f in reader.frames(keyframe.time_s, end_s)]
+            steps = np.diff(lumas)
+            if len(steps) >= 2 and (np.all(steps >= RAMP_STEP) or np.all(steps <= -RAMP_STEP)):
+                fading.add(index)
+        return fading
+
+    def _judge(
+        self,
+        keyframes: list[_Keyframe],
+        packets: PacketLog,
+        info: VideoInfo,
+        fading: set[int],
+    ) -> tuple[list[float], list[_Interval]]:
+        """Cuts placed at keyframes, and the intervals that need decoding."""
+        times, sizes, keys = packets.arrays()
+        key_sizes = sizes[keys]
+        key_median = float(np.median(key_sizes)) if key_sizes.size else 0.0
+        gaps = [round((b.time_s - a.time_s) * info.fps) for a, b in itertools.pairwise(keyframes)]
+        # The encoder's fixed keyframe interval is the longest gap (x264: 250 frames); when
+        # every gap differs, treating the single longest as on the grid costs one window.
+        grid_gop = max(gaps, default=0)
+        cuts: list[float] = []
+        windows: list[_Interval] = []
+        half = 0.5 / info.fps
+        for end, ((before, after), gap) in enumerate(
+            zip(itertools.pairwise(keyframes), gaps, strict=True), start=1
+        ):
+            inside = (times > before.time_s + half) & (times < after.time_s - half)
+            anomaly = _anomaly(sizes[inside], key_median)
+            changed = after.distance >= self.params.cut_threshold
+            on_grid = abs(gap - grid_gop) <= 1
+            # Encoders put keyframes at the black of a fade, or in it: such an end asks for a
+            # look.
+            dark = (
+                min(before.luma, after.luma) < self.params.black_luma
+                or end in fading
+                or end - 1 in fading
+            )
+            if not changed and not anomaly:
+                continue
+            if changed and not (anomaly or on_grid or dark):
+                cuts.append(after.time_s)
+                continue
+            windows.append(_Interval(end, gap + 1))
+        return cuts, windows
+
+    # --- step 3: refining ------------------------------------------------------------------
+    def _refine(
+        self,
+        path: Path,
+        reader: FrameReader,
+        info: VideoInfo,
+        keyframes: list[_Keyframe],
+        windows: list[_Interval],
+        cuts: list[float],
+        approximate: list[float],
+    ) -> list[Transition]:
+        """Decode the uncertain intervals within the budget (adding to ``cuts``); the rest
+        keep their keyframe as an approximate boundary."""
+        seconds = max(self.refine_budget * info.duration_s, MIN_REFINE_S)
+        budget = seconds * info.fps if self.refine_budget > 0 else 0.0
+        chosen: set[int] = set()  # keyframe indices ending a chosen interval
+        spent = 0
+        for window in sorted(windows, key=lambda w: w.frames):
+            if spent + window.frames > budget:
+                approximate.append(keyframes[window.end].time_s)
+                continue
+            chosen.add(window.end)
+            spent += window.frames
+        if len(chosen) < len(windows):
+            logger.info(
+                "%s: refinement budget spent; %d of %d uncertain keyframe intervals kept their "
+                "keyframe as the boundary",
+                path,
+                len(windows) - len(chosen),
+                len(windows),
+            )
+
+        def frames(first: int, last: int) -> int:
+            return round((keyframes[last].time_s - keyframes[first].time_s) * info.fps) + 1
+
+        transitions: list[Transition] = []
+        covered = 0  # keyframe index up to which the video has been decoded
+        for end in sorted(chosen):
+            if end <= covered:
+                continue
+            first, last = max(end - 1, covered), end
+            while last + 1 in chosen:  # adjacent intervals make one run
+                last += 1
+            changes = self._track(reader, keyframes, first, last, info.fps)
+            # A transition cut off by the run's edge continues in the next interval out:
+            # take that in too (a few times at most, within the budget), to measure it whole.
+            for _ in range(MAX_EXTENSIONS):
+                earlier = first > covered and _touches(changes, keyframes[first].time_s, info)
+                later = last < len(keyframes) - 1 and _touches(
+                    changes, keyframes[last].time_s + 1.0 / info.fps, info, at_end=True
+                )
+                wider = (first - int(earlier), last + int(later))
+                extra = frames(*wider) - frames(first, last)
+                if not (earlier or later) or spent + extra > budget:
+                    break
+                spent += extra
+                first, last = wider
+                changes = self._track(reader, keyframes, first, last, info.fps)
+            covered = last
+            cuts.extend(changes.cuts_s)
+            transitions.extend(changes.transitions)
+        return transitions
+
+    def _track(
+        self, reader: FrameReader, keyframes: list[_Keyframe], first: int, last: int, fps: float
+    ) -> Changes:
+        """Cuts and transitions from keyframe ``first`` through keyframe ``last``."""
+        tracker = ChangeTracker(fps, self.params)
+        end_s = keyframes[last].time_s + 1.0 / fps
+        for frame in reader.frames(keyframes[first].time_s, end_s):
+            tracker.push(frame.time_s, signature(frame.image))
+        return tracker.finish()
+
+
+def _touches(changes: Changes, edge_s: float, info: VideoInfo, *, at_end: bool = False) -> bool:
+    """Whether a transition starts at (or, with ``at_end``, ends at) the run's edge."""
+    slack = 2.5 / info.fps  # frames are about two apart when non-reference ones are skipped
+    for transition in changes.transitions:
+        edge = transition.end_s if at_end else transition.start_s
+        if abs(edge - edge_s) <= slack:
+            return True
+    return False
+
+
+def _anomaly(sizes: NDArray[np.int64], key_median: float) -> bool:
+    """Whether packet sizes inside a keyframe interval hint at a cut or black frames."""
+    if sizes.size < 2:
+        return False
+    median = float(np.median(sizes))
+    spikes = (sizes >= SPIKE_RATIO * median) & (sizes >= SPIKE_KEY_SHARE * key_median)
+    if spikes.any():
+        return True
+    empty = sizes <= EMPTY_RATIO * median
+    run = 0
+    for flag in empty:
+        run = run + 1 if flag else 0
+        if run >= EMPTY_RUN:
+            return True
+    return False
