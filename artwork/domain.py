@@ -67,16 +67,25 @@ class Candidate:
     embedding: Embedding
     image: Image
     explanation: str
+    shot: int = 0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Extraction:
-    """Everything the extractor produced for one video."""
+    """Everything the extractor produced for one video.
+
+    ``frames_analysed`` small frames were scored out of ``frames_decoded`` decoded by the shot
+    detector ``detector``, which found ``shots`` shots; ``seconds`` is the wall time.
+    """
 
     video: VideoInfo
     embedder: str
     candidates: tuple[Candidate, ...]
     frames_analysed: int
+    shots: int = 0
+    frames_decoded: int = 0
+    detector: str = ""
+    seconds: float = 0.0
 
 
 # --- catalogue ---------------------------------------------------------------------------------
@@ -95,9 +104,29 @@ class Title:
     created_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class VariantCrop:
+    """One artwork format cut from a variant's frame (its lineage is the variant's id).
+
+    Attributes:
+        format: the format's name, e.g. ``"16:9"`` or ``"2:3"``.
+        image_path: the crop's image, relative to the media folder.
+        box: ``(x, y, w, h)`` of the crop in the variant's full frame.
+        width: the crop image's width in pixels.
+        height: its height.
+    """
+
+    format: str
+    image_path: str
+    box: tuple[int, int, int, int]
+    width: int
+    height: int
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Variant:
-    """One artwork image of a title. ``image_path`` is relative to the media folder."""
+    """One artwork image of a title. ``image_path`` is relative to the media folder; ``crops``
+    holds the same frame cut for each artwork format (keyed by format name)."""
 
     variant_id: str
     title_id: str
@@ -113,6 +142,7 @@ class Variant:
     status: VariantStatus
     explanation: str = ""
     embedding: Embedding | None = None
+    crops: Mapping[str, VariantCrop] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +186,34 @@ class Homepage:
     rows: tuple[Row, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RowImpression:
+    """One row of one served homepage, as logged: what was shown where, and the page-model
+    features it had when it was placed (the training data of the learned page model)."""
+
+    impression_id: str
+    created_at: datetime
+    user_id: str
+    selector: str
+    model_version: str
+    position: int
+    row_id: str
+    source: str
+    score: float
+    title_ids: tuple[str, ...]
+    features: Mapping[str, float]
+
+
 # --- bandit ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MemberProfile:
+    """What a member's history says about their taste, computed by the caller from the
+    catalogue's interactions: affinities (weights, larger is stronger) per genre and per tag."""
+
+    genres: Mapping[str, float] = field(default_factory=dict)
+    tags: Mapping[str, float] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What is known about the request when artwork is chosen."""
@@ -166,6 +223,7 @@ class Context:
     hour: int
     weekday: int
     country: str = "unknown"
+    profile: MemberProfile | None = None
 
 
 @dataclass(frozen=True, slots=True)

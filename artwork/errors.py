@@ -13,7 +13,8 @@
      │    ├── VariantNotFoundError
      │    └── EventNotFoundError
      ├── ConflictError              the request clashes with stored state (HTTP 409)
-     │    └── TitleExistsError
+     │    ├── TitleExistsError
+     │    └── RewardWindowClosedError  a reward came after its decision's wait window
      ├── ModelError                 a model artifact cannot be used (HTTP 503)
      │    ├── WeightsNotFoundError
      │    └── ChecksumMismatchError
@@ -79,6 +80,10 @@ class ConflictError(ArtworkError):
 
 class TitleExistsError(ConflictError):
     code = "title_exists"
+
+
+class RewardWindowClosedError(ConflictError):
+    code = "reward_window_closed"
 
 
 class ModelError(ArtworkError):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _In(BaseModel):
@@ -12,15 +13,36 @@ class _In(BaseModel):
 
 
 class RewardIn(_In):
+    """Either ``value`` (taken as is) or ``kind`` (+ ``seconds``), mapped to a value by the
+    configured reward definition (``ARTWORK_REWARD_DEFINITION``)."""
+
     event_id: str = Field(min_length=1, max_length=64, description="From an artwork response.")
-    value: float = Field(allow_inf_nan=False, description="Reward; 1.0 for a play, 0 for none.")
+    value: float | None = Field(
+        default=None, allow_inf_nan=False, description="Reward; 1.0 for a play, 0 for none."
+    )
+    kind: Literal["play", "watch"] | None = Field(
+        default=None, description="What happened: a play started, or a stretch was watched."
+    )
+    seconds: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Seconds watched (with kind)."
+    )
+
+    @model_validator(mode="after")
+    def _value_or_kind(self) -> RewardIn:
+        if (self.value is None) == (self.kind is None):
+            raise ValueError("give either value, or kind (play or watch) with optional seconds")
+        if self.value is not None and self.seconds is not None:
+            raise ValueError("seconds goes with kind, not with value")
+        return self
 
 
 class RewardPublic(BaseModel):
     event_id: str
-    value: float
-    learned: bool = Field(description="False when this event already had a reward (idempotent).")
-    model_version: int
+    value: float = Field(description="The reward recorded (after the reward definition).")
+    recorded: bool = Field(
+        description="False when this event already had a reward: the first one stands."
+    )
+    model_version: int = Field(description="The serving model; learning happens afterwards.")
 
 
 class ArtworkPublic(BaseModel):
@@ -52,6 +74,13 @@ class TitleArtworkPublic(BaseModel):
     artwork: ArtworkPublic
 
 
+class CropPublic(BaseModel):
+    url: str
+    width: int
+    height: int
+    box: list[int] = Field(description="x, y, width, height of the crop in the full frame.")
+
+
 class VariantPublic(BaseModel):
     variant_id: str
     rank: int
@@ -65,6 +94,10 @@ class VariantPublic(BaseModel):
     height: int
     url: str
     explanation: str
+    crops: dict[str, CropPublic] = Field(
+        default_factory=dict,
+        description="The frame cut for each artwork format (16:9, 2:3); lineage: this variant.",
+    )
 
 
 class TitlePublic(BaseModel):
@@ -95,6 +128,14 @@ class DecisionPublic(BaseModel):
     model_version: int
     policy: dict[str, str | float]
     reward: float | None = None
+    reward_status: Literal["rewarded", "pending", "default"] = Field(
+        default="pending",
+        description="rewarded; pending (the wait window is open); default (it closed without "
+        "a reward: the default reward applies)",
+    )
+    reward_deadline: datetime | None = Field(
+        default=None, description="Rewards are accepted until then."
+    )
 
 
 class ErrorDetail(BaseModel):

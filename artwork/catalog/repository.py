@@ -9,11 +9,17 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from artwork.catalog.schema import interactions, titles, variants
-from artwork.domain import Interaction, Title, Variant, VariantStatus
+from artwork.catalog.schema import (
+    homepage_impressions,
+    interactions,
+    titles,
+    variant_images,
+    variants,
+)
+from artwork.domain import Interaction, RowImpression, Title, Variant, VariantCrop, VariantStatus
 from artwork.errors import StorageError, TitleExistsError, TitleNotFoundError, VariantNotFoundError
 
 
@@ -53,6 +59,7 @@ class Catalog:
                             )
                         )
                     )
+                    replaced += _delete_crops(conn, title.title_id)
                     conn.execute(delete(variants).where(variants.c.title_id == title.title_id))
                     conn.execute(
                         update(titles)
@@ -80,6 +87,9 @@ class Catalog:
                     conn.execute(
                         insert(variants), [_variant_row(v, created) for v in title_variants]
                     )
+                    crop_rows = [_crop_row(v, c) for v in title_variants for c in v.crops.values()]
+                    if crop_rows:
+                        conn.execute(insert(variant_images), crop_rows)
         except IntegrityError as exc:
             if self.has_title(title.title_id):
                 raise TitleExistsError(
@@ -92,11 +102,13 @@ class Catalog:
         return replaced
 
     def delete_title(self, title_id: str) -> list[str]:
-        """Remove a title, its variants and interactions; returns the variants' image paths."""
+        """Remove a title, its variants and interactions; returns the variants' image paths
+        (full frames and crops)."""
         with self.engine.begin() as conn:
             paths = list(
                 conn.scalars(select(variants.c.image_path).where(variants.c.title_id == title_id))
             )
+            paths += _delete_crops(conn, title_id)
             conn.execute(delete(interactions).where(interactions.c.title_id == title_id))
             conn.execute(delete(variants).where(variants.c.title_id == title_id))
             deleted = conn.execute(delete(titles).where(titles.c.title_id == title_id)).rowcount
@@ -146,8 +158,10 @@ class Catalog:
         query = query.order_by(variants.c.title_id, variants.c.rank)
         grouped: dict[str, list[Variant]] = defaultdict(list)
         with self.engine.connect() as conn:
-            for row in conn.execute(query).mappings():
-                grouped[row["title_id"]].append(_variant(row))
+            rows = conn.execute(query).mappings().all()
+            crops = _crops_of(conn, [row["variant_id"] for row in rows])
+        for row in rows:
+            grouped[row["title_id"]].append(_variant(row, crops.get(row["variant_id"])))
         return dict(grouped)
 
     def get_variant(self, variant_id: str) -> Variant:
@@ -155,9 +169,10 @@ class Catalog:
         with self.engine.connect() as conn:
             row = conn.execute(select(variants).where(variants.c.variant_id == variant_id))
             found = row.mappings().first()
+            crops = _crops_of(conn, [variant_id])
         if found is None:
             raise VariantNotFoundError(f"no variant {variant_id!r} in the catalogue")
-        return _variant(found)
+        return _variant(found, crops.get(variant_id))
 
     def set_variant_status(self, variant_id: str, status: VariantStatus) -> None:
         """Raises: VariantNotFoundError."""
@@ -221,6 +236,75 @@ class Catalog:
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(interactions)) or 0)
 
+    # --- ranking: content vectors and homepage impressions ------------------------------------
+    def variant_embeddings(self) -> dict[str, list[np.ndarray]]:
+        """Every stored variant embedding, keyed by title id (the titles' content vectors)."""
+        query = select(variants.c.title_id, variants.c.embedding).where(
+            variants.c.embedding.is_not(None)
+        )
+        grouped: dict[str, list[np.ndarray]] = defaultdict(list)
+        with self.engine.connect() as conn:
+            for title_id, raw in conn.execute(query):
+                grouped[title_id].append(np.frombuffer(raw, dtype="<f4"))
+        return dict(grouped)
+
+    def log_impressions(self, rows: Sequence[RowImpression]) -> int:
+        """Append the rows of served homepages in one transaction; returns how many."""
+        if not rows:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(homepage_impressions),
+                [
+                    {
+                        "impression_id": r.impression_id,
+                        "created_at": r.created_at,
+                        "user_id": r.user_id,
+                        "selector": r.selector,
+                        "model_version": r.model_version,
+                        "position": r.position,
+                        "row_id": r.row_id,
+                        "source": r.source,
+                        "score": r.score,
+                        "title_ids": list(r.title_ids),
+                        "features": dict(r.features),
+                    }
+                    for r in rows
+                ],
+            )
+        return len(rows)
+
+    def impressions(self, since: datetime | None = None) -> list[RowImpression]:
+        """Logged homepage rows (all, or those served at or after ``since``), oldest first."""
+        query = select(homepage_impressions).order_by(
+            homepage_impressions.c.created_at, homepage_impressions.c.id
+        )
+        if since is not None:
+            query = query.where(homepage_impressions.c.created_at >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            RowImpression(
+                impression_id=r["impression_id"],
+                created_at=r["created_at"],
+                user_id=r["user_id"],
+                selector=r["selector"],
+                model_version=r["model_version"],
+                position=r["position"],
+                row_id=r["row_id"],
+                source=r["source"],
+                score=r["score"],
+                title_ids=tuple(r["title_ids"]),
+                features=dict(r["features"]),
+            )
+            for r in rows
+        ]
+
+    def count_impressions(self) -> int:
+        """How many homepage rows have been logged."""
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(homepage_impressions)) or 0)
+
 
 def _title(row: RowMapping) -> Title:
     return Title(
@@ -255,7 +339,42 @@ def _variant_row(v: Variant, created: datetime) -> dict[str, Any]:
     }
 
 
-def _variant(row: RowMapping) -> Variant:
+def _crop_row(v: Variant, crop: VariantCrop) -> dict[str, Any]:
+    return {
+        "lineage_id": v.variant_id,
+        "format": crop.format,
+        "image_path": crop.image_path,
+        "box": list(crop.box),
+        "width": crop.width,
+        "height": crop.height,
+    }
+
+
+def _delete_crops(conn: Connection, title_id: str) -> list[str]:
+    """Delete the crops of a title's variants; returns their image paths."""
+    of_title = variant_images.c.lineage_id.in_(
+        select(variants.c.variant_id).where(variants.c.title_id == title_id)
+    )
+    paths = list(conn.scalars(select(variant_images.c.image_path).where(of_title)))
+    conn.execute(delete(variant_images).where(of_title))
+    return paths
+
+
+def _crops_of(conn: Connection, variant_ids: Sequence[str]) -> dict[str, dict[str, VariantCrop]]:
+    """The crops of the given variants, by variant id, then format."""
+    found: dict[str, dict[str, VariantCrop]] = defaultdict(dict)
+    if not variant_ids:
+        return found
+    query = select(variant_images).where(variant_images.c.lineage_id.in_(list(variant_ids)))
+    for row in conn.execute(query).mappings():
+        x, y, w, h = (int(v) for v in row["box"])
+        found[row["lineage_id"]][row["format"]] = VariantCrop(
+            row["format"], row["image_path"], (x, y, w, h), row["width"], row["height"]
+        )
+    return found
+
+
+def _variant(row: RowMapping, crops: dict[str, VariantCrop] | None = None) -> Variant:
     raw = row["embedding"]
     return Variant(
         variant_id=row["variant_id"],
@@ -272,4 +391,5 @@ def _variant(row: RowMapping) -> Variant:
         status=VariantStatus(row["status"]),
         explanation=row["explanation"],
         embedding=np.frombuffer(raw, dtype="<f4").copy() if raw is not None else None,
+        crops=dict(crops or {}),
     )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Column,
     DateTime,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -75,6 +77,20 @@ variants = Table(
     Index("ix_variants_title", "title_id", "rank"),
 )
 
+variant_images = Table(
+    "variant_images",
+    metadata,
+    # The lineage: the variant (one extracted frame) this image was cut from.
+    Column("lineage_id", String(64), ForeignKey("variants.variant_id"), primary_key=True),
+    Column("format", String(16), primary_key=True),
+    Column("image_path", String(1024), nullable=False),
+    Column("box", JSON, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+)
+"""Each variant's crops, one per artwork format ("16:9", "2:3"); the full frame stays in
+``variants.image_path``."""
+
 interactions = Table(
     "interactions",
     metadata,
@@ -86,6 +102,25 @@ interactions = Table(
     Column("duration_s", Float),
     Index("ix_interactions_user_time", "user_id", "timestamp"),
     Index("ix_interactions_title", "title_id"),
+)
+
+homepage_impressions = Table(
+    "homepage_impressions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("impression_id", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("selector", String(32), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("row_id", String(256), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("title_ids", JSON, nullable=False),
+    Column("features", JSON, nullable=False),
+    Index("ix_homepage_impressions_time", "created_at"),
+    Index("ix_homepage_impressions_user_time", "user_id", "created_at"),
 )
 
 decisions = Table(
@@ -104,6 +139,9 @@ decisions = Table(
     Column("model_version", Integer, nullable=False),
     Column("policy", JSON, nullable=False),
     Index("ix_decisions_user_title", "user_id", "title_id"),
+    Index("ix_decisions_title", "title_id"),
+    # The learner's cursor is a seq: SQLite must never hand out a seq twice (AUTOINCREMENT).
+    sqlite_autoincrement=True,
 )
 
 rewards = Table(
@@ -112,6 +150,7 @@ rewards = Table(
     Column("event_id", String(64), ForeignKey("decisions.event_id"), primary_key=True),
     Column("value", Float, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_rewards_received", "received_at"),
 )
 
 bandit_models = Table(
@@ -123,3 +162,42 @@ bandit_models = Table(
     Column("events_learned", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
 )
+
+bandit_learner_state = Table(
+    "bandit_learner_state",
+    metadata,
+    # Saved in the snapshot's transaction: what the model in that snapshot has learned.
+    Column(
+        "version",
+        Integer,
+        ForeignKey("bandit_models.version", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("cursor_seq", Integer, nullable=False),  # every decision up to here is learned
+    Column("learned_ahead", JSON, nullable=False),  # seqs after the cursor already learned
+)
+
+# Decisions and rewards are evidence (training data, off-policy evaluation): never edited.
+_APPEND_ONLY_SQLITE = (
+    "CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
+    "BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
+)
+_APPEND_ONLY_POSTGRES = (
+    "CREATE OR REPLACE FUNCTION artwork_append_only() RETURNS trigger AS $$ BEGIN "
+    "RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' are append-only'; END $$ "
+    "LANGUAGE plpgsql; "
+    "CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
+    "FOR EACH ROW EXECUTE FUNCTION artwork_append_only()"
+)
+for _table in (decisions, rewards):
+    event.listen(
+        _table,
+        "after_create",
+        DDL(_APPEND_ONLY_SQLITE.format(table=_table.name)).execute_if(dialect="sqlite"),
+    )
+    event.listen(
+        _table,
+        "after_create",
+        DDL(_APPEND_ONLY_POSTGRES.format(table=_table.name)).execute_if(dialect="postgresql"),
+    )

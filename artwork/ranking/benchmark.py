@@ -231,7 +231,7 @@ def run(
         "page_ms_p50": slowest,
         "selectors": selectors,
         "page_model": page_model_info,
-        "train_seconds": None if train_seconds is None else round(train_seconds, 2),
+        "train_seconds": None if train_seconds is None else round(train_seconds, 4),
         "train_fit_seconds": {n: round(s, 3) for n, s in full_fit.items()},
         "train_split_seconds": round(split_seconds, 2),
         "ease_titles": len(model.rankers["personalized"].get_state()["head"])

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from artwork.api.deps import ServicesDep
-from artwork.api.routes.artwork_urls import artwork_public
+from artwork.api.routes.artwork_urls import Aspect, artwork_public
 from artwork.api.schemas import HomepagePublic, RowItemPublic, RowPublic
+from artwork.ranking.selectors import ROW_SELECTORS
 from artwork.serving import make_context
 
 router = APIRouter(prefix="/v1", tags=["homepage"])
@@ -16,6 +17,14 @@ router = APIRouter(prefix="/v1", tags=["homepage"])
 UserId = Annotated[str, Query(min_length=1, max_length=128, description="The member.")]
 Device = Annotated[str, Query(min_length=1, max_length=64, description="tv, mobile, web, ...")]
 Country = Annotated[str, Query(min_length=1, max_length=64, description="ISO country code.")]
+Selector = Annotated[
+    str | None,
+    Query(
+        pattern=f"^({'|'.join(ROW_SELECTORS)})$",
+        description="How rows are chosen: " + ", ".join(ROW_SELECTORS) + " (default: "
+        "ARTWORK_ROW_SELECTOR).",
+    ),
+]
 
 
 @router.get("/homepage", response_model=HomepagePublic)
@@ -25,8 +34,10 @@ def get_homepage(
     user_id: UserId,
     device: Device = "unknown",
     country: Country = "unknown",
+    selector: Selector = None,
+    aspect: Aspect = None,
 ) -> HomepagePublic:
-    page = services.homepage.page(make_context(user_id, device, country))
+    page = services.homepage.page(make_context(user_id, device, country), selector=selector)
     return HomepagePublic(
         user_id=page.user_id,
         rows=[
@@ -37,7 +48,7 @@ def get_homepage(
                     RowItemPublic(
                         title_id=c.title.title_id,
                         name=c.title.name,
-                        artwork=artwork_public(request, c),
+                        artwork=artwork_public(request, c, aspect),
                     )
                     for c in r.items
                 ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from artwork.api.deps import ServicesDep
-from artwork.api.routes.artwork_urls import artwork_public, image_url
+from artwork.api.routes.artwork_urls import Aspect, artwork_public, crops_public, image_url
 from artwork.api.routes.homepage import Country, Device, UserId
 from artwork.api.schemas import (
     TitleArtworkPublic,
@@ -51,6 +51,7 @@ def get_title(title_id: str, request: Request, services: ServicesDep) -> TitlePu
                 height=v.height,
                 url=image_url(request, v),
                 explanation=v.explanation,
+                crops=crops_public(request, v),
             )
             for v in services.catalog.variants(title_id)
         ],
@@ -65,10 +66,11 @@ def get_title_artwork(
     user_id: UserId,
     device: Device = "unknown",
     country: Country = "unknown",
+    aspect: Aspect = None,
 ) -> TitleArtworkPublic:
     choice = services.homepage.title_artwork(make_context(user_id, device, country), title_id)
     return TitleArtworkPublic(
         title_id=choice.title.title_id,
         name=choice.title.name,
-        artwork=artwork_public(request, choice),
+        artwork=artwork_public(request, choice, aspect),
     )
