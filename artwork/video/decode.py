@@ -344,19 +344,11 @@ class FrameReader:
             yield _to_frame(timed, self.fps, self.sar, self.width, rough=self.fast)
 
     def _restart(self, target: float) -> None:
-        stream = self._stream
-        if self._can_seek:
-            offset = (
-                int((target + _start_time(stream)) / stream.time_base) if stream.time_base else 0
-            )
-            try:
-                self._container.seek(max(offset, 0), stream=stream, backward=True)
-            except av.error.FFmpegError:
-                self._can_seek = False
-        if not self._can_seek:
-            self._container.close()
-            self._container = _open(self.path)
-            self._stream = stream = _video_stream(self._container, self.path)
+        self._container, stream, self._can_seek, reopened = _seek_or_reopen(
+            self._container, self._stream, self.path, target, self._can_seek
+        )
+        if reopened:
+            self._stream = stream
             self._configure(stream)
         self._decoder = _decode(self._container, stream, self.stats, self.fps)
         self._pending = None
@@ -464,6 +456,28 @@ def _iter_keyframes(
             f"{path}: no keyframe decoded ({stats.bad_packets} bad packets); the file is "
             "corrupt, re-export the video"
         )
+
+
+def _seek_or_reopen(
+    container: InputContainer, stream: VideoStream, path: Path, target: float, can_seek: bool
+) -> tuple[InputContainer, VideoStream, bool, bool]:
+    """Seek to the keyframe before ``target``; a file that cannot seek is reopened at the start.
+
+    Returns:
+        The container and stream to decode from, whether seeking still works, and whether the
+        file was reopened (the new stream then needs configuring).
+    """
+    if can_seek:
+        offset = int((target + _start_time(stream)) / stream.time_base) if stream.time_base else 0
+        try:
+            container.seek(max(offset, 0), stream=stream, backward=True)
+        except av.error.FFmpegError:
+            can_seek = False
+    if can_seek:
+        return container, stream, True, False
+    container.close()
+    container = _open(path)
+    return container, _video_stream(container, path), False, True
 
 
 def _open(path: Path) -> InputContainer:
@@ -615,19 +629,11 @@ class _Cursor:
 
     def _restart(self, target: float) -> None:
         """Position the decoder at the keyframe before ``target`` (or at the very start)."""
-        stream = self._stream
-        if self._can_seek:
-            offset = (
-                int((target + _start_time(stream)) / stream.time_base) if stream.time_base else 0
-            )
-            try:
-                self._container.seek(max(offset, 0), stream=stream, backward=True)
-            except av.error.FFmpegError:
-                self._can_seek = False
-        if not self._can_seek:
-            self._container.close()
-            self._container = _open(self.path)
-            self._stream = stream = _video_stream(self._container, self.path)
+        self._container, stream, self._can_seek, reopened = _seek_or_reopen(
+            self._container, self._stream, self.path, target, self._can_seek
+        )
+        if reopened:
+            self._stream = stream
             stream.thread_type = "AUTO"
         self._decoder = _decode(self._container, stream, self.stats, self.fps)
         self._previous = self._current = None
