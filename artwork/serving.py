@@ -16,7 +16,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -26,7 +26,16 @@ from artwork.bandit.profile import member_profile
 from artwork.bandit.service import ArtworkBandit
 from artwork.catalog.repository import Catalog
 from artwork.config import Settings
-from artwork.domain import Context, Decision, Row, RowImpression, Title, Variant, VariantStatus
+from artwork.domain import (
+    Context,
+    Decision,
+    Interaction,
+    Row,
+    RowImpression,
+    Title,
+    Variant,
+    VariantStatus,
+)
 from artwork.errors import (
     ArtworkError,
     InvalidInputError,
@@ -127,9 +136,8 @@ class HomepageService:
                 f"selector must be one of {', '.join(sorted(builder.selectors))}, got {selector!r}"
             )
         assert builder.model is not None
-        member = builder.model.index.member(
-            context.user_id, self.catalog.interactions(context.user_id)
-        )
+        plays = self.catalog.interactions(context.user_id)
+        member = builder.model.index.member(context.user_id, plays)
         plan = builder.plan(member, selector)
         homepage = plan.homepage
         title_ids = [item.title_id for row in homepage.rows for item in row.items]
@@ -138,7 +146,7 @@ class HomepageService:
         # One decision per title per page: a title in two rows shows the same artwork. The
         # page's decisions are made and logged together (one read, one write).
         requests = {t: approved[t] for t in title_ids if approved.get(t)}
-        context = self._with_profile(context, titles)
+        context = self._with_profile(context, titles, plays)
         decisions = self.bandit.choose_many(context, list(requests.items()))
         chosen: dict[str, ArtworkChoice] = {}
         for decision in decisions:
@@ -156,14 +164,21 @@ class HomepageService:
             self._log_impressions(plan, page, version)
         return page
 
-    def _with_profile(self, context: Context, titles: Mapping[str, Title] | None) -> Context:
+    def _with_profile(
+        self,
+        context: Context,
+        titles: Mapping[str, Title] | None,
+        plays: Sequence[Interaction] | None = None,
+    ) -> Context:
         """The context with the member's genre and tag affinities, unless it has a profile.
 
         ``titles`` holds the played titles (the page builder's catalogue); None looks them up.
+        ``plays`` are the member's interactions when the caller has read them already.
         """
         if context.profile is not None:
             return context
-        plays = self.catalog.interactions(context.user_id)
+        if plays is None:
+            plays = self.catalog.interactions(context.user_id)
         if not plays:
             return context
         played = {play.title_id for play in plays}
