@@ -1,0 +1,188 @@
+"""Authenticated event ids: what a reward needs to find its decision, signed by the server.
+
+An event id is handed to a client with every decision and comes back with its reward. It
+carries the claims the reward join needs (a unique key, the member, the title, when it was
+issued and who asked for it) and an HMAC-SHA256 tag over them, so
+
+- a forged or altered id is refused from the id alone, without a database read;
+- a reward can be accepted and joined even before the decision's row has been written
+  (decisions are logged off the request path);
+- a reward can be bound to the caller that asked for the decision (``principal``).
+
+Format (URL-safe, no padding, ~110 characters)::
+
+    e1.<base64url(payload)>.<base64url(tag[:16])>
+    payload = JSON {"k": key, "m": member, "t": title, "s": issued unix seconds, "p": principal}
+
+The secret is ``ARTWORK_EVENT_SECRET`` where set (replicas must share one), else a random
+32-byte key created once under ``ARTWORK_HOME/secrets/event-id.key`` (mode 0600).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from artwork.errors import EventNotFoundError, StorageError
+
+PREFIX = "e1"
+TAG_BYTES = 16
+SECRET_BYTES = 32
+MAX_EVENT_ID_CHARS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class EventClaims:
+    """What a verified event id says."""
+
+    key: str
+    user_id: str
+    title_id: str
+    issued_at: datetime
+    principal: str = ""
+
+
+class EventIdSigner:
+    """Issues and verifies event ids under one secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError(f"the event-id secret must be >= 16 bytes, got {len(secret)}")
+        self._secret = secret
+
+    def issue(
+        self,
+        user_id: str,
+        title_id: str,
+        *,
+        issued_at: datetime,
+        principal: str = "",
+        key: str | None = None,
+    ) -> str:
+        """A new signed event id for a decision shown to ``user_id`` for ``title_id``.
+
+        Args:
+            user_id: The member the decision was made for.
+            title_id: The title whose artwork was chosen.
+            issued_at: When the decision was made (timezone-aware).
+            principal: Who asked for the decision (an API key id); empty when nobody did.
+            key: The unique part; a random 128-bit hex string when omitted.
+        """
+        claims = {
+            "k": key or uuid.uuid4().hex,
+            "m": user_id,
+            "t": title_id,
+            "s": int(issued_at.timestamp()),
+            "p": principal,
+        }
+        payload = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+        return f"{PREFIX}.{payload}.{_b64(self._tag(payload))}"
+
+    def verify(self, event_id: str) -> EventClaims:
+        """The claims of a genuine event id.
+
+        Raises:
+            EventNotFoundError: ``event_id`` is malformed, altered or signed under another secret.
+        """
+        if not isinstance(event_id, str) or len(event_id) > MAX_EVENT_ID_CHARS:
+            raise _unknown(event_id)
+        parts = event_id.split(".")
+        if len(parts) != 3 or parts[0] != PREFIX:
+            raise _unknown(event_id)
+        _, payload, tag = parts
+        # Compare the encoded tags: base64's spare low bits would let two spellings of one
+        # tag both pass a comparison of decoded bytes.
+        if not hmac.compare_digest(tag.encode(), _b64(self._tag(payload)).encode()):
+            raise _unknown(event_id)
+        try:
+            claims = json.loads(_unb64(payload))
+            return EventClaims(
+                key=str(claims["k"]),
+                user_id=str(claims["m"]),
+                title_id=str(claims["t"]),
+                issued_at=datetime.fromtimestamp(int(claims["s"]), tz=UTC),
+                principal=str(claims.get("p", "")),
+            )
+        except (binascii.Error, ValueError, KeyError, TypeError, OverflowError):
+            # Signed by us but unreadable: only possible if the format changed under a
+            # shared secret. Treat as unknown rather than failing the request.
+            raise _unknown(event_id) from None
+
+    def _tag(self, payload: str) -> bytes:
+        return hmac.new(self._secret, payload.encode(), hashlib.sha256).digest()[:TAG_BYTES]
+
+
+def load_or_create_secret(configured: str | None, home: Path) -> bytes:
+    """The event-id secret: ``configured`` when given, else the key file under ``home``.
+
+    The file is created atomically (mode 0600) on first use, so every process on one machine
+    sharing ``home`` signs with the same key. Replicas on several machines must share
+    ``ARTWORK_EVENT_SECRET`` instead.
+
+    Raises:
+        ValueError: ``configured`` is shorter than 16 characters.
+        StorageError: the key file cannot be read or created.
+    """
+    if configured:
+        if len(configured) < 16:
+            raise ValueError(
+                f"ARTWORK_EVENT_SECRET must be >= 16 characters, got {len(configured)}"
+            )
+        return configured.encode()
+    path = home / "secrets" / "event-id.key"
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(path.parent, 0o700)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(SECRET_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                # link, not rename: if another process won the race, keep its key.
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+        secret = path.read_bytes()
+    except OSError as exc:
+        raise StorageError(
+            f"cannot read or create the event-id key {path}: {exc.strerror or exc}; "
+            "make ARTWORK_HOME writable or set ARTWORK_EVENT_SECRET"
+        ) from exc
+    if len(secret) < 16:
+        raise StorageError(
+            f"the event-id key {path} is {len(secret)} bytes (expected {SECRET_BYTES}); "
+            "delete it to have a new one made (outstanding event ids become invalid)"
+        )
+    return secret
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not all(c.isalnum() or c in "-_" for c in text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _unknown(event_id: object) -> EventNotFoundError:
+    shown = event_id[:80] if isinstance(event_id, str) else type(event_id).__name__
+    return EventNotFoundError(
+        f"no decision was made under event id {shown!r}: post the event_id exactly as the "
+        "homepage or artwork response gave it"
+    )

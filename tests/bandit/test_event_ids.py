@@ -1,0 +1,90 @@
+"""Signed event ids: round trip, tamper detection, the secret file."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from artwork.bandit.event_ids import EventIdSigner, load_or_create_secret
+from artwork.errors import EventNotFoundError, StorageError
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_round_trip_keeps_every_claim() -> None:
+    signer = EventIdSigner(b"k" * 32)
+    event_id = signer.issue("member-1", "title-é", issued_at=NOW, principal="key-9")
+    claims = signer.verify(event_id)
+    assert (claims.user_id, claims.title_id, claims.principal) == ("member-1", "title-é", "key-9")
+    assert claims.issued_at == NOW
+    assert len(claims.key) == 32
+    assert signer.verify(event_id) == claims
+
+
+def test_ids_are_unique() -> None:
+    signer = EventIdSigner(b"k" * 32)
+    assert signer.issue("m", "t", issued_at=NOW) != signer.issue("m", "t", issued_at=NOW)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda s: s[:-1] + ("A" if s[-1] != "A" else "B"),
+        lambda s: s.replace("e1.", "e2."),
+        lambda s: s + ".x",
+        lambda s: s.split(".")[0] + "." + s.split(".")[1],
+        lambda s: "",
+        lambda s: "e1.!!!.???",
+        lambda s: "e1.aGVsbG8.é",
+        lambda s: s * 20,
+        lambda s: "0" * 32,
+    ],
+)
+def test_altered_or_malformed_ids_are_unknown(mangle) -> None:  # type: ignore[no-untyped-def]
+    signer = EventIdSigner(b"k" * 32)
+    with pytest.raises(EventNotFoundError):
+        signer.verify(mangle(signer.issue("m", "t", issued_at=NOW)))
+
+
+def test_a_changed_claim_with_the_old_tag_is_refused() -> None:
+    signer = EventIdSigner(b"k" * 32)
+    good = signer.issue("alice", "t", issued_at=NOW)
+    forged = EventIdSigner(b"z" * 32).issue("bob", "t", issued_at=NOW)
+    spliced = ".".join([*forged.split(".")[:2], good.split(".")[2]])
+    with pytest.raises(EventNotFoundError):
+        signer.verify(spliced)
+
+
+def test_another_secret_cannot_verify() -> None:
+    with pytest.raises(EventNotFoundError):
+        EventIdSigner(b"a" * 32).verify(EventIdSigner(b"b" * 32).issue("m", "t", issued_at=NOW))
+
+
+def test_short_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="secret must be >= 16 bytes"):
+        EventIdSigner(b"short")
+
+
+def test_secret_file_is_created_once_private_and_reused(tmp_path: Path) -> None:
+    first = load_or_create_secret(None, tmp_path)
+    path = tmp_path / "secrets" / "event-id.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_secret(None, tmp_path) == first
+    assert len(first) == 32
+
+
+def test_configured_secret_wins_and_must_be_long(tmp_path: Path) -> None:
+    assert load_or_create_secret("x" * 20, tmp_path) == b"x" * 20
+    assert not (tmp_path / "secrets").exists()
+    with pytest.raises(ValueError, match="ARTWORK_EVENT_SECRET"):
+        load_or_create_secret("short", tmp_path)
+
+
+def test_unwritable_home_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StorageError, match="ARTWORK_EVENT_SECRET"):
+        load_or_create_secret(None, blocker)
