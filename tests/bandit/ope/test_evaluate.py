@@ -12,17 +12,13 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from artwork.bandit.evaluation import (
-    Event,
+from artwork.bandit.ope.evaluate import Event, evaluate, resolved_events
+from artwork.bandit.ope.report import as_json, format_table, plot
+from artwork.bandit.ope.specs import (
     FixedCandidate,
     LoggedCandidate,
     PolicyCandidate,
-    as_json,
-    evaluate,
-    format_table,
     parse_candidate,
-    plot,
-    resolved_events,
 )
 from artwork.bandit.log import DecisionLog
 from artwork.bandit.vw_policy import EpsilonGreedyPolicy
@@ -92,7 +88,7 @@ def test_estimators_recover_known_values_from_a_uniform_log() -> None:
         for name, estimate in result.estimates.items():
             assert estimate.low < estimate.value < estimate.high, name
             assert abs(estimate.value - truth) < 4 * (estimate.high - estimate.low) / 3.92, name
-        assert result.replay_matches == pytest.approx(3000, rel=0.1)
+        assert result.replay_kept == pytest.approx(3000, rel=0.1)
         assert result.ess == pytest.approx(3000, rel=0.1)  # half the events match
         assert result.unsupported == 0.0
     assert results[0].estimates["snips"].value > results[1].estimates["snips"].value
