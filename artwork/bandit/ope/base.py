@@ -11,12 +11,17 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+
+PARTIAL_PMF = "partial"
+"""``Decision.policy["pmf"]`` of a decision whose log kept only the shown action's probability
+(the others in ``Decision.probabilities`` are a guess, never read by the estimators)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,9 +156,7 @@ def normal_quantile(confidence: float) -> float:
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    from scipy.stats import norm
-
-    return float(norm.ppf(0.5 + confidence / 2.0))
+    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
 def mean_and_error(terms: FloatArray) -> tuple[float, float]:

@@ -30,7 +30,7 @@ import numpy as np
 
 from artwork.bandit.features import DEFAULT_INTERACTIONS
 from artwork.bandit.log import DecisionLog, LoggedEvent
-from artwork.bandit.ope.base import Estimate, ScoredEvents, effective_sample_size
+from artwork.bandit.ope.base import PARTIAL_PMF, Estimate, ScoredEvents, effective_sample_size
 from artwork.bandit.ope.registry import ESTIMATORS, get_estimator
 from artwork.bandit.ope.replay import rejection_sample
 from artwork.bandit.ope.reward_model import DEFAULT_FOLDS, CrossFittedRewardModel
@@ -41,9 +41,6 @@ from artwork.domain import Decision
 
 MIN_ESS = 100.0
 """Below this effective sample size, a policy's estimates come with a warning."""
-
-PARTIAL_PMF = "partial"
-"""``Decision.policy["pmf"]`` of a decision whose log kept only the shown probability."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,18 +174,22 @@ def evaluate(
         row = position - warmup
         if row >= 0:
             chosen = decision.chosen_index
-            mu = np.asarray(decision.probabilities, dtype=np.float64)
-            q = q_all[row]
+            mu = decision.probabilities
+            q = q_all[row].tolist()
             partial = decision.policy.get("pmf") == PARTIAL_PMF
             for c, candidate in enumerate(candidates):
                 if isinstance(candidate, LoggedCandidate):
                     weights[c, row] = 1.0
-                    direct[c, row] = q[chosen] if partial else float(mu @ q)
+                    direct[c, row] = (
+                        q[chosen]
+                        if partial
+                        else math.fsum(m * value for m, value in zip(mu, q, strict=True))
+                    )
                     continue
                 pi = _checked(candidate, decision)
                 weights[c, row] = pi[chosen] / mu[chosen]
-                direct[c, row] = float(pi @ q)
-                unsupported[c, row] = float(pi[mu <= 0.0].sum())
+                direct[c, row] = math.fsum(p * value for p, value in zip(pi, q, strict=True))
+                unsupported[c, row] = math.fsum(p for p, m in zip(pi, mu, strict=True) if m <= 0)
         for candidate in candidates:
             candidate.learn(decision, reward)
 
@@ -227,15 +228,15 @@ def evaluate(
     return results
 
 
-def _checked(candidate: Candidate, decision: Decision) -> np.ndarray:
-    pi = np.asarray(candidate.pmf(decision), dtype=np.float64)
+def _checked(candidate: Candidate, decision: Decision) -> list[float]:
+    pi = [float(p) for p in candidate.pmf(decision)]
     count = len(decision.action_ids)
-    if pi.shape != (count,) or not np.all(np.isfinite(pi)) or np.any(pi < 0):
+    if len(pi) != count or not all(0.0 <= p < math.inf for p in pi):
         raise ValueError(
-            f"candidate {candidate.name!r} gave {pi.tolist()} for event {decision.event_id} "
+            f"candidate {candidate.name!r} gave {pi} for event {decision.event_id} "
             f"with {count} actions; it must give {count} finite probabilities >= 0"
         )
-    total = float(pi.sum())
+    total = math.fsum(pi)
     if abs(total - 1.0) > 1e-6:
         raise ValueError(
             f"candidate {candidate.name!r}: probabilities for event {decision.event_id} "

@@ -85,9 +85,13 @@ class CrossFittedRewardModel:
             return predictions  # nothing to learn from without the event itself
         import vowpal_wabbit_next as vw
 
+        rendered: ExampleCache | None = None
         for fold in range(max(folds, 1)):
             workspace = vw.Workspace(self._args)
             cache = ExampleCache(vw.TextFormatParser(workspace))
+            if rendered is not None:
+                cache.inherit(rendered.lines())  # render each action's features once
+            rendered = cache
             training = [*extra, *(e for i, e in enumerate(scored) if i % folds != fold)]
             for decision, reward in training:
                 label = ChosenLabel(decision.chosen_index, -reward, decision.chosen_probability)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from artwork.bandit.log import DecisionLog
 from artwork.bandit.ope.evaluate import Event, evaluate, resolved_events
 from artwork.bandit.ope.report import as_json, format_table, plot
 from artwork.bandit.ope.specs import (
@@ -20,7 +21,6 @@ from artwork.bandit.ope.specs import (
     PolicyCandidate,
     parse_candidate,
 )
-from artwork.bandit.log import DecisionLog
 from artwork.bandit.vw_policy import EpsilonGreedyPolicy
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
