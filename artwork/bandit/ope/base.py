@@ -51,7 +51,8 @@ class ScoredEvents:
     - ``direct``: ``sum_a pi(a|x_i) q(x_i, a)``, the reward model's value of ``pi``;
     - ``q_chosen``: ``q(x_i, a_i)``, the reward model's prediction for the logged action;
     - ``accepted``: whether replay's rejection sampling kept the event (see
-      :class:`artwork.bandit.ope.replay.Replay`).
+      :class:`artwork.bandit.ope.replay.Replay`);
+    - ``bounds``: the range every reward lies in.
     """
 
     rewards: FloatArray
@@ -59,6 +60,7 @@ class ScoredEvents:
     direct: FloatArray
     q_chosen: FloatArray
     accepted: NDArray[np.bool_]
+    bounds: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
         n = len(self.rewards)
@@ -77,6 +79,7 @@ class ScoredEvents:
             self.direct[index],
             self.q_chosen[index],
             self.accepted[index],
+            self.bounds,
         )
 
 

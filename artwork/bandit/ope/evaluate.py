@@ -203,6 +203,7 @@ def evaluate(
             direct=direct[c],
             q_chosen=q_chosen,
             accepted=rejection_sample(weights[c], uniforms[c]),
+            bounds=(low, high),
         )
         estimates = {}
         for estimator in chosen_estimators:

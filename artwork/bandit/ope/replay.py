@@ -16,7 +16,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from artwork.bandit.ope.base import FloatArray, OffPolicyEstimator, ScoredEvents, mean_and_error
+from artwork.bandit.ope.base import (
+    Estimate,
+    FloatArray,
+    OffPolicyEstimator,
+    ScoredEvents,
+    mean_and_error,
+    normal_quantile,
+)
 
 
 def rejection_sample(weights: FloatArray, uniforms: FloatArray) -> np.ndarray:
@@ -33,7 +40,13 @@ def rejection_sample(weights: FloatArray, uniforms: FloatArray) -> np.ndarray:
 
 
 class Replay(OffPolicyEstimator):
-    """Mean reward of the events rejection sampling kept; normal interval of that mean."""
+    """Mean reward of the events rejection sampling kept, with a Wilson score interval.
+
+    Replay often keeps few events, and on a click log all of them may be 0: the normal
+    interval of that mean is then ``[0, 0]``. The Wilson interval of the reward rescaled to
+    the reward range is not (it is exact in spirit for 0/1 rewards and conservative for other
+    bounded ones, whose variance is at most a Bernoulli's of the same mean).
+    """
 
     name: ClassVar[str] = "replay"
     formula: ClassVar[str] = "mean(r) over events kept with probability w / max(w)"
@@ -44,3 +57,19 @@ class Replay(OffPolicyEstimator):
 
     def standard_error(self, events: ScoredEvents) -> float:
         return mean_and_error(events.rewards[events.accepted])[1]
+
+    def estimate_interval(self, events: ScoredEvents, confidence: float = 0.95) -> Estimate:
+        z = normal_quantile(confidence)
+        value = self.estimate_policy_value(events)
+        n = int(events.accepted.sum())
+        low, high = events.bounds
+        if n == 0:
+            return Estimate(value, math.nan, math.nan)
+        if not high > low:
+            return Estimate(value, low, high)
+        share = min(max((value - low) / (high - low), 0.0), 1.0)
+        denominator = 1.0 + z * z / n
+        centre = (share + z * z / (2 * n)) / denominator
+        half = z / denominator * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+        scale = high - low
+        return Estimate(value, low + scale * (centre - half), low + scale * (centre + half))

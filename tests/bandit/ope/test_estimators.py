@@ -243,3 +243,20 @@ def test_the_registry_is_read_only_and_names_the_valid_estimators() -> None:
 def test_scored_events_check_their_lengths() -> None:
     with pytest.raises(ValueError, match="weights must have 2 entries"):
         ScoredEvents(np.zeros(2), np.zeros(3), np.zeros(2), np.zeros(2), np.zeros(2, dtype=bool))
+
+
+def test_replay_interval_has_width_when_every_kept_reward_is_zero() -> None:
+    events = ScoredEvents(
+        rewards=np.zeros(50),
+        weights=np.ones(50),
+        direct=np.zeros(50),
+        q_chosen=np.zeros(50),
+        accepted=np.ones(50, dtype=bool),
+    )
+
+    estimate = get_estimator("replay").estimate_interval(events)
+
+    # Wilson: the upper end for 0 of 50 is z^2 / (n + z^2), about 0.071.
+    assert estimate.value == 0.0 and estimate.low == pytest.approx(0.0, abs=1e-12)
+    assert estimate.high == pytest.approx(1.96**2 / (50 + 1.96**2), rel=1e-3)
+    assert get_estimator("ips").estimate_interval(events).high == 0.0  # the normal one collapses
