@@ -278,8 +278,14 @@ def _warnings(
     clipped = [name for name, e in estimates.items() if e.clipped]
     if clipped:
         notes.append(
-            f"{', '.join(clipped)} fell outside the reward range "
-            f"[{bounds[0]:g}, {bounds[1]:g}] and were clipped to it"
+            f"estimate(s) {', '.join(clipped)} fell outside the reward range "
+            f"[{bounds[0]:g}, {bounds[1]:g}] and were moved to its end"
+        )
+    flat = [name for name, e in estimates.items() if e.low == e.high]
+    if flat:
+        notes.append(
+            f"interval(s) of {', '.join(flat)} have no width: the reward never varied among "
+            "the events they weigh, which says little about how it would vary"
         )
     if isinstance(candidate, AlwaysCandidate) and candidate.fallbacks:
         notes.append(

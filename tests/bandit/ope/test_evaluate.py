@@ -219,7 +219,7 @@ def test_estimates_stay_in_the_reward_range_and_clipping_is_flagged() -> None:
     for name, estimate in result.estimates.items():
         assert 0.0 <= estimate.low <= estimate.value <= estimate.high <= 1.0, name
     assert result.estimates["ips"].clipped
-    assert any("clipped" in note for note in result.warnings)
+    assert any("ips" in note and "reward range" in note for note in result.warnings)
     assert "!" in format_table([result])
 
 
@@ -249,3 +249,13 @@ def test_only_the_estimators_asked_for_are_reported() -> None:
     assert list(result.estimates) == ["snips", "ips"]
     with pytest.raises(ValueError, match="known: replay, ips, snips, dr"):
         evaluate(logged(50), [LoggedCandidate()], estimators=["magic"])
+
+
+def test_an_interval_without_width_is_warned_about() -> None:
+    events = [Event(e.decision, float(e.decision.chosen_index == 0)) for e in logged(200)]
+
+    (second,) = evaluate(events, [Pick("second", {"a": 1, "b": 1})])
+
+    assert second.estimates["ips"].low == second.estimates["ips"].high == 0.0
+    assert any("ips" in note and "no width" in note for note in second.warnings)
+    assert second.estimates["replay"].high > 0.0  # Wilson: not flat
