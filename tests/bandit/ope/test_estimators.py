@@ -12,8 +12,10 @@ from artwork.bandit.ope.base import Estimate, OffPolicyEstimator, ScoredEvents
 from artwork.bandit.ope.registry import ESTIMATORS, estimator_names, get_estimator
 from artwork.bandit.ope.replay import rejection_sample
 
-# Reference values computed once with Open Bandit Pipeline (obp 0.4.1, the version pip
-# resolved for Python 3.11; numpy 1.26) in a separate virtualenv, on exactly the arrays below:
+# Reference values computed once with Open Bandit Pipeline 0.4.1 in a separate Python 3.11
+# virtualenv (`pip install --no-deps obp` picked 0.4.1: the 0.5.x sdists on PyPI declare other
+# versions in their metadata, and obp's pinned PyYAML 5.4 no longer builds; numpy 1.26, scipy,
+# scikit-learn and pandas were installed beside it), on exactly the arrays below:
 #   InverseProbabilityWeighting().estimate_policy_value(reward=REWARD, action=ACTION,
 #       pscore=PSCORE, action_dist=PI[:, :, None])                                   -> OBP_IPS
 #   SelfNormalizedInverseProbabilityWeighting().estimate_policy_value(same)            -> OBP_SNIPS
