@@ -30,15 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from artwork.bandit.evaluation import (
-    Candidate,
-    Event,
-    FixedCandidate,
-    PolicyCandidate,
-    as_json,
-    evaluate,
-)
 from artwork.bandit.learner import Learner
+from artwork.bandit.ope.evaluate import Event, evaluate
+from artwork.bandit.ope.report import as_json
+from artwork.bandit.ope.specs import Candidate, FixedCandidate, PolicyCandidate
 from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.simulator import (
     START,

@@ -11,18 +11,25 @@ One JSON object per line and per decision::
      "_artwork": {"user_id": ..., "title_id": ..., "model_version": ..., "policy": {...},
                   "reward_received_at": ...}}
 
-``a`` lists every action (1-based), the shown one first; ``p`` their probabilities in that
-order; the label carries the cost (``-reward``) and the shown action's probability. Feature names
+``a`` lists every action (1-based index into ``c._multi``), the shown one first; ``p`` their
+probabilities in that order; the label carries the cost (``-reward``), the shown action
+(``_label_Action``, 1-based; ``_labelIndex``, 0-based) and its probability. Feature names
 are written escaped exactly as the text format renders them, so ``vw --cb_explore_adf --dsjson``
 on an export hashes every feature as artwork's learner does. Export writes the resolved events
 (rewarded, or past their wait window with the default reward).
 
 Import reads artwork's exports losslessly and DSJSON from other systems as well as it can: string
 values become ``key`` + ``value`` features (as VW reads them), top-level scalars go to the
-default namespace, a missing ``p`` spreads what the label's probability leaves uniformly, and
-missing ``_artwork`` fields become ``unknown``, and a label cost is a recorded reward (artwork's
-own exports mark the default rewards they labelled, which stay unrecorded). Events already in
-the log are skipped, so an import can be repeated.
+default namespace, missing ``_artwork`` fields become ``unknown``, and a label cost is a
+recorded reward (artwork's own exports mark the default rewards they labelled, which stay
+unrecorded). Probabilities: ``a`` may list the actions in any order, and ``p`` is read aligned
+with ``a`` (``p[i]`` is the probability of action ``a[i]``), checked against
+``_label_probability``; ``_labelIndex`` and ``_label_Action`` must name the same action.
+Actions ``a`` leaves out share what ``p`` leaves. Without ``a`` and ``p`` only the shown
+action's probability is known: the others get an even share of the rest and the decision's
+policy is marked ``pmf: partial``, so off-policy evaluation never reads them. Inconsistent
+events are refused with their line number. Events already in the log are skipped, so an
+import can be repeated.
 """
 
 from __future__ import annotations
@@ -38,9 +45,13 @@ from urllib.parse import unquote
 
 from artwork.bandit.features import DEFAULT_NAMESPACE, escape_feature_name
 from artwork.bandit.log import DecisionLog, LoggedEvent
+from artwork.bandit.ope.base import PARTIAL_PMF
 from artwork.config import Settings
 from artwork.domain import Decision, Reward
 from artwork.errors import ImportFormatError
+
+_SUM_TOLERANCE = 1e-3
+"""How far from 1 a logged ``p`` may sum (loggers round); it is then normalised."""
 
 IMPORT_CHUNK = 500
 """Decisions written per transaction on import."""
@@ -198,12 +209,8 @@ def from_dsjson(data: Any) -> tuple[Decision, Reward | None]:
         for index, action in enumerate(multi)
     )
     count = len(actions)
-    # _labelIndex is 0-based, _label_Action 1-based; Personalizer writes both.
-    index = data.get("_labelIndex")
-    chosen = int(index) if index is not None else int(data["_label_Action"]) - 1
-    if not 0 <= chosen < count:
-        raise ValueError(f"the labelled action must be one of the {count} actions")
-    probabilities = _probabilities(data, chosen, count)
+    chosen = _chosen(data, count)
+    probabilities, complete = _probabilities(data, chosen, count)
     meta = data.get("_artwork") if isinstance(data.get("_artwork"), dict) else {}
     assert isinstance(meta, dict)
     state = data.get("VWState")
@@ -220,7 +227,8 @@ def from_dsjson(data: Any) -> tuple[Decision, Reward | None]:
         probabilities=probabilities,
         chosen_index=chosen,
         model_version=int(meta.get("model_version", 0)),
-        policy=_policy(policy) if isinstance(policy, dict) else {"name": "imported", "m": source},
+        policy=(_policy(policy) if isinstance(policy, dict) else {"name": "imported", "m": source})
+        | ({} if complete else {"pmf": PARTIAL_PMF}),
     )
     reward = None
     # artwork's own exports label unrewarded events with the default reward (for VW); they
@@ -236,30 +244,99 @@ def from_dsjson(data: Any) -> tuple[Decision, Reward | None]:
     return decision, reward
 
 
-def _probabilities(data: Mapping[str, Any], chosen: int, count: int) -> tuple[float, ...]:
+def _chosen(data: Mapping[str, Any], count: int) -> int:
+    """The shown action's 0-based index into ``c._multi``.
+
+    ``_labelIndex`` is 0-based and ``_label_Action`` 1-based (VW places the label by
+    ``_labelIndex``); Personalizer writes both, and they must agree.
+    """
+    index, action = data.get("_labelIndex"), data.get("_label_Action")
+    if index is None and action is None:
+        raise KeyError("_label_Action (or _labelIndex)")
+    by_index = None if index is None else _integer(index, "_labelIndex")
+    by_action = None if action is None else _integer(action, "_label_Action") - 1
+    if by_index is not None and by_action is not None and by_index != by_action:
+        raise ValueError(
+            f"_labelIndex {by_index} (0-based) and _label_Action {by_action + 1} (1-based) "
+            "name different actions"
+        )
+    chosen = by_index if by_index is not None else by_action
+    assert chosen is not None
+    if not 0 <= chosen < count:
+        raise ValueError(f"the labelled action must be one of the {count} actions")
+    return chosen
+
+
+def _probabilities(
+    data: Mapping[str, Any], chosen: int, count: int
+) -> tuple[tuple[float, ...], bool]:
+    """The logging distribution over ``c._multi``, and whether the log gave all of it.
+
+    ``a`` lists 1-based action indices in any order (VW writes the shown one first) and ``p``
+    the probability of each, aligned with ``a``. Actions ``a`` leaves out share what ``p``
+    leaves (nothing, if ``p`` sums to 1). Without ``a`` and ``p`` only the shown action's
+    probability (``_label_probability``) is known; the rest is spread evenly and the
+    distribution is marked partial, so evaluation uses only the shown probability.
+    """
+    label_raw = data.get("_label_probability")
+    label = None if label_raw is None else float(label_raw)
+    if label is not None and not (math.isfinite(label) and 0.0 < label <= 1.0):
+        raise ValueError(f"_label_probability must be in (0, 1], got {label_raw!r}")
     actions, probs = data.get("a"), data.get("p")
-    values = [0.0] * count
-    if isinstance(actions, list) and isinstance(probs, list) and len(actions) == len(probs):
+    if isinstance(actions, list) and isinstance(probs, list):
+        if len(actions) != len(probs):
+            raise ValueError(f"a has {len(actions)} entries but p has {len(probs)}")
+        given: dict[int, float] = {}
         for action, probability in zip(actions, probs, strict=True):
-            index = int(action) - 1
+            index = _integer(action, "an entry of a") - 1
             if not 0 <= index < count:
                 raise ValueError(f"a names action {action}, but there are {count}")
-            values[index] = float(probability)
+            if index in given:
+                raise ValueError(f"a names action {action} twice")
+            value = float(probability)
+            if not (math.isfinite(value) and 0.0 <= value <= 1.0 + _SUM_TOLERANCE):
+                raise ValueError(f"p must hold probabilities in [0, 1], got {probability!r}")
+            given[index] = value
+        if chosen not in given:
+            raise ValueError(f"a does not list the labelled action {chosen + 1}")
+        if label is not None and not math.isclose(given[chosen], label, rel_tol=1e-4, abs_tol=1e-6):
+            position = [_integer(a, "a") - 1 for a in actions].index(chosen)
+            raise ValueError(
+                f"p gives the labelled action {chosen + 1} (a[{position}]) probability "
+                f"{given[chosen]}, _label_probability says {label}: p must be aligned with a"
+            )
+        total = math.fsum(given.values())
+        missing = [i for i in range(count) if i not in given]
+        rest = 1.0 - total
+        if rest < -_SUM_TOLERANCE or (not missing and rest > _SUM_TOLERANCE):
+            raise ValueError(f"p must sum to 1, got {total}")
+        complete = not missing or rest <= _SUM_TOLERANCE
+        values = [
+            given.get(i, max(rest, 0.0) / len(missing) if missing else 0.0) for i in range(count)
+        ]
     else:
-        label = float(data["_label_probability"])
+        if label is None:
+            raise KeyError("_label_probability (or a and p)")
+        complete = count == 1
         rest = (1.0 - label) / (count - 1) if count > 1 else 0.0
         values = [rest] * count
         values[chosen] = label
-    if not all(math.isfinite(v) and v >= 0 for v in values):
-        raise ValueError("probabilities must be finite and >= 0")
-    if "_label_probability" in data and values[chosen] <= 0.0:
-        values[chosen] = float(data["_label_probability"])
-    total = math.fsum(values)
-    if not total > 0 or not values[chosen] > 0:
+    if not values[chosen] > 0:
         raise ValueError("the shown action needs a probability > 0")
+    total = math.fsum(values)
     if abs(total - 1.0) <= 1e-9:
-        return tuple(values)  # as logged, to the last bit
-    return tuple(v / total for v in values)
+        return tuple(values), complete  # as logged, to the last bit
+    return tuple(v / total for v in values), complete
+
+
+def _integer(value: Any, what: str) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not float(value).is_integer()
+    ):
+        raise ValueError(f"{what} must be an integer, got {value!r}")
+    return int(value)
 
 
 def _namespaces(obj: Any) -> dict[str, dict[str, float]]:

@@ -269,6 +269,50 @@ class ArtworkWorld:
             profile=self.profiles[member],
         )
 
+    def policy_value(self, pi: NDArray[np.float64]) -> float:
+        """The true mean take probability per decision of a policy, over uniform members and
+        titles (the distribution :meth:`visits` draws from).
+
+        Args:
+            pi: The policy's probabilities, shape ``(members, titles, variants)``.
+
+        Raises:
+            ValueError: ``pi`` has the wrong shape.
+        """
+        if pi.shape != self.probabilities.shape:
+            raise ValueError(f"pi must have shape {self.probabilities.shape}, got {pi.shape}")
+        return float((pi * self.probabilities).sum(axis=2).mean())
+
+    def softmax_policy(
+        self, temperature: float, uniform_share: float, noise: float = 0.0, seed: int = 0
+    ) -> NDArray[np.float64]:
+        """A non-uniform logging policy: a softmax over (noisy) true take probabilities, mixed
+        with ``uniform_share`` uniform exploration so every variant keeps some probability.
+
+        Args:
+            temperature: Softmax temperature on the take probabilities (> 0; small is greedy).
+            uniform_share: Share of uniform exploration, in [0, 1].
+            noise: Standard deviation of Gaussian noise added to the probabilities first.
+            seed: Seed of the noise.
+
+        Returns:
+            Probabilities of shape ``(members, titles, variants)``.
+
+        Raises:
+            ValueError: ``temperature`` <= 0 or ``uniform_share`` not in [0, 1].
+        """
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if not 0.0 <= uniform_share <= 1.0:
+            raise ValueError(f"uniform_share must be in [0, 1], got {uniform_share}")
+        rng = np.random.default_rng([seed, 9])
+        seen = self.probabilities + rng.normal(0.0, noise, size=self.probabilities.shape)
+        logits = seen / temperature
+        weights = np.exp(logits - logits.max(axis=2, keepdims=True))
+        softmax = weights / weights.sum(axis=2, keepdims=True)
+        count = self.config.variants
+        return np.asarray((1.0 - uniform_share) * softmax + uniform_share / count)
+
     def best_single(self) -> NDArray[np.intp]:
         """Per title, the variant with the highest take probability over all members."""
         return np.asarray(self.probabilities.mean(axis=0).argmax(axis=1))
@@ -525,6 +569,65 @@ def uniform_log(
                 chosen_index=chosen,
                 model_version=0,
                 policy={"name": "uniform", "exploration": "uniform"},
+            )
+            log.append((decision, take))
+    return log
+
+
+def policy_log(
+    world: ArtworkWorld,
+    visits: Sequence[Visit],
+    logging: NDArray[np.float64],
+    seed: int = 0,
+    name: str = "simulated",
+) -> list[tuple[Decision, float]]:
+    """A log of a stochastic logging policy over the visits, with sampled rewards (0 or 1).
+
+    Each decision records the logging policy's whole distribution (as the service logs it),
+    so off-policy estimates can be checked against :meth:`ArtworkWorld.policy_value`.
+
+    Args:
+        world: The simulated world.
+        visits: Page views.
+        logging: The logging policy's probabilities, shape ``(members, titles, variants)``
+            (for example :meth:`ArtworkWorld.softmax_policy`).
+        seed: Seed of the draws and of the rewards.
+        name: The policy name recorded with each decision.
+
+    Raises:
+        ValueError: ``logging`` has the wrong shape.
+    """
+    if logging.shape != world.probabilities.shape:
+        raise ValueError(
+            f"logging must have shape {world.probabilities.shape}, got {logging.shape}"
+        )
+    rng = np.random.default_rng([seed, 10])
+    features = {
+        title_id: tuple(action_features(v) for v in variants)
+        for title_id, variants in world.variants.items()
+    }
+    log: list[tuple[Decision, float]] = []
+    for visit in visits:
+        context = world.context(visit.member, visit.when)
+        shared = shared_features(context)
+        for title in visit.titles:
+            title_id = world.title_ids[title]
+            pmf = logging[visit.member, title]
+            chosen = int(np.searchsorted(np.cumsum(pmf), rng.random() * pmf.sum(), side="right"))
+            chosen = min(chosen, len(pmf) - 1)
+            take = float(rng.random() < world.probabilities[visit.member, title, chosen])
+            decision = Decision(
+                event_id=f"sim-{len(log):08d}",
+                created_at=visit.when,
+                user_id=context.user_id,
+                title_id=title_id,
+                context=shared,
+                action_ids=tuple(v.variant_id for v in world.variants[title_id]),
+                action_features=features[title_id],
+                probabilities=tuple(float(p) for p in pmf),
+                chosen_index=chosen,
+                model_version=0,
+                policy={"name": name},
             )
             log.append((decision, take))
     return log

@@ -42,8 +42,9 @@ def register(commands: Subcommands) -> None:
         action="append",
         default=None,
         metavar="SPEC",
-        help="candidate, e.g. softmax:lambda=5, epsilon_greedy:epsilon=0.05, baseline, uniform "
-        "(repeatable; default: logged, current, baseline, uniform)",
+        help="candidate, e.g. softmax:lambda=5, epsilon_greedy:learning_rate=0.1, always:rank=1, "
+        "always:variant=ID, baseline, uniform (repeatable; default: logged, current, baseline, "
+        "uniform)",
     )
     evaluate.add_argument("--plot", type=Path, default=None, help="write a PNG chart here")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -52,6 +53,13 @@ def register(commands: Subcommands) -> None:
         "--bootstrap", type=int, default=0, metavar="N", help="bootstrap resamples (0: normal)"
     )
     evaluate.add_argument("--warmup", type=int, default=0, help="events learned, not scored")
+    evaluate.add_argument(
+        "--min-ess",
+        type=float,
+        default=None,
+        metavar="N",
+        help="warn about policies whose effective sample size is below N (default 100)",
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     decisions = commands.add_parser("decisions", help="export or import the decision log")
@@ -125,21 +133,18 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from artwork.bandit.evaluation import (
-        as_json,
-        evaluate,
-        format_table,
-        parse_candidate,
-        plot,
-        resolved_events,
-    )
     from artwork.bandit.log import DecisionLog
+    from artwork.bandit.ope.evaluate import MIN_ESS, evaluate, resolved_events
+    from artwork.bandit.ope.report import as_json, format_table, plot
+    from artwork.bandit.ope.specs import parse_candidate
+    from artwork.bandit.vw_policy import configured_interactions
     from artwork.catalog.database import create_database_engine
     from artwork.errors import InvalidInputError
 
     specs = args.policy or ["logged", "current", "baseline", "uniform"]
     try:
         candidates = [parse_candidate(spec, settings) for spec in specs]
+        interactions = configured_interactions(settings)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
     engine = create_database_engine(settings.resolved_database_url)
@@ -155,6 +160,9 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
             warmup=args.warmup,
             confidence=args.confidence,
             bootstrap=args.bootstrap,
+            bits=settings.bandit_bits,
+            interactions=interactions,
+            min_ess=MIN_ESS if args.min_ess is None else args.min_ess,
         )
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -230,3 +231,160 @@ def test_from_dsjson_needs_a_positive_probability_for_the_shown_action() -> None
                 "c": {"_multi": [{"a": {"f": 1}}, {"a": {"g": 1}}]},
             }
         )
+
+
+# --- logs from other systems: the order of ``a`` and the presence of ``p`` ---------------------
+
+FOREIGN_MU = {"a": (0.6, 0.3, 0.1), "b": (0.1, 0.2, 0.7)}  # logging policy, by member kind
+FOREIGN_TRUTH = {"a": (0.2, 0.5, 0.8), "b": (0.6, 0.3, 0.1)}  # true take rates
+
+
+def foreign_log(path: Path, layout: str, count: int = 3000, seed: int = 5) -> Path:
+    """A hand-written DSJSON log of a non-uniform logging policy over three actions.
+
+    ``layout``: ``chosen_first`` (as VW writes it), ``ascending`` (``a`` in action order),
+    ``shuffled`` (``a`` in a random order), each with ``p`` aligned to ``a``; or ``no_p``
+    (only ``_label_probability``).
+    """
+    rng = np.random.default_rng(seed)
+    order_rng = np.random.default_rng(seed + 1)
+    lines = []
+    for n in range(count):
+        kind = "a" if rng.random() < 0.5 else "b"
+        mu = FOREIGN_MU[kind]
+        chosen = int(rng.choice(3, p=mu))
+        take = rng.random() < FOREIGN_TRUTH[kind][chosen]
+        line: dict[str, object] = {
+            "_label_cost": -1.0 if take else 0.0,
+            "_label_probability": mu[chosen],
+            "_label_Action": chosen + 1,
+            "_labelIndex": chosen,
+            "Timestamp": "2021-05-06T07:08:09Z",
+            "EventId": f"{layout}-{n}",
+            "c": {
+                "User": {"kind": kind},
+                "_multi": [{"Item": {"id": str(i + 1)}} for i in range(3)],
+            },
+        }
+        order = {
+            "chosen_first": [chosen] + [i for i in range(3) if i != chosen],
+            "ascending": [0, 1, 2],
+            "shuffled": order_rng.permutation(3).tolist(),
+            "no_p": None,
+        }[layout]
+        if order is not None:
+            line["a"] = [i + 1 for i in order]
+            line["p"] = [mu[i] for i in order]
+        lines.append(json.dumps(line))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def imported_events(tmp_path: Path, layout: str) -> list[Any]:
+    from artwork.bandit.ope.evaluate import resolved_events
+
+    engine = create_database_engine(f"sqlite:///{tmp_path}/{layout}.db")
+    log = DecisionLog(engine)
+    report = import_dsjson(log, foreign_log(tmp_path / f"{layout}.dsjson", layout))
+    assert (report.imported, report.rewards) == (3000, 3000)
+    events, pending = resolved_events(log, SETTINGS, NOW)
+    engine.dispose()
+    assert pending == 0
+    return events
+
+
+LAYOUTS = ("chosen_first", "ascending", "shuffled", "no_p")
+
+
+def test_imported_logs_evaluate_alike_whatever_the_order_of_a_and_with_or_without_p(
+    tmp_path: Path,
+) -> None:
+    from artwork.bandit.ope.evaluate import evaluate
+    from artwork.bandit.ope.specs import parse_candidate
+
+    events = {layout: imported_events(tmp_path, layout) for layout in LAYOUTS}
+    specs = ["logged", "uniform", "always:variant=2", "always:rank=2"]
+    results = {
+        layout: evaluate(items, [parse_candidate(spec, SETTINGS) for spec in specs])
+        for layout, items in events.items()
+    }
+
+    reference = events["chosen_first"]
+    for layout, items in events.items():
+        for event, first in zip(items, reference, strict=True):
+            decision = event.decision
+            assert decision.chosen_index == first.decision.chosen_index
+            assert decision.chosen_probability == first.decision.chosen_probability
+            assert event.reward == first.reward
+            if layout == "no_p":
+                assert decision.policy["pmf"] == "partial"
+            else:
+                assert decision.probabilities == first.decision.probabilities
+                assert "pmf" not in decision.policy
+    truth_of = {
+        "logged": sum(0.5 * np.dot(FOREIGN_MU[k], FOREIGN_TRUTH[k]) for k in "ab"),
+        "uniform": sum(0.5 * np.mean(FOREIGN_TRUTH[k]) for k in "ab"),
+        "always:variant=2": 0.5 * 0.5 + 0.5 * 0.3,
+        "always:rank=2": 0.5 * 0.8 + 0.5 * 0.1,
+    }
+    mean = float(np.mean([event.reward for event in reference]))
+    for layout, evaluated in results.items():
+        for result, expected in zip(evaluated, results["chosen_first"], strict=True):
+            for name, estimate in result.estimates.items():
+                # One log: within 4 standard errors (coverage over seeds: tests/bandit/ope).
+                error = (estimate.high - estimate.low) / 3.92
+                assert abs(estimate.value - truth_of[result.name]) < 4 * error, (layout, name)
+                if result.name != "logged" or name != "dr":
+                    # Only the logging policy's DR direct term reads the whole distribution.
+                    assert estimate == expected.estimates[name], (layout, result.name, name)
+        logged = evaluated[0].estimates
+        assert logged["ips"].value == pytest.approx(mean)
+        assert logged["ips"].low <= logged["dr"].value <= logged["ips"].high
+    assert results["no_p"][0].estimates["dr"].value == pytest.approx(mean)
+
+
+def foreign_event(**changes: Any) -> dict[str, Any]:
+    event = {
+        "EventId": "x",
+        "Timestamp": "2021-01-01T00:00:00Z",
+        "_label_cost": -1.0,
+        "_label_probability": 0.7,
+        "_label_Action": 3,
+        "_labelIndex": 2,
+        "a": [3, 1, 2],
+        "p": [0.7, 0.2, 0.1],
+        "c": {"_multi": [{"i": {"f": 1}}, {"i": {"g": 1}}, {"i": {"h": 1}}]},
+    }
+    return event | changes
+
+
+def test_p_is_read_aligned_with_a() -> None:
+    decision, _ = from_dsjson(foreign_event())
+    assert (decision.chosen_index, decision.probabilities) == (2, (0.2, 0.1, 0.7))
+    shuffled, _ = from_dsjson(foreign_event(a=[2, 3, 1], p=[0.1, 0.7, 0.2]))
+    assert shuffled.probabilities == decision.probabilities
+    subset, _ = from_dsjson(foreign_event(a=[3, 1], p=[0.7, 0.1]))  # one action left out
+    assert subset.probabilities == pytest.approx((0.1, 0.2, 0.7))
+    assert subset.policy["pmf"] == "partial"
+    zero, _ = from_dsjson(foreign_event(a=[3, 1], p=[0.7, 0.3]))  # the rest had none
+    assert zero.probabilities == (0.3, 0.0, 0.7) and "pmf" not in zero.policy
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"p": [0.2, 0.1, 0.7]}, "aligned with a"),  # p in action order, a shown-first
+        ({"_labelIndex": 0}, "name different actions"),
+        ({"a": [3, 3, 2]}, "twice"),
+        ({"a": [1, 2]}, "a has 2 entries but p has 3"),
+        ({"a": [2, 1], "p": [0.5, 0.5]}, "does not list the labelled action"),
+        ({"p": [0.7, 0.2, 0.3]}, "sum to 1"),
+        ({"a": [3, 1, 4]}, "there are 3"),
+        ({"_label_probability": 0.0}, r"\(0, 1\]"),
+    ],
+)
+def test_inconsistent_labels_and_probabilities_are_refused(
+    changes: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ValueError, match=reason):
+        from_dsjson(foreign_event(**changes))

@@ -15,6 +15,7 @@ from artwork.bandit.simulator import (
     WorldConfig,
     best_single_strategy,
     oracle_strategy,
+    policy_log,
     run_contextual,
     run_online,
     uniform_log,
@@ -121,3 +122,28 @@ def test_the_benchmark_script_reports_every_figure(
     assert set(result["replay"]) == set(result["take_fraction"])
     assert result["decision_us_p50"] > 0 and result["learn_events_per_s"] > 0
     assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_non_uniform_logging_policy_logs_its_distribution_and_true_values_follow() -> None:
+    world = ArtworkWorld(SMALL)
+    logging = world.softmax_policy(0.05, 0.2, noise=0.05)
+    visits = list(world.visits(400, 4, seed=1, every_s=10.0))
+
+    log = policy_log(world, visits, logging, seed=2)
+
+    assert logging.min() >= 0.2 / 4 and np.allclose(logging.sum(axis=2), 1.0)
+    assert logging.max() > 0.5  # far from uniform
+    first, _ = log[0]
+    member, title = world.member_of(first.user_id), world.title_of(first.title_id)
+    assert first.probabilities == tuple(logging[member, title])
+    shown = np.mean([logging[world.member_of(d.user_id), world.title_of(d.title_id)][
+        d.chosen_index] for d, _ in log])  # fmt: skip
+    assert shown > 0.4  # the draws follow the logged distribution, not a uniform one
+    mean = float(np.mean([reward for _, reward in log]))
+    assert mean == pytest.approx(world.policy_value(logging), abs=0.05)
+    uniform = np.full_like(logging, 0.25)
+    assert world.policy_value(uniform) == pytest.approx(float(world.probabilities.mean()))
+    with pytest.raises(ValueError, match="shape"):
+        world.policy_value(uniform[:, :, :2])
+    with pytest.raises(ValueError, match="temperature"):
+        world.softmax_policy(0.0, 0.1)

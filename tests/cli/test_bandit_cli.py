@@ -103,6 +103,24 @@ def test_evaluate_json(run_cli: Callable[..., Any], logged: Path) -> None:
     assert logged_policy["ess"] == pytest.approx(40)
 
 
+def test_evaluate_takes_constant_policies_and_warns_about_small_samples(
+    run_cli: Callable[..., Any], logged: Path
+) -> None:
+    specs = ["always:rank=1", "epsilon_greedy:learning_rate=0.1", "logged"]
+    result = run_cli("evaluate", "--json", *(f"--policy={spec}" for spec in specs))
+    assert result.exit_code == 0, result.stderr
+    policies = json.loads(result.stdout)["policies"]
+    assert [p["policy"] for p in policies] == specs
+    always = policies[0]
+    assert always["ess"] < 100 and "effective sample size" in always["warnings"][0]
+    assert set(always["estimates"]["dr"]) == {"value", "low", "high", "clipped"}
+    assert "replay_kept" in always
+    quiet = run_cli("evaluate", "--json", "--policy", "logged", "--min-ess", "5")
+    assert json.loads(quiet.stdout)["policies"][0]["warnings"] == []
+    table = run_cli("evaluate", "--policy", "always:rank=1")
+    assert "warning: always:rank=1: effective sample size" in table.stdout
+
+
 def test_evaluate_names_a_bad_policy_and_an_empty_log(run_cli: Callable[..., Any]) -> None:
     bad = run_cli("evaluate", "--policy", "thompson")
     assert bad.exit_code == 1 and "thompson" in bad.stderr

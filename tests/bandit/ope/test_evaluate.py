@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,19 +13,10 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from artwork.bandit.evaluation import (
-    Event,
-    FixedCandidate,
-    LoggedCandidate,
-    PolicyCandidate,
-    as_json,
-    evaluate,
-    format_table,
-    parse_candidate,
-    plot,
-    resolved_events,
-)
 from artwork.bandit.log import DecisionLog
+from artwork.bandit.ope.evaluate import Event, evaluate, resolved_events
+from artwork.bandit.ope.report import as_json, format_table, plot
+from artwork.bandit.ope.specs import FixedCandidate, LoggedCandidate, PolicyCandidate
 from artwork.bandit.vw_policy import EpsilonGreedyPolicy
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
@@ -92,7 +84,7 @@ def test_estimators_recover_known_values_from_a_uniform_log() -> None:
         for name, estimate in result.estimates.items():
             assert estimate.low < estimate.value < estimate.high, name
             assert abs(estimate.value - truth) < 4 * (estimate.high - estimate.low) / 3.92, name
-        assert result.replay_matches == pytest.approx(3000, rel=0.1)
+        assert result.replay_kept == pytest.approx(3000, rel=0.1)
         assert result.ess == pytest.approx(3000, rel=0.1)  # half the events match
         assert result.unsupported == 0.0
     assert results[0].estimates["snips"].value > results[1].estimates["snips"].value
@@ -152,42 +144,6 @@ def test_bad_arguments_are_named(kwargs: dict[str, float], bad: str) -> None:
         evaluate(logged(10), [LoggedCandidate()], **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    ("spec", "name", "key", "value"),
-    [
-        ("softmax:lambda=5", "vw_softmax", "lambda", 5.0),
-        ("epsilon_greedy:epsilon=0.05", "vw_epsilon_greedy", "epsilon", 0.05),
-        ("bag:size=3,epsilon=0.1", "vw_bag", "size", 3.0),
-        ("cover:size=2,psi=0.5", "vw_cover", "psi", 0.5),
-        ("squarecb:gamma_scale=20", "vw_squarecb", "gamma_scale", 20.0),
-        ("current", "vw_epsilon_greedy", "epsilon", 0.2),
-    ],
-)
-def test_policy_specs(spec: str, name: str, key: str, value: float) -> None:
-    candidate = parse_candidate(spec, Settings())
-    assert isinstance(candidate, PolicyCandidate)
-    assert candidate.policy.config()["name"] == name
-    assert candidate.policy.config()[key] == value
-    assert candidate.name == spec
-
-
-@pytest.mark.parametrize(
-    ("spec", "bad"),
-    [
-        ("thompson", "thompson"),
-        ("softmax:lambda", "key=value"),
-        ("softmax:lambda=hot", "number"),
-        ("softmax:temperature=2", "temperature"),
-        ("uniform:epsilon=0.1", "no parameters"),
-        ("baseline:size=2", "size"),
-        ("epsilon_greedy:epsilon=3", "epsilon"),
-    ],
-)
-def test_bad_specs_are_named(spec: str, bad: str) -> None:
-    with pytest.raises(ValueError, match=bad):
-        parse_candidate(spec, Settings())
-
-
 def test_resolved_events_take_rewards_or_the_default_and_leave_pending_out(
     tmp_path: Path,
 ) -> None:
@@ -217,6 +173,8 @@ def test_table_json_and_plot(tmp_path: Path) -> None:
     assert payload[1]["policy"] == "best" and set(payload[1]["estimates"]) == {
         "replay", "ips", "snips", "dr"
     }  # fmt: skip
+    assert payload[1]["estimates"]["dr"]["clipped"] is False
+    assert payload[1]["replay_kept"] > 0 and payload[1]["warnings"] == []
     path = plot(results, tmp_path / "out" / "ope.png", title="test")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not any(math.isnan(e.value) for r in results for e in r.estimates.values())
@@ -224,3 +182,80 @@ def test_table_json_and_plot(tmp_path: Path) -> None:
 
 def _fields(decision: Decision) -> dict[str, object]:
     return {name: getattr(decision, name) for name in Decision.__dataclass_fields__}
+
+
+def test_dr_of_the_logging_policy_lies_within_the_interval_of_the_mean_reward() -> None:
+    events = logged(2000, logging=(0.9, 0.1))
+    mean = float(np.mean([event.reward for event in events]))
+
+    (result,) = evaluate(events, [LoggedCandidate()])
+
+    ips, dr = result.estimates["ips"], result.estimates["dr"]
+    assert ips.value == pytest.approx(mean)  # w = 1: IPS is the mean reward
+    assert ips.low <= dr.value <= ips.high
+    assert dr.value != pytest.approx(mean, abs=1e-12)  # the full-distribution direct term
+    assert result.replay_kept == 2000 and result.estimates["replay"].value == pytest.approx(mean)
+
+
+def test_a_partial_distribution_leaves_the_logging_policys_dr_at_the_mean_reward() -> None:
+    events = [
+        Event(replace(e.decision, policy={"name": "imported", "pmf": "partial"}), e.reward)
+        for e in logged(500, logging=(0.9, 0.1))
+    ]
+    mean = float(np.mean([event.reward for event in events]))
+
+    (result,) = evaluate(events, [LoggedCandidate()])
+
+    assert result.estimates["dr"].value == pytest.approx(mean)
+
+
+def test_estimates_stay_in_the_reward_range_and_clipping_is_flagged() -> None:
+    # Rewards of 1 on a rarely shown action: IPS of always showing it exceeds 1 on this log.
+    events = logged(60, logging=(0.95, 0.05), seed=2)
+    events = [Event(e.decision, float(e.decision.chosen_index == 1)) for e in events]
+
+    (result,) = evaluate(events, [Pick("rare", {"a": 1, "b": 1})], min_ess=10)
+
+    for name, estimate in result.estimates.items():
+        assert 0.0 <= estimate.low <= estimate.value <= estimate.high <= 1.0, name
+    assert result.estimates["ips"].clipped
+    assert any("ips" in note and "reward range" in note for note in result.warnings)
+    assert "!" in format_table([result])
+
+
+def test_a_small_effective_sample_size_is_warned_about() -> None:
+    events = logged(400, logging=(0.95, 0.05))
+
+    rare, common = evaluate(events, [FixedCandidate("rare", 0.0), Pick("second", {"a": 1, "b": 1})])
+
+    assert rare.ess > 100 and not any("effective sample size" in w for w in rare.warnings)
+    assert common.ess < 100
+    assert any("effective sample size" in w for w in common.warnings)
+    assert "warning: second: effective sample size" in format_table([rare, common])
+
+
+def test_a_candidate_giving_a_bad_distribution_is_named() -> None:
+    class Broken(Pick):
+        def pmf(self, decision: Decision) -> Sequence[float]:
+            return [0.5, 0.6]
+
+    with pytest.raises(ValueError, match=r"broken.*sum to 1\.1"):
+        evaluate(logged(10), [Broken("broken", {})])
+
+
+def test_only_the_estimators_asked_for_are_reported() -> None:
+    (result,) = evaluate(logged(50), [LoggedCandidate()], estimators=["snips", "ips"])
+
+    assert list(result.estimates) == ["snips", "ips"]
+    with pytest.raises(ValueError, match="known: replay, ips, snips, dr"):
+        evaluate(logged(50), [LoggedCandidate()], estimators=["magic"])
+
+
+def test_an_interval_without_width_is_warned_about() -> None:
+    events = [Event(e.decision, float(e.decision.chosen_index == 0)) for e in logged(200)]
+
+    (second,) = evaluate(events, [Pick("second", {"a": 1, "b": 1})])
+
+    assert second.estimates["ips"].low == second.estimates["ips"].high == 0.0
+    assert any("ips" in note and "no width" in note for note in second.warnings)
+    assert second.estimates["replay"].high > 0.0  # Wilson: not flat
