@@ -136,10 +136,16 @@ class DecisionLog:
         self._stored: set[str] = set()
         self._ref_of: dict[Any, tuple[Any, str, str]] = {}
         self._refs_lock = threading.Lock()
+        self._on_miss: Callable[[], object] | None = None
 
     def now(self) -> datetime:
         """The current time by this log's clock."""
         return self._clock()
+
+    def on_miss(self, flush: Callable[[], object]) -> None:
+        """Call ``flush`` (write what this process has queued) before :meth:`get` reports an
+        event id unknown, so a process reads its own decisions at once."""
+        self._on_miss = flush
 
     # --- decisions ----------------------------------------------------------------------------
     def append(self, decision: Decision) -> None:
@@ -371,6 +377,16 @@ class DecisionLog:
             StorageError: The database failed.
         """
         key = event_key(event_id)
+        row = self._row(key, event_id)
+        if row is None and self._on_miss is not None:
+            self._on_miss()
+            row = self._row(key, event_id)
+        if row is None:
+            raise _not_found(event_id)
+        decision = self._decision(row)
+        return decision if key == event_id else replace(decision, event_id=event_id)
+
+    def _row(self, key: str, event_id: str) -> RowMapping | None:
         try:
             with self.engine.connect() as conn:
                 row = (
@@ -382,10 +398,7 @@ class DecisionLog:
                     self._resolve_refs(conn, _refs_in(row))
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read decision {event_id!r}: {exc}") from exc
-        if row is None:
-            raise _not_found(event_id)
-        decision = self._decision(row)
-        return decision if key == event_id else replace(decision, event_id=event_id)
+        return row
 
     def last_shown(self, user_id: str, title_ids: Iterable[str], since: datetime) -> dict[str, str]:
         """The variant each title last showed this member, for decisions made since ``since``.
@@ -467,6 +480,33 @@ class DecisionLog:
             raise StorageError(f"cannot count decisions: {exc}") from exc
 
     # --- rewards ------------------------------------------------------------------------------
+    def insert_rewards(
+        self, conn: Connection, items: Sequence[tuple[str, float, datetime]]
+    ) -> list[bool]:
+        """Insert rewards ``(stored key, value, received_at)`` in the caller's transaction,
+        each once: the group-commit path, with the window already checked against the
+        signed event id. The decision may not be written yet; the learner joins it later.
+
+        Returns:
+            Per item, True if inserted, False if its event already had a reward.
+
+        Raises:
+            SQLAlchemyError: The database failed.
+        """
+        dialect = conn.dialect.name
+        table: Any
+        if dialect == "postgresql":
+            table = postgresql.insert(rewards).on_conflict_do_nothing()
+        else:
+            table = sqlite.insert(rewards).on_conflict_do_nothing()
+        results = []
+        for key, value, received_at in items:
+            inserted = conn.execute(
+                table.values(event_id=key, value=float(value), received_at=received_at)
+            )
+            results.append(inserted.rowcount == 1)
+        return results
+
     def record_reward(
         self,
         event_id: str,
@@ -529,6 +569,18 @@ class DecisionLog:
             return False
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot record reward of {event_id!r}: {exc}") from exc
+
+    def record_rewards(self, items: Sequence[tuple[str, float, datetime]]) -> list[bool]:
+        """:meth:`insert_rewards` in a transaction of its own.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        try:
+            with self.engine.begin() as conn:
+                return self.insert_rewards(conn, items)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot record {len(items)} rewards: {exc}") from exc
 
     def get_reward(self, event_id: str) -> Reward | None:
         """The reward recorded for ``event_id``, or None if none was.

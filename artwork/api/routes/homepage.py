@@ -37,7 +37,9 @@ def get_homepage(
     selector: Selector = None,
     aspect: Aspect = None,
 ) -> HomepagePublic:
-    page = services.homepage.page(make_context(user_id, device, country), selector=selector)
+    page = services.homepage.page(
+        make_context(user_id, device, country), selector=selector, principal=""
+    )
     return HomepagePublic(
         user_id=page.user_id,
         rows=[
