@@ -68,6 +68,7 @@ class DecisionWriter:
         impressions: Writes homepage rows in a transaction; None: rows are not logged.
         capacity: Decisions plus rows queued at most.
         flush_s: Longest pause between commits while something is queued.
+        autostart: Start the thread at the first submission (False: only :meth:`start`).
 
     Raises:
         ValueError: ``capacity`` < 1 or ``flush_s`` <= 0.
@@ -81,6 +82,7 @@ class DecisionWriter:
         *,
         capacity: int = 200_000,
         flush_s: float = 0.05,
+        autostart: bool = True,
     ) -> None:
         if capacity < 1:
             raise ValueError(f"capacity must be >= 1, got {capacity}")
@@ -91,6 +93,7 @@ class DecisionWriter:
         self._impressions = impressions
         self._capacity = capacity
         self._flush_s = flush_s
+        self._autostart = autostart
         self._queue: deque[tuple[Sequence[Decision], Sequence[RowImpression]]] = deque()
         self._size = 0
         self._submitted = 0  # submissions accepted
@@ -133,7 +136,7 @@ class DecisionWriter:
             self._queue.append((items, impressions))
             self._size += count
             self._submitted += 1
-            if self._thread is None:
+            if self._thread is None and self._autostart:
                 self.start()
             self._cond.notify_all()
 
