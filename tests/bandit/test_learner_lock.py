@@ -81,8 +81,8 @@ def test_the_lock_kind_follows_the_database(tmp_path: Path) -> None:
 
 def _two_services(settings: Settings) -> tuple[Services, Services]:
     first, second = Services.from_settings(settings), Services.from_settings(settings)
-    first.bandit
-    second.bandit
+    for services in (first, second):
+        assert services.bandit is not None  # starts its bandit thread (it tries the lock)
     return first, second
 
 
