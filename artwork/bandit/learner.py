@@ -109,7 +109,7 @@ class Learner:
 
     def _load(self, rebuild: bool) -> tuple[ArtworkPolicy, LearnerState, int]:
         cls = policy_class_for(self._settings)
-        checkpoint = self._log.latest_checkpoint()
+        checkpoint = self._log.models.latest_checkpoint()
         if checkpoint is None or rebuild:
             version = checkpoint.version if checkpoint is not None else 0
             return cls.from_settings(self._settings, version=version), LearnerState(0), 0
@@ -283,7 +283,7 @@ class Learner:
 
     def _save(self, now: datetime) -> int:
         version = self._policy.version
-        self._log.save_snapshot(
+        self._log.models.save_snapshot(
             version,
             self._policy.config(),
             self._events_learned,

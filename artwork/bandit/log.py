@@ -1,4 +1,4 @@
-"""The decision log: every artwork choice, the reward it earned, and the model snapshots.
+"""The decision log: every artwork choice and the reward it earned.
 
 Decisions are append-only: they are the training data of the learner and the evidence of
 off-policy evaluation, so they are never edited (new databases also refuse ``UPDATE`` on the
@@ -14,9 +14,7 @@ read the same way.
 
 Signed event ids (:mod:`artwork.bandit.event_ids`) are stored by their unique key (32 hex).
 
-A model snapshot is saved together with the learner's state (its cursor and the events after
-the cursor it has already learned) in one transaction, so the snapshot says exactly which events
-its model has learned.
+Model snapshots live in :mod:`artwork.bandit.model_store` (``DecisionLog.models``).
 """
 
 from __future__ import annotations
@@ -31,18 +29,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, delete, func, insert, select
+from sqlalchemy import Engine, Text, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from artwork.catalog.schema import (
-    bandit_learner_state,
-    bandit_models,
-    decision_features,
-    decisions,
-    rewards,
-)
+from artwork.bandit.model_store import Checkpoint, LearnerState, ModelStore
+from artwork.catalog.database import storage_errors
+from artwork.catalog.schema import decision_features, decisions, rewards
 from artwork.domain import Decision, Reward
 from artwork.errors import (
     ConflictError,
@@ -50,6 +44,8 @@ from artwork.errors import (
     RewardWindowClosedError,
     StorageError,
 )
+
+__all__ = ["Checkpoint", "DecisionLog", "ImportCounts", "LearnerState", "LoggedEvent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +63,6 @@ class ImportCounts:
 
     decisions: int
     rewards: int
-
-
-@dataclass(frozen=True, slots=True)
-class LearnerState:
-    """What a model has learned: every decision up to ``cursor`` and those in ``ahead``."""
-
-    cursor: int
-    ahead: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """The newest snapshot with its learner state (None for snapshots of older artwork)."""
-
-    version: int
-    data: bytes
-    events_learned: int
-    state: LearnerState | None
 
 
 DECODED_CACHE_SIZE = 50_000
@@ -126,6 +104,7 @@ class DecisionLog:
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self._clock = clock or _utcnow
+        self.models = ModelStore(engine, clock=self._clock)
         # Decoding the logged features is most of the cost of reading the log, and a title's
         # action features repeat in every decision for it: decode each distinct text once.
         self._decoded: dict[str, Any] = {}
@@ -174,17 +153,16 @@ class DecisionLog:
         """
         if not items:
             return
-        try:
-            with self.engine.begin() as conn:
-                stored = self.write(conn, items)
-            self.remember(stored)
-        except IntegrityError as exc:
-            ids = ", ".join(repr(d.event_id) for d in items[:3])
-            raise ConflictError(
-                f"event id {ids} is already logged; decisions are append-only"
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot log decision {items[0].event_id!r}: {exc}") from exc
+        with storage_errors(f"log decision {items[0].event_id!r}"):
+            try:
+                with self.engine.begin() as conn:
+                    stored = self.write(conn, items)
+            except IntegrityError as exc:
+                ids = ", ".join(repr(d.event_id) for d in items[:3])
+                raise ConflictError(
+                    f"event id {ids} is already logged; decisions are append-only"
+                ) from exc
+        self.remember(stored)
 
     def write(self, conn: Connection, items: Sequence[Decision]) -> set[str]:
         """Insert decisions (and the feature bodies they reference) in the caller's
@@ -336,37 +314,30 @@ class DecisionLog:
                 if not math.isfinite(reward.value) or reward.received_at.tzinfo is None:
                     raise ValueError(f"reward of {reward.event_id!r} must be finite and dated")
         ids = list(dict.fromkeys(event_key(decision.event_id) for decision, _ in items))
-        try:
-            with self.engine.begin() as conn:
-                known = (
-                    set(
-                        conn.scalars(
-                            select(decisions.c.event_id).where(decisions.c.event_id.in_(ids))
-                        )
-                    )
-                    if ids
-                    else set()
-                )
-                fresh: dict[str, tuple[Decision, Reward | None]] = {}
-                for decision, reward in items:
-                    key = event_key(decision.event_id)
-                    if key not in known and key not in fresh:
-                        fresh[key] = (decision, reward)
-                stored = self.write(conn, [d for d, _ in fresh.values()])
-                reward_rows = [
-                    {
-                        "event_id": event_key(r.event_id),
-                        "value": float(r.value),
-                        "received_at": r.received_at,
-                    }
-                    for _, r in fresh.values()
-                    if r is not None
-                ]
-                if reward_rows:
-                    conn.execute(insert(rewards), reward_rows)
-            self.remember(stored)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot import decisions: {exc}") from exc
+        with storage_errors("import decisions"), self.engine.begin() as conn:
+            known = (
+                set(conn.scalars(select(decisions.c.event_id).where(decisions.c.event_id.in_(ids))))
+                if ids
+                else set()
+            )
+            fresh: dict[str, tuple[Decision, Reward | None]] = {}
+            for decision, reward in items:
+                key = event_key(decision.event_id)
+                if key not in known and key not in fresh:
+                    fresh[key] = (decision, reward)
+            stored = self.write(conn, [d for d, _ in fresh.values()])
+            reward_rows = [
+                {
+                    "event_id": event_key(r.event_id),
+                    "value": float(r.value),
+                    "received_at": r.received_at,
+                }
+                for _, r in fresh.values()
+                if r is not None
+            ]
+            if reward_rows:
+                conn.execute(insert(rewards), reward_rows)
+        self.remember(stored)
         return ImportCounts(len(fresh), len(reward_rows))
 
     def get(self, event_id: str) -> Decision:
@@ -387,17 +358,14 @@ class DecisionLog:
         return decision if key == event_id else replace(decision, event_id=event_id)
 
     def _row(self, key: str, event_id: str) -> RowMapping | None:
-        try:
-            with self.engine.connect() as conn:
-                row = (
-                    conn.execute(select(decisions).where(decisions.c.event_id == key))
-                    .mappings()
-                    .first()
-                )
-                if row is not None:
-                    self._resolve_refs(conn, _refs_in(row))
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read decision {event_id!r}: {exc}") from exc
+        with storage_errors(f"read decision {event_id!r}"), self.engine.connect() as conn:
+            row = (
+                conn.execute(select(decisions).where(decisions.c.event_id == key))
+                .mappings()
+                .first()
+            )
+            if row is not None:
+                self._resolve_refs(conn, _refs_in(row))
         return row
 
     def last_shown(self, user_id: str, title_ids: Iterable[str], since: datetime) -> dict[str, str]:
@@ -429,19 +397,16 @@ class DecisionLog:
             .order_by(decisions.c.seq.desc())
         )
         shown: dict[str, str] = {}
-        try:
-            with self.engine.connect() as conn:
-                latest: dict[str, tuple[Any, int]] = {}
-                for row in conn.execute(query):
-                    if row.title_id not in latest:
-                        latest[row.title_id] = (row.action_ids, row.chosen_index)
-                        if len(latest) == len(ids):
-                            break
-                self._resolve_refs(conn, [a for a, _ in latest.values() if _is_ref(a)])
-                for title_id, (actions, chosen) in latest.items():
-                    shown[title_id] = str(self._body(actions)[chosen])
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read decisions of member {user_id!r}: {exc}") from exc
+        with storage_errors(f"read decisions of member {user_id!r}"), self.engine.connect() as conn:
+            latest: dict[str, tuple[Any, int]] = {}
+            for row in conn.execute(query):
+                if row.title_id not in latest:
+                    latest[row.title_id] = (row.action_ids, row.chosen_index)
+                    if len(latest) == len(ids):
+                        break
+            self._resolve_refs(conn, [a for a, _ in latest.values() if _is_ref(a)])
+            for title_id, (actions, chosen) in latest.items():
+                shown[title_id] = str(self._body(actions)[chosen])
         return shown
 
     def impressions(self, title_ids: Iterable[str]) -> dict[str, int]:
@@ -459,12 +424,9 @@ class DecisionLog:
             .where(decisions.c.title_id.in_(ids))
             .group_by(decisions.c.title_id)
         )
-        try:
-            with self.engine.connect() as conn:
-                for title_id, count in conn.execute(query):
-                    counts[title_id] = int(count)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot count decisions: {exc}") from exc
+        with storage_errors("count decisions"), self.engine.connect() as conn:
+            for title_id, count in conn.execute(query):
+                counts[title_id] = int(count)
         return counts
 
     def count(self) -> int:
@@ -473,11 +435,8 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        try:
-            with self.engine.connect() as conn:
-                return int(conn.scalar(select(func.count()).select_from(decisions)) or 0)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot count decisions: {exc}") from exc
+        with storage_errors("count decisions"), self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(decisions)) or 0)
 
     # --- rewards ------------------------------------------------------------------------------
     def insert_rewards(
@@ -548,7 +507,7 @@ class DecisionLog:
         )
         row = {"event_id": key, "value": float(value), "received_at": received_at}
         try:
-            with self.engine.begin() as conn:
+            with storage_errors(f"record reward of {event_id!r}"), self.engine.begin() as conn:
                 found = conn.execute(lookup).first()
                 if found is None:
                     raise _not_found(event_id)
@@ -564,11 +523,11 @@ class DecisionLog:
                     )
                 conn.execute(insert(rewards).values(**row))
             return True
-        except IntegrityError:
-            # Another request recorded this event's reward first: the first one stands.
-            return False
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot record reward of {event_id!r}: {exc}") from exc
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                # Another request recorded this event's reward first: the first one stands.
+                return False
+            raise
 
     def record_rewards(self, items: Sequence[tuple[str, float, datetime]]) -> list[bool]:
         """:meth:`insert_rewards` in a transaction of its own.
@@ -576,11 +535,8 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        try:
-            with self.engine.begin() as conn:
-                return self.insert_rewards(conn, items)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot record {len(items)} rewards: {exc}") from exc
+        with storage_errors(f"record {len(items)} rewards"), self.engine.begin() as conn:
+            return self.insert_rewards(conn, items)
 
     def get_reward(self, event_id: str) -> Reward | None:
         """The reward recorded for ``event_id``, or None if none was.
@@ -588,15 +544,12 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        try:
-            with self.engine.connect() as conn:
-                row = (
-                    conn.execute(select(rewards).where(rewards.c.event_id == event_key(event_id)))
-                    .mappings()
-                    .first()
-                )
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read reward of {event_id!r}: {exc}") from exc
+        with storage_errors(f"read reward of {event_id!r}"), self.engine.connect() as conn:
+            row = (
+                conn.execute(select(rewards).where(rewards.c.event_id == event_key(event_id)))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         return Reward(event_id, row["value"], row["received_at"])
@@ -678,11 +631,8 @@ class DecisionLog:
             .where(decisions.c.seq <= high)
             .order_by(decisions.c.seq)
         )
-        try:
-            with self.engine.connect() as conn:
-                return [int(seq) for seq in conn.scalars(query)]
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the decision log: {exc}") from exc
+        with storage_errors("read the decision log"), self.engine.connect() as conn:
+            return [int(seq) for seq in conn.scalars(query)]
 
     def rewards_since(
         self, cursor: int, received_since: datetime, limit: int
@@ -704,11 +654,8 @@ class DecisionLog:
             .order_by(rewards.c.received_at, decisions.c.seq)
             .limit(limit)
         )
-        try:
-            with self.engine.connect() as conn:
-                return [(int(row.seq), row.received_at) for row in conn.execute(query)]
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read rewards: {exc}") from exc
+        with storage_errors("read rewards"), self.engine.connect() as conn:
+            return [(int(row.seq), row.received_at) for row in conn.execute(query)]
 
     def iter_events(self, after: int = 0, chunk: int = 1000) -> Iterator[LoggedEvent]:
         """Every decision after seq ``after`` in log order, with its reward, read in chunks.
@@ -734,32 +681,26 @@ class DecisionLog:
         query = select(decisions.c.seq).select_from(
             rewards.join(decisions, decisions.c.event_id == rewards.c.event_id)
         )
-        try:
-            with self.engine.connect() as conn:
-                return {int(seq) for seq in conn.scalars(query)}
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read rewards: {exc}") from exc
+        with storage_errors("read rewards"), self.engine.connect() as conn:
+            return {int(seq) for seq in conn.scalars(query)}
 
     def _events(self, query: Any) -> list[LoggedEvent]:
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).mappings().all()
-                decoded = []
-                refs: list[str] = []
-                for row in rows:
-                    values = (
-                        self._decode(row["context"]),
-                        self._decode(row["action_ids"]),
-                        self._decode(row["action_features"]),
-                        json.loads(row["policy"]),
-                    )
-                    decoded.append(values)
-                    refs += [v for v in values[:3] if _is_ref(v)]
-                    if isinstance(values[3], list) and values[3] and _is_ref(values[3][0]):
-                        refs.append(values[3][0])
-                self._resolve_refs(conn, refs)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the decision log: {exc}") from exc
+        with storage_errors("read the decision log"), self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            decoded = []
+            refs: list[str] = []
+            for row in rows:
+                values = (
+                    self._decode(row["context"]),
+                    self._decode(row["action_ids"]),
+                    self._decode(row["action_features"]),
+                    json.loads(row["policy"]),
+                )
+                decoded.append(values)
+                refs += [v for v in values[:3] if _is_ref(v)]
+                if isinstance(values[3], list) and values[3] and _is_ref(values[3][0]):
+                    refs.append(values[3][0])
+            self._resolve_refs(conn, refs)
         events = []
         for row, (context, action_ids, features, policy) in zip(rows, decoded, strict=True):
             value = row["reward_value"]
@@ -812,143 +753,6 @@ class DecisionLog:
                     self._decoded.clear()
                 self._decoded[text] = value
         return value
-
-    # --- model snapshots ----------------------------------------------------------------------
-    def save_snapshot(
-        self,
-        version: int,
-        policy_config: Mapping[str, str | float],
-        events_learned: int,
-        data: bytes,
-        *,
-        keep: int | None = None,
-        state: LearnerState | None = None,
-    ) -> None:
-        """Store a model snapshot (and the learner state behind it), optionally dropping all
-        but the newest ``keep`` snapshots, in one transaction.
-
-        Args:
-            version: Model version; each version is stored once.
-            policy_config: The policy's configuration.
-            events_learned: How many events the model has learned from.
-            data: The snapshot bytes.
-            keep: When given, snapshots older than the newest ``keep`` are deleted.
-            state: What the model has learned: saved with it, so a restarted learner resumes
-                exactly (nothing learned twice, nothing skipped).
-
-        Raises:
-            ValueError: ``version``, ``events_learned`` or the cursor is negative, or
-                ``keep`` < 1.
-            ConflictError: A snapshot of this version exists (another process learns from the
-                same database).
-            StorageError: The database failed.
-        """
-        if version < 0:
-            raise ValueError(f"version must be >= 0, got {version}")
-        if events_learned < 0:
-            raise ValueError(f"events_learned must be >= 0, got {events_learned}")
-        if keep is not None and keep < 1:
-            raise ValueError(f"keep must be >= 1, got {keep}")
-        if state is not None and state.cursor < 0:
-            raise ValueError(f"state.cursor must be >= 0, got {state.cursor}")
-        row = {
-            "version": version,
-            "created_at": self._clock(),
-            "policy": dict(policy_config),
-            "events_learned": events_learned,
-            "data": data,
-        }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(bandit_models).values(**row))
-                if state is not None:
-                    conn.execute(
-                        insert(bandit_learner_state).values(
-                            version=version,
-                            cursor_seq=state.cursor,
-                            learned_ahead=sorted(state.ahead),
-                        )
-                    )
-                if keep is not None:
-                    oldest_kept = conn.scalar(
-                        select(bandit_models.c.version)
-                        .order_by(bandit_models.c.version.desc())
-                        .offset(keep - 1)
-                        .limit(1)
-                    )
-                    if oldest_kept is not None:
-                        conn.execute(
-                            delete(bandit_learner_state).where(
-                                bandit_learner_state.c.version < oldest_kept
-                            )
-                        )
-                        conn.execute(
-                            delete(bandit_models).where(bandit_models.c.version < oldest_kept)
-                        )
-        except IntegrityError as exc:
-            raise ConflictError(
-                f"a model snapshot of version {version} already exists: another process is "
-                "learning from the same database; run a single learner"
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot save model snapshot {version}: {exc}") from exc
-
-    def latest_version(self) -> int | None:
-        """The newest snapshot's version, or None: a cheap query for serving processes to poll.
-
-        Raises:
-            StorageError: The database failed.
-        """
-        try:
-            with self.engine.connect() as conn:
-                version = conn.scalar(select(func.max(bandit_models.c.version)))
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read model snapshots: {exc}") from exc
-        return None if version is None else int(version)
-
-    def latest_snapshot(self) -> tuple[int, bytes] | None:
-        """The newest model snapshot as ``(version, data)``, or None if none was saved.
-
-        Raises:
-            StorageError: The database failed.
-        """
-        checkpoint = self.latest_checkpoint()
-        return None if checkpoint is None else (checkpoint.version, checkpoint.data)
-
-    def latest_checkpoint(self) -> Checkpoint | None:
-        """The newest snapshot with its learner state, or None if none was saved.
-
-        Raises:
-            StorageError: The database failed.
-        """
-        query = (
-            select(
-                bandit_models.c.version,
-                bandit_models.c.data,
-                bandit_models.c.events_learned,
-                bandit_learner_state.c.cursor_seq,
-                bandit_learner_state.c.learned_ahead,
-            )
-            .select_from(
-                bandit_models.outerjoin(
-                    bandit_learner_state,
-                    bandit_learner_state.c.version == bandit_models.c.version,
-                )
-            )
-            .order_by(bandit_models.c.version.desc())
-            .limit(1)
-        )
-        try:
-            with self.engine.connect() as conn:
-                row = conn.execute(query).first()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read model snapshots: {exc}") from exc
-        if row is None:
-            return None
-        state = None
-        if row.cursor_seq is not None:
-            state = LearnerState(int(row.cursor_seq), frozenset(int(s) for s in row.learned_ahead))
-        return Checkpoint(int(row.version), bytes(row.data), int(row.events_learned), state)
 
 
 def _utcnow() -> datetime:

@@ -119,7 +119,7 @@ class ArtworkBandit:
         self._listeners: list[Callable[[], None]] = []
 
     def _load_policy(self) -> ArtworkPolicy:
-        latest = self._log.latest_snapshot()
+        latest = self._log.models.latest_snapshot()
         if latest is None:
             return policy_class_for(self._settings).from_settings(self._settings)
         version, data = latest
@@ -497,10 +497,10 @@ class ArtworkBandit:
             StorageError: The database failed.
         """
         with self._refresh_lock:
-            latest = self._log.latest_version()
+            latest = self._log.models.latest_version()
             if latest is None or latest <= self._policy.version:
                 return False
-            snapshot = self._log.latest_snapshot()
+            snapshot = self._log.models.latest_snapshot()
             if snapshot is None:
                 return False
             version, data = snapshot

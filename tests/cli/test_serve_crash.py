@@ -128,7 +128,7 @@ def test_kill_9_under_reward_load_loses_no_acknowledged_reward(tmp_path: Path) -
         assert joined == len(stored)
 
         def learned() -> int:
-            checkpoint = DecisionLog(engine).latest_checkpoint()
+            checkpoint = DecisionLog(engine).models.latest_checkpoint()
             return -1 if checkpoint is None else checkpoint.events_learned
 
         assert wait_for(lambda: learned() == joined), (learned(), joined)
