@@ -110,6 +110,7 @@ class HomepageService:
         self._lock = threading.Lock()
         self._builder: PageBuilder | None = None
         self._fitted_on: tuple[int, int] | None = None
+        self._fitted_generation = -1
         self._profiles: dict[str, tuple[int, Context]] = {}
 
     def page(
@@ -237,12 +238,18 @@ class HomepageService:
         return self._fitted_builder()
 
     def _fitted_builder(self) -> tuple[PageBuilder, str]:
-        version = (self.catalog.count_titles(), self.catalog.count_interactions())
+        # Counted (and refitted if the counts moved) only when the catalogue changed.
+        generation = self._cache.generation
         with self._lock:
-            if self._builder is None or self._fitted_on != version:
-                self._builder = self._factory().fit(catalog_snapshot(self.catalog, self._clock()))
-                self._fitted_on = version
-            return self._builder, "fitted:{}:{}".format(*version)
+            if self._builder is None or self._fitted_generation != generation:
+                version = (self.catalog.count_titles(), self.catalog.count_interactions())
+                if self._builder is None or self._fitted_on != version:
+                    snapshot = catalog_snapshot(self.catalog, self._clock())
+                    self._builder = self._factory().fit(snapshot)
+                    self._fitted_on = version
+                self._fitted_generation = generation
+            assert self._fitted_on is not None
+            return self._builder, "fitted:{}:{}".format(*self._fitted_on)
 
     def _log_impressions(self, plan: PagePlan, page: ArtworkPage, version: str) -> None:
         """Log the rows as shown; the page matters more than its log, so failures only warn."""

@@ -6,7 +6,8 @@ page together. :class:`CatalogCache` keeps them in memory and polls the catalogu
 counters (one tiny query, at most every ``poll_s``): when an editor approves a variant, a
 title is ingested or replaced, or plays are posted, in this process or any other on the same
 database, every cached copy of that kind is dropped and read again on next use. So a change
-shows on the next page of every worker within ``poll_s`` plus one request.
+shows on the next page of every worker within ``poll_s`` plus one request, and at once in the
+process that made it (the catalogue tells its caches).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class CatalogCache:
         self._titles: dict[str, Title] = {}
         self._plays: dict[str, list[Interaction]] = {}
         self._generation = 0
+        catalog.on_change(self._written)
+
+    def _written(self) -> None:
+        """This process wrote the catalogue: look at the counters on the next read."""
+        self._checked_at = -float("inf")
 
     @property
     def generation(self) -> int:

@@ -8,7 +8,7 @@ drop it when another process changes the catalogue (:mod:`artwork.catalog.cache`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +35,16 @@ class Catalog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every committed write of this instance (caches in this
+        process drop what they hold at once; other processes poll the change counters)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     # --- titles and variants ------------------------------------------------------------------
     def add_title(
@@ -107,6 +117,7 @@ class Catalog:
             raise StorageError(f"cannot store title {title.title_id!r}: {exc.orig}") from exc
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store title {title.title_id!r}: {exc}") from exc
+        self._changed()
         return replaced
 
     def delete_title(self, title_id: str) -> list[str]:
@@ -124,6 +135,7 @@ class Catalog:
             bump_counter(conn, INTERACTIONS)
         if not deleted:
             raise TitleNotFoundError(f"no title {title_id!r} in the catalogue")
+        self._changed()
         return paths
 
     def has_title(self, title_id: str) -> bool:
@@ -195,6 +207,7 @@ class Catalog:
             bump_counter(conn, CATALOG)
         if not changed:
             raise VariantNotFoundError(f"no variant {variant_id!r} in the catalogue")
+        self._changed()
 
     # --- interactions -------------------------------------------------------------------------
     def add_interactions(self, items: Sequence[Interaction]) -> int:
@@ -224,6 +237,7 @@ class Catalog:
                 ],
             )
             bump_counter(conn, INTERACTIONS)
+        self._changed()
         return len(items)
 
     def interactions(self, user_id: str | None = None) -> list[Interaction]:
