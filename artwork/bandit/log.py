@@ -71,6 +71,10 @@ DECODED_CACHE_SIZE = 50_000
 REF_CACHE_SIZE = 100_000
 """Feature bodies whose reference this process remembers (written or read)."""
 
+_REFS_KEPT = {"c": 1024, "i": REF_CACHE_SIZE, "f": REF_CACHE_SIZE, "p": 1024}
+"""Computed references kept per kind: contexts change with every page, so few are kept
+(each entry holds its body alive); a title's actions repeat, so many are."""
+
 REF_PREFIX = "@"
 _PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
 
@@ -113,7 +117,7 @@ class DecisionLog:
         # stored, with the objects a ref was computed from (write side, by identity).
         self._bodies: dict[str, Any] = {}
         self._stored: set[str] = set()
-        self._ref_of: dict[Any, tuple[Any, str, str]] = {}
+        self._ref_of: dict[str, dict[Any, tuple[Any, str, str]]] = {k: {} for k in _REFS_KEPT}
         self._refs_lock = threading.Lock()
         self._on_miss: Callable[[], object] | None = None
 
@@ -212,17 +216,18 @@ class DecisionLog:
             if values:
                 conn.execute(insert(decision_features), values)
 
-    def _ref(self, value: Any, key: Any, fresh: dict[str, str]) -> str:
-        """The reference of a feature body, computed once per distinct ``key``."""
-        cached = self._ref_of.get(key)
+    def _ref(self, value: Any, kind: str, key: Any, fresh: dict[str, str]) -> str:
+        """The reference of a feature body, computed once per distinct ``key`` of a kind."""
+        refs = self._ref_of[kind]
+        cached = refs.get(key)
         if cached is None or (cached[0] is not value and cached[0] != value):
             body = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
             digest = hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
             with self._refs_lock:
-                if len(self._ref_of) >= REF_CACHE_SIZE:
-                    self._ref_of.clear()
+                if len(refs) >= _REFS_KEPT[kind]:
+                    refs.clear()
                 cached = (value, REF_PREFIX + digest, body)
-                self._ref_of[key] = cached
+                refs[key] = cached
         _, ref, body = cached
         if ref not in self._stored:
             fresh[ref] = body
@@ -234,11 +239,10 @@ class DecisionLog:
         policy = decision.policy
         base = {k: v for k, v in policy.items() if k not in _PER_DECISION_POLICY}
         # Keys by identity keep the objects alive in the cache, so an id is never reused.
-        context_ref = self._ref(context, ("c", id(context)), fresh)
-        ids_ref = self._ref(list(decision.action_ids), ("i", decision.action_ids), fresh)
-        features_key = ("f", tuple(map(id, features)))
-        features_ref = self._ref(list(features), features_key, fresh)
-        policy_ref = self._ref(base, ("p", tuple(base.items())), fresh)
+        context_ref = self._ref(context, "c", id(context), fresh)
+        ids_ref = self._ref(list(decision.action_ids), "i", decision.action_ids, fresh)
+        features_ref = self._ref(list(features), "f", tuple(map(id, features)), fresh)
+        policy_ref = self._ref(base, "p", tuple(base.items()), fresh)
         return {
             "event_id": event_key(decision.event_id),
             "created_at": decision.created_at,
