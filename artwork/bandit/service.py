@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
@@ -114,6 +115,9 @@ class ArtworkBandit:
         self._refresh_lock = threading.Lock()
         self._config: tuple[ArtworkPolicy, PolicyConfig] | None = None
         self._features: dict[str, tuple[tuple[int, float], dict[str, dict[str, float]]]] = {}
+        # id(variants) -> (variants, title, ids, features): the sequence is kept alive, so
+        # its id is not reused while cached.
+        self._actions: dict[int, tuple[Sequence[Variant], str, tuple[str, ...], Any]] = {}
         self._impressions: dict[str, int] = {}
         self._counts_lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
@@ -208,7 +212,7 @@ class ArtworkBandit:
         if len(set(title_ids)) != len(title_ids):
             raise ValueError("each title may be chosen for once per page; a title_id repeats")
         for title_id, variants in requests:
-            _check_variants(title_id, variants)
+            self._title_actions(title_id, variants)  # checks them, once per sequence
         shared = shared_features(context)
         sticky: dict[str, str] = {}
         window = self._settings.consistency_window_s
@@ -216,6 +220,8 @@ class ArtworkBandit:
             since = self._clock() - timedelta(seconds=window)
             sticky = self._log.last_shown(context.user_id, title_ids, since)
         counts = self._impression_counts(title_ids)
+        with self._rng_lock:
+            draws = self._rng.random(len(requests)).tolist()
         made = [
             self._decide(
                 context,
@@ -225,8 +231,9 @@ class ArtworkBandit:
                 sticky=sticky.get(title_id),
                 impressions=counts[title_id],
                 principal=principal,
+                draw=draw,
             )
-            for title_id, variants in requests
+            for (title_id, variants), draw in zip(requests, draws, strict=True)
         ]
         if self._writer is not None:
             self._writer.submit(made)
@@ -283,11 +290,11 @@ class ArtworkBandit:
         sticky: str | None,
         impressions: int,
         principal: str = "",
+        draw: float | None = None,
     ) -> Decision:
         settings = self._settings
         policy = self._policy  # read once: a concurrent refresh() swaps the whole object
-        actions = tuple(self._action_features(variant) for variant in variants)
-        keys = tuple(variant.variant_id for variant in variants)
+        keys, actions = self._title_actions(title_id, variants)
         count = len(keys)
         extra = 0.0
         if settings.bandit_mode == "apprentice":
@@ -307,8 +314,9 @@ class ArtworkBandit:
             explore = settings.consistency_explore
             probabilities = [explore * p for p in probabilities]
             probabilities[sticky_index] += 1.0 - explore
-        with self._rng_lock:
-            draw = float(self._rng.random())
+        if draw is None:
+            with self._rng_lock:
+                draw = float(self._rng.random())
         index = _sample(probabilities, draw)
         config = dict(self._serving_config(policy))
         config["extra_exploration"] = extra
@@ -350,6 +358,27 @@ class ArtworkBandit:
         }
         self._config = (policy, config)
         return config
+
+    def _title_actions(
+        self, title_id: str, variants: Sequence[Variant]
+    ) -> tuple[tuple[str, ...], tuple[dict[str, dict[str, float]], ...]]:
+        """A title's action ids and features; checked and built once per variants sequence
+        (the serving cache hands out the same list until the catalogue changes)."""
+        cached = self._actions.get(id(variants))
+        if (
+            cached is not None
+            and cached[0] is variants
+            and cached[1] == title_id
+            and len(cached[2]) == len(variants)
+        ):
+            return cached[2], cached[3]
+        _check_variants(title_id, variants)
+        keys = tuple(variant.variant_id for variant in variants)
+        actions = tuple(self._action_features(variant) for variant in variants)
+        if len(self._actions) >= FEATURE_CACHE_SIZE:
+            self._actions.clear()
+        self._actions[id(variants)] = (variants, title_id, keys, actions)
+        return keys, actions
 
     def _action_features(self, variant: Variant) -> dict[str, dict[str, float]]:
         # A variant id's image, scores and tags never change (re-extraction makes new ids), so

@@ -8,6 +8,7 @@ import pytest
 
 from artwork.bandit.event_ids import EventIdSigner
 from artwork.bandit.fast_ids import FastEventIdSigner
+from artwork.errors import EventNotFoundError
 
 NOW = datetime(2026, 12, 1, 12, 0, 30, 500_000, tzinfo=UTC)
 
@@ -29,3 +30,18 @@ def test_same_bytes_as_the_reference_signer(member: str, title: str, principal: 
 def test_keys_are_fresh() -> None:
     fast = FastEventIdSigner(b"k" * 32)
     assert len({fast.verify(fast.issue("m", "t", issued_at=NOW)).key for _ in range(100)}) == 100
+
+
+def test_a_long_secret_signs_the_same() -> None:
+    secret = bytes(range(200))
+    key = "f" * 32
+    assert FastEventIdSigner(secret).issue("m", "t", issued_at=NOW, key=key) == EventIdSigner(
+        secret
+    ).issue("m", "t", issued_at=NOW, key=key)
+
+
+def test_it_verifies_what_either_signer_issued() -> None:
+    reference, fast = EventIdSigner(b"k" * 32), FastEventIdSigner(b"k" * 32)
+    assert fast.verify(reference.issue("m", "t", issued_at=NOW)).user_id == "m"
+    with pytest.raises(EventNotFoundError):
+        fast.verify(EventIdSigner(b"x" * 32).issue("m", "t", issued_at=NOW))
