@@ -9,8 +9,9 @@ default settings, apart from a page of ``rows x titles``), and measures:
 - ``homepage``: ``GET /v1/homepage`` at 16 and 64 connections for a bounded time, members
   cycling (a ``wrk`` Lua script), after a warm-up pass: requests/s, p50 and p99 latency,
   errors (socket errors plus non-2xx answers);
-- ``decision_log_lag_ms_p99``: from a page's response to its first decision being readable
-  from another connection (``GET /v1/decisions/{id}``), over sequential samples;
+- ``decision_log_lag_ms_p99``: from a page's response to the start of the first poll
+  (``GET /v1/decisions/{id}``, every millisecond, any worker) that finds its first decision,
+  over sequential samples;
 - ``rewards_per_s``: ``POST /v1/rewards`` over event ids of served pages, each answered
   only once committed; afterwards every acknowledged reward is checked in the database;
 - ``bytes_per_decision``: SQLite pages of the ``decisions`` table, its indexes and the
@@ -355,9 +356,14 @@ def bench_database(
                 page = client.get("/v1/homepage", params={"user_id": members[i]})
                 answered = time.perf_counter()
                 event_id = page.json()["rows"][0]["items"][0]["artwork"]["event_id"]
-                while client.get(f"/v1/decisions/{event_id}").status_code != 200:
+                while True:
+                    # The lag ends by the start of the first poll that finds the row (its
+                    # own answer time, long on a busy machine, is not the log's lag).
+                    started = time.perf_counter()
+                    if client.get(f"/v1/decisions/{event_id}").status_code == 200:
+                        break
                     time.sleep(0.001)
-                lags.append((time.perf_counter() - answered) * 1000.0)
+                lags.append(max(0.0, started - answered) * 1000.0)
         result["decision_log_lag_ms_p99"] = round(float(np.percentile(lags, 99)), 1)
         log(f"{name} decision log lag p99: {result['decision_log_lag_ms_p99']} ms")
 
@@ -385,6 +391,14 @@ def bench_database(
         log(f"{name} rewards: {json.dumps(rewards)} over {len(ids)} event ids")
     finally:
         server.stop()
+    problems = [
+        line
+        for line in server.log_path.read_text(errors="replace").splitlines()
+        if "WARNING" in line or "ERROR" in line or "Traceback" in line
+    ]
+    result["server_log_problems"] = len(problems)
+    for line in problems[:5]:
+        log(f"{name} server log: {line[:200]}")
     # After a clean shutdown every decision is written and every acknowledged reward stored:
     # each distinct event id was posted once (the run is shorter than the list).
     rewards = result.get("rewards", {})
