@@ -95,7 +95,9 @@ class Services:
                 signer = FastEventIdSigner(
                     load_or_create_secret(settings.event_secret, settings.home)
                 )
-                self._reward_writer = RewardWriter(self.engine, self._writer_log())
+                self._reward_writer = RewardWriter(
+                    self.engine, self._writer_log(), before_retry=self.decision_writer.flush
+                )
                 bandit = ArtworkBandit(
                     self.engine,
                     settings,

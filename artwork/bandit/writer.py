@@ -239,12 +239,23 @@ class RewardWriter:
         engine: The database.
         log: Inserts the rewards in a transaction.
         timeout_s: Longest a request waits for its commit.
+        before_retry: Called once before a failed batch is tried again: databases created
+            before rewards lost their foreign key refuse a reward whose decision is still
+            queued, so the decision writer's flush goes here.
     """
 
-    def __init__(self, engine: Engine, log: DecisionLog, *, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        log: DecisionLog,
+        *,
+        timeout_s: float = 30.0,
+        before_retry: Callable[[], object] | None = None,
+    ) -> None:
         self._engine = engine
         self._log = log
         self._timeout_s = timeout_s
+        self._before_retry = before_retry
         self._pending: list[tuple[PendingReward, Future[bool]]] = []
         self._cond = threading.Condition()
         self._stopping = False
@@ -293,15 +304,28 @@ class RewardWriter:
                 batch, self._pending = self._pending, []
                 if not batch and self._stopping:
                     return
+            items = [(r.key, r.value, r.received_at) for r, _ in batch]
             try:
-                with self._engine.begin() as conn:
-                    recorded = self._log.insert_rewards(
-                        conn, [(r.key, r.value, r.received_at) for r, _ in batch]
-                    )
+                recorded = self._commit(items)
             except SQLAlchemyError as exc:
-                error = StorageError(f"cannot record {len(batch)} rewards: {exc}")
-                for _, future in batch:
-                    future.set_exception(error)
-                continue
+                if self._before_retry is None:
+                    self._fail(batch, exc)
+                    continue
+                self._before_retry()
+                try:
+                    recorded = self._commit(items)
+                except SQLAlchemyError as again:
+                    self._fail(batch, again)
+                    continue
             for (_, future), fresh in zip(batch, recorded, strict=True):
                 future.set_result(fresh)
+
+    def _commit(self, items: list[tuple[str, float, datetime]]) -> list[bool]:
+        with self._engine.begin() as conn:
+            return self._log.insert_rewards(conn, items)
+
+    @staticmethod
+    def _fail(batch: list[tuple[PendingReward, Future[bool]]], exc: Exception) -> None:
+        error = StorageError(f"cannot record {len(batch)} rewards: {exc}")
+        for _, future in batch:
+            future.set_exception(error)

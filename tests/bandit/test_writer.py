@@ -101,3 +101,24 @@ def test_rewards_share_commits_and_each_event_records_once(engine: Engine) -> No
     writer.close()
     assert sum(results) == 20 and len(results) == 60
     assert all(log.reward_of(f"e{i}") == 1.0 for i in range(20))
+
+
+def test_a_failed_reward_batch_is_retried_once_after_the_hook(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    flushed: list[bool] = []
+    writer = RewardWriter(engine, DecisionLog(engine), before_retry=lambda: flushed.append(True))
+    original = writer._commit
+    failures = iter([True])
+
+    def flaky(items: list[tuple[str, float, datetime]]) -> list[bool]:
+        if next(failures, False):
+            raise OperationalError("INSERT", {}, Exception("foreign key (decision still queued)"))
+        return original(items)
+
+    monkeypatch.setattr(writer, "_commit", flaky)
+    assert writer.record(PendingReward("e1", 1.0, datetime.now(UTC))) is True
+    assert flushed == [True]
+    writer.close()
