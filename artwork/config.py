@@ -318,6 +318,38 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `artwork serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `artwork serve` binds.")
+    # --- serving data path -----------------------------------------------------------------
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Worker processes `artwork serve` starts; default: the number of CPU cores.",
+    )
+    access_log: bool = Field(
+        default=False, description="Log one line per HTTP request (off: it costs throughput)."
+    )
+    event_secret: str | None = Field(
+        default=None,
+        description="HMAC key of event ids (>= 16 characters); replicas on several machines "
+        "must share one. Default: a random key kept in $ARTWORK_HOME/secrets/event-id.key.",
+    )
+    decision_queue_size: int = Field(
+        default=200_000,
+        ge=1,
+        description="Decisions (and homepage rows) waiting to be written, at most; when full, "
+        "pages are refused with 503 and Retry-After rather than growing memory.",
+    )
+    decision_flush_s: float = Field(
+        default=0.05,
+        gt=0,
+        description="The decision writer commits what is queued at least this often (the "
+        "most a kill -9 can lose).",
+    )
+    catalog_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Serving processes look for catalogue changes (approvals, ingests, plays) "
+        "this often and drop their cached copies.",
+    )
 
     @field_validator("home", "media_dir", "clip_weights", "tags_file", mode="after")
     @classmethod

@@ -19,6 +19,8 @@
      │    ├── WeightsNotFoundError
      │    └── ChecksumMismatchError
      ├── StorageError               the database or media folder failed (HTTP 503)
+     │    └── OverloadedError       the decision log's queue is full: shed load (HTTP 503 +
+     │                              Retry-After)
      └── RemoteError                another artwork service refused a request or is unreachable
 
 Messages say what was wrong and what to do about it. The API layer alone maps these to HTTP
@@ -100,6 +102,19 @@ class ChecksumMismatchError(ModelError):
 
 class StorageError(ArtworkError):
     code = "storage_error"
+
+
+class OverloadedError(StorageError):
+    """The log cannot keep up: the request is refused rather than queued without bound.
+
+    ``retry_after_s`` is how long a client should wait before trying again.
+    """
+
+    code = "overloaded"
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class RemoteError(ArtworkError):

@@ -2,74 +2,60 @@
 bandit chose for this member and context, and the decision's event id for the reward.
 
 Pages come from the newest trained ranking artifact (``artwork ranking train``), swapped in
-the background when a newer one appears; without one, the page builder is fitted on a snapshot
-of the catalogue and refitted when titles or interactions change. A title with no approved
-variant cannot be shown and is left off the page. Each page's rows are logged (impressions) to
-train the learned page model.
+the background when a newer one appears (:class:`~artwork.ranking.artifacts.ArtifactReloader`);
+without one, the page builder is fitted on a snapshot of the catalogue and refitted when titles
+or interactions change. A title with no approved variant cannot be shown and is left off the
+page. Approved variants, the member's plays and profile come from the process's
+:class:`~artwork.catalog.cache.CatalogCache` when it has one. Decisions and each page's rows
+(impressions, which train the learned page model) go to the group-commit writer when there is
+one, so a page does no synchronous write; page assembly itself is in
+:mod:`artwork.page_assembly`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
-import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from artwork.bandit.profile import member_profile
 from artwork.bandit.service import ArtworkBandit
+from artwork.bandit.writer import DecisionWriter
+from artwork.catalog.cache import CatalogCache
 from artwork.catalog.repository import Catalog
 from artwork.config import Settings
-from artwork.domain import (
-    Context,
-    Decision,
-    Interaction,
-    Row,
-    RowImpression,
-    Title,
-    Variant,
-    VariantStatus,
-)
+from artwork.domain import Context, Interaction, Title
 from artwork.errors import (
-    ArtworkError,
     InvalidInputError,
+    OverloadedError,
     TitleNotFoundError,
     VariantNotFoundError,
 )
-from artwork.ranking.artifacts import ArtifactStore, ranking_dir
+from artwork.page_assembly import (
+    ArtworkChoice,
+    ArtworkPage,
+    ArtworkRow,
+    assemble_page,
+    decision_requests,
+    impression_rows,
+)
+from artwork.ranking.artifacts import ArtifactReloader, ArtifactStore, ranking_dir
 from artwork.ranking.model import RankingConfig
 from artwork.ranking.page import PageBuilder, PagePlan
-from artwork.ranking.page_model import FEATURE_NAMES, page_features
 from artwork.ranking.training import catalog_snapshot
+
+__all__ = ["ArtworkChoice", "ArtworkPage", "ArtworkRow", "HomepageService", "make_context"]
 
 _logger = logging.getLogger(__name__)
 #: Longest a request waits for another request's load of the first ranking artifact.
 _FIRST_LOAD_WAIT_S = 120.0
-
-
-@dataclass(frozen=True, slots=True)
-class ArtworkChoice:
-    title: Title
-    variant: Variant
-    decision: Decision
-
-
-@dataclass(frozen=True, slots=True)
-class ArtworkRow:
-    row: Row
-    items: tuple[ArtworkChoice, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ArtworkPage:
-    user_id: str
-    rows: tuple[ArtworkRow, ...]
+#: Members whose profile is kept (until the catalogue or their plays change).
+_PROFILES_CACHED = 100_000
 
 
 def make_context(
@@ -94,10 +80,15 @@ class HomepageService:
         *,
         settings: Settings | None = None,
         artifacts: ArtifactStore | None = None,
+        cache: CatalogCache | None = None,
+        writer: DecisionWriter | None = None,
     ) -> None:
         self.catalog = catalog
         self.bandit = bandit
         self._clock = clock or (lambda: datetime.now(UTC))
+        # Without a cache every page reads the catalogue (fine for tests and small demos).
+        self._cache = cache if cache is not None else CatalogCache(catalog, poll_s=0.0)
+        self._writer = writer
         # --- ranking: the page builder, served from the newest trained artifact -------------
         # With settings, the service serves the newest artifact under ranking_dir(settings),
         # looking for a newer one every ranking_reload_s and loading it in the background;
@@ -105,30 +96,37 @@ class HomepageService:
         # change, which suits small demo catalogues.
         config = RankingConfig.from_settings(settings) if settings else RankingConfig()
         self._factory = page_builder_factory or (lambda: PageBuilder(config=config))
-        self._artifacts = artifacts
-        if self._artifacts is None and settings is not None:
-            self._artifacts = ArtifactStore(ranking_dir(settings))
-        self._reload_s = settings.ranking_reload_s if settings else 10.0
+        if artifacts is None and settings is not None:
+            artifacts = ArtifactStore(ranking_dir(settings))
+        self._reloader: ArtifactReloader[PageBuilder] | None = None
+        if artifacts is not None:
+            self._reloader = ArtifactReloader(
+                artifacts,
+                lambda model: self._factory().use(model),
+                reload_s=settings.ranking_reload_s if settings else 10.0,
+                first_load_wait_s=_FIRST_LOAD_WAIT_S,
+            )
         self._log_pages = settings.log_impressions if settings else True
         self._lock = threading.Lock()
         self._builder: PageBuilder | None = None
         self._fitted_on: tuple[int, int] | None = None
-        self._served: tuple[PageBuilder, int] | None = None
-        self._loading: int | None = None
-        self._first_load = threading.Event()
-        self._failed: set[int] = set()
-        self._checked_at = -math.inf
+        self._fitted_generation = -1
+        self._profiles: dict[str, tuple[int, Context]] = {}
 
-    def page(self, context: Context, selector: str | None = None) -> ArtworkPage:
+    def page(
+        self, context: Context, selector: str | None = None, *, principal: str = ""
+    ) -> ArtworkPage:
         """The member's homepage, each title annotated with a logged artwork decision.
 
         Args:
             context: the request.
             selector: a row selector's name (``artwork.ranking.selectors``); default: the
                 configured one (``ARTWORK_ROW_SELECTOR``).
+            principal: who asks (an API key id), bound into every event id of the page.
 
         Raises:
             InvalidInputError: ``selector`` names no row selector.
+            OverloadedError: the decision log cannot keep up (HTTP 503 with Retry-After).
         """
         builder, version = self._current_builder()
         if selector is not None and selector not in builder.selectors:
@@ -136,30 +134,20 @@ class HomepageService:
                 f"selector must be one of {', '.join(sorted(builder.selectors))}, got {selector!r}"
             )
         assert builder.model is not None
-        plays = self.catalog.interactions(context.user_id)
+        plays = self._cache.plays(context.user_id)
         member = builder.model.index.member(context.user_id, plays)
         plan = builder.plan(member, selector)
         homepage = plan.homepage
-        title_ids = [item.title_id for row in homepage.rows for item in row.items]
-        approved = self.catalog.variants_for(title_ids, VariantStatus.APPROVED)
-        titles = builder.titles
+        approved = self._cache.approved(
+            item.title_id for row in homepage.rows for item in row.items
+        )
         # One decision per title per page: a title in two rows shows the same artwork. The
-        # page's decisions are made and logged together (one read, one write).
-        requests = {t: approved[t] for t in title_ids if approved.get(t)}
+        # page's decisions are made and logged together.
+        requests = decision_requests(homepage, approved)
+        titles = builder.titles
         context = self._with_profile(context, titles, plays)
-        decisions = self.bandit.choose_many(context, list(requests.items()))
-        chosen: dict[str, ArtworkChoice] = {}
-        for decision in decisions:
-            variant = next(
-                v for v in requests[decision.title_id] if v.variant_id == decision.chosen_variant_id
-            )
-            chosen[decision.title_id] = ArtworkChoice(titles[decision.title_id], variant, decision)
-        rows = []
-        for row in homepage.rows:
-            items = tuple(chosen[item.title_id] for item in row.items if item.title_id in chosen)
-            if items:
-                rows.append(ArtworkRow(row, items))
-        page = ArtworkPage(context.user_id, tuple(rows))
+        decisions = self.bandit.choose_many(context, list(requests.items()), principal=principal)
+        page = assemble_page(homepage, decisions, requests, titles)
         if self._log_pages:
             self._log_impressions(plan, page, version)
         return page
@@ -173,49 +161,63 @@ class HomepageService:
         """The context with the member's genre and tag affinities, unless it has a profile.
 
         ``titles`` holds the played titles (the page builder's catalogue); None looks them up.
-        ``plays`` are the member's interactions when the caller has read them already.
+        ``plays`` are the member's interactions when the caller has read them already. The
+        profile is kept until the catalogue or the member's plays change.
         """
         if context.profile is not None:
             return context
+        generation = self._cache.generation
+        cached = self._profiles.get(context.user_id)
+        if cached is not None and cached[0] == generation:
+            return replace(context, profile=cached[1].profile)
         if plays is None:
-            plays = self.catalog.interactions(context.user_id)
-        if not plays:
-            return context
-        played = {play.title_id for play in plays}
-        if titles is None:
-            titles = {}
-            for title_id in played:
-                with contextlib.suppress(TitleNotFoundError):
-                    titles[title_id] = self.catalog.get_title(title_id)
-        variants = self.catalog.variants_for(played, VariantStatus.APPROVED)
-        profile = member_profile(plays, titles, variants)
-        return context if profile is None else replace(context, profile=profile)
+            plays = self._cache.plays(context.user_id)
+        profiled = context
+        if plays:
+            played = {play.title_id for play in plays}
+            if titles is None:
+                titles = {}
+                for title_id in played:
+                    with contextlib.suppress(TitleNotFoundError):
+                        titles[title_id] = self._cache.title(title_id)
+            variants = self._cache.approved(played)
+            profile = member_profile(plays, titles, variants)
+            if profile is not None:
+                profiled = replace(context, profile=profile)
+        if len(self._profiles) >= _PROFILES_CACHED:
+            self._profiles.clear()
+        self._profiles[context.user_id] = (generation, profiled)
+        return profiled
 
-    def title_artwork(self, context: Context, title_id: str) -> ArtworkChoice:
+    def title_artwork(
+        self, context: Context, title_id: str, *, principal: str = ""
+    ) -> ArtworkChoice:
         """The artwork of one title for this member, as a logged decision.
 
         Raises:
             TitleNotFoundError: no such title.
             VariantNotFoundError: the title has no approved variant yet.
+            OverloadedError: the decision log cannot keep up.
         """
-        title = self.catalog.get_title(title_id)
-        variants = self.catalog.variants(title_id, VariantStatus.APPROVED)
+        title = self._cache.title(title_id)
+        variants = self._cache.approved([title_id]).get(title_id, [])
         if not variants:
             raise VariantNotFoundError(
                 f"title {title_id!r} has no approved artwork yet; approve a variant with "
                 "`artwork variants approve VARIANT_ID`"
             )
         context = self._with_profile(context, None)
-        decision = self.bandit.choose(context, title_id, variants)
+        decision = self.bandit.choose(context, title_id, variants, principal=principal)
         variant = next(v for v in variants if v.variant_id == decision.chosen_variant_id)
         return ArtworkChoice(title, variant, decision)
 
     @property
     def model_version(self) -> str:
         """What pages are built from now: ``artifact:<version>`` or ``fitted:<titles>:<plays>``."""
+        served = self._reloader.served if self._reloader is not None else None
+        if served is not None:
+            return f"artifact:{served[1]}"
         with self._lock:
-            if self._served is not None:
-                return f"artifact:{self._served[1]}"
             if self._fitted_on is not None:
                 return "fitted:{}:{}".format(*self._fitted_on)
         return "none"
@@ -226,107 +228,39 @@ class HomepageService:
         Returns:
             The version being served once this returns (None: none yet).
         """
-        with self._lock:
-            self._checked_at = -math.inf
-        self._check_artifacts(wait=wait)
-        with self._lock:
-            return self._served[1] if self._served is not None else None
+        return self._reloader.refresh(wait=wait) if self._reloader is not None else None
 
     def _current_builder(self) -> tuple[PageBuilder, str]:
-        if self._artifacts is not None:
-            self._check_artifacts(wait=False)
-            with self._lock:
-                served, loading = self._served, self._loading
-            if served is None and loading is not None:
-                # Another request is loading the first version: wait for it (a load, not a
-                # training) rather than fitting on the whole catalogue meanwhile.
-                self._first_load.wait(timeout=_FIRST_LOAD_WAIT_S)
-                with self._lock:
-                    served = self._served
+        if self._reloader is not None:
+            served = self._reloader.current()
             if served is not None:
                 return served[0], f"artifact:{served[1]}"
         return self._fitted_builder()
 
-    def _check_artifacts(self, wait: bool) -> None:
-        """Start loading a newer artifact if there is one; never blocks once one is served."""
-        if self._artifacts is None:
-            return
-        now = time.monotonic()
-        with self._lock:
-            if now - self._checked_at < self._reload_s or self._loading is not None:
-                return
-            self._checked_at = now
-            current = self._served[1] if self._served is not None else 0
-        latest = self._artifacts.latest()
-        if latest is None or latest <= current or latest in self._failed:
-            return
-        with self._lock:
-            if self._loading is not None:
-                return
-            self._loading = latest
-            first = self._served is None
-        if wait or first:
-            # Nothing trained is served yet: loading now beats fitting on the request path.
-            self._load(latest)
-        else:
-            threading.Thread(
-                target=self._load, args=(latest,), name=f"ranking-load-{latest}", daemon=True
-            ).start()
-
-    def _load(self, version: int) -> None:
-        assert self._artifacts is not None
-        try:
-            model, _ = self._artifacts.load(version)
-            builder = self._factory().use(model)
-        except Exception as exc:  # whatever is wrong with a version, keep serving the last one
-            reason = exc.message if isinstance(exc, ArtworkError) else repr(exc)
-            _logger.warning("cannot serve ranking artifact %s: %s", version, reason)
-            with self._lock:
-                self._failed.add(version)
-                self._loading = None
-            self._first_load.set()
-            return
-        with self._lock:
-            if self._served is None or self._served[1] < version:
-                self._served = (builder, version)
-            self._loading = None
-        self._first_load.set()
-        _logger.info("serving ranking artifact %s", version)
-
     def _fitted_builder(self) -> tuple[PageBuilder, str]:
-        version = (self.catalog.count_titles(), self.catalog.count_interactions())
+        # Counted (and refitted if the counts moved) only when the catalogue changed.
+        generation = self._cache.generation
         with self._lock:
-            if self._builder is None or self._fitted_on != version:
-                self._builder = self._factory().fit(catalog_snapshot(self.catalog, self._clock()))
-                self._fitted_on = version
-            return self._builder, "fitted:{}:{}".format(*version)
+            if self._builder is None or self._fitted_generation != generation:
+                version = (self.catalog.count_titles(), self.catalog.count_interactions())
+                if self._builder is None or self._fitted_on != version:
+                    snapshot = catalog_snapshot(self.catalog, self._clock())
+                    self._builder = self._factory().fit(snapshot)
+                    self._fitted_on = version
+                self._fitted_generation = generation
+            assert self._fitted_on is not None
+            return self._builder, "fitted:{}:{}".format(*self._fitted_on)
 
     def _log_impressions(self, plan: PagePlan, page: ArtworkPage, version: str) -> None:
-        """Log the rows as shown (titles without artwork left out) with their features."""
-        shown: list[Row] = []
-        for r in page.rows:
-            kept = {c.title.title_id for c in r.items}
-            shown.append(replace(r.row, items=tuple(i for i in r.row.items if i.title_id in kept)))
-        features = page_features(shown, plan.context)
-        impression_id = uuid.uuid4().hex
-        created = self._clock()
-        logged = [
-            RowImpression(
-                impression_id=impression_id,
-                created_at=created,
-                user_id=page.user_id,
-                selector=plan.selector,
-                model_version=version,
-                position=position,
-                row_id=row.row_id,
-                source=row.source,
-                score=row.score,
-                title_ids=tuple(item.title_id for item in row.items),
-                features=dict(zip(FEATURE_NAMES, map(float, features[position]), strict=True)),
-            )
-            for position, row in enumerate(shown)
-        ]
+        """Log the rows as shown; the page matters more than its log, so failures only warn."""
+        logged = impression_rows(plan, page, version, self._clock())
+        if self._writer is not None:
+            try:
+                self._writer.submit((), logged)
+            except OverloadedError as exc:
+                _logger.warning("homepage impressions not logged: %s", exc.message)
+            return
         try:
             self.catalog.log_impressions(logged)
-        except SQLAlchemyError as exc:  # the page matters more than its log
+        except SQLAlchemyError as exc:
             _logger.warning("cannot log homepage impressions: %s", exc)

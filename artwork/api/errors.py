@@ -16,6 +16,7 @@ from artwork.errors import (
     InvalidInputError,
     ModelError,
     NotFoundError,
+    OverloadedError,
     StorageError,
     UnsupportedMediaError,
     UploadTooLargeError,
@@ -52,7 +53,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ArtworkError)
     async def _artwork_error(_request: Request, exc: ArtworkError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=status_for(exc))
+        headers = None
+        if isinstance(exc, OverloadedError):
+            headers = {"Retry-After": str(exc.retry_after_s)}
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=status_for(exc), headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,7 +16,7 @@ class RewardIn(_In):
     """Either ``value`` (taken as is) or ``kind`` (+ ``seconds``), mapped to a value by the
     configured reward definition (``ARTWORK_REWARD_DEFINITION``)."""
 
-    event_id: str = Field(min_length=1, max_length=64, description="From an artwork response.")
+    event_id: str = Field(min_length=1, max_length=1024, description="From an artwork response.")
     value: float | None = Field(
         default=None, allow_inf_nan=False, description="Reward; 1.0 for a play, 0 for none."
     )

@@ -2,22 +2,38 @@
 
 Every serving process polls the snapshot table (``SELECT max(version)``, every
 ``ARTWORK_SNAPSHOT_POLL_S``) and loads a newer model in this thread, never on a request.
-In the single-process default (``ARTWORK_LEARNER=background``) the same thread also runs the
-learner, woken as soon as a reward is recorded, and swaps to each snapshot it saves at once.
-Replicas on PostgreSQL set ``ARTWORK_LEARNER=off`` and run one ``artwork learn`` beside them.
+With ``ARTWORK_LEARNER=background`` (the default) the same thread also runs the learner,
+woken as soon as a reward is recorded, and swaps to each snapshot it saves at once: in every
+process, but only while it holds the database's learner lock
+(:mod:`artwork.bandit.learner_lock`), which each worker tries to take at every pass. So exactly
+one learner runs per database, and when its process dies another process takes over from the
+newest snapshot. ``ARTWORK_LEARNER=off`` leaves learning to an ``artwork learn`` elsewhere.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from artwork.bandit.learner import Learner
+from artwork.bandit.learner_lock import LearnerLock
 from artwork.bandit.service import ArtworkBandit
 from artwork.errors import ArtworkError, ConflictError, ModelError
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    """Whether this process runs the learner, and whether the bandit thread is alive."""
+
+    alive: bool
+    learning: bool
+    model_version: int
 
 
 class BanditWorker:
@@ -28,6 +44,9 @@ class BanditWorker:
         learner: The learner to run, or None to only follow snapshots others save.
         poll_s: Seconds between snapshot polls (0: only after the learner saves).
         learn_interval_s: Seconds between learner passes when nothing is ready.
+        lock: With ``learner_factory``: the learner lock this process tries to take at every
+            pass; once it holds it, it builds its learner and learns.
+        learner_factory: Builds the learner (from the newest snapshot) once the lock is held.
 
     Raises:
         ValueError: ``poll_s`` < 0 or ``learn_interval_s`` <= 0.
@@ -40,6 +59,8 @@ class BanditWorker:
         *,
         poll_s: float,
         learn_interval_s: float,
+        lock: LearnerLock | None = None,
+        learner_factory: Callable[[], Learner] | None = None,
     ) -> None:
         if poll_s < 0:
             raise ValueError(f"poll_s must be >= 0, got {poll_s}")
@@ -52,13 +73,24 @@ class BanditWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        if learner is not None:
+        self._lock = lock
+        self._factory = learner_factory if lock is not None else None
+        if learner is not None or self._factory is not None:
             bandit.add_reward_listener(self._wake.set)
 
     @property
     def learner(self) -> Learner | None:
         """The learner this worker runs, if any (disabled after a model error)."""
         return self._learner
+
+    def status(self) -> WorkerStatus:
+        """Health: thread alive, learner running here, the serving model's version."""
+        thread = self._thread
+        return WorkerStatus(
+            alive=thread is not None and thread.is_alive(),
+            learning=self._learner is not None,
+            model_version=self._bandit.model_version,
+        )
 
     def start(self) -> None:
         """Start the thread (once)."""
@@ -82,13 +114,15 @@ class BanditWorker:
     def _run(self) -> None:
         next_poll = 0.0
         while not self._stop.is_set():
+            self._take_over()
             busy = self._learn()
             if self._poll_s > 0 and time.monotonic() >= next_poll:
                 self._refresh()
                 next_poll = time.monotonic() + self._poll_s
             if busy:
                 continue
-            wait = self._interval_s if self._learner is not None else self._poll_s or 3600.0
+            waiting = self._learner is not None or self._factory is not None
+            wait = self._interval_s if waiting else self._poll_s or 3600.0
             self._wake.wait(wait)
             self._wake.clear()
         if self._learner is not None:
@@ -96,6 +130,23 @@ class BanditWorker:
                 self._learner.flush()
             except ArtworkError:
                 logger.exception("the bandit learner could not save its last snapshot")
+        if self._lock is not None:
+            self._lock.release()
+
+    def _take_over(self) -> None:
+        """Become the learner if the lock is free (its holder stopped or died)."""
+        if self._learner is not None or self._factory is None or self._lock is None:
+            return
+        if not self._lock.try_acquire():
+            return
+        try:
+            self._learner = self._factory()
+        except ArtworkError as exc:
+            logger.error("the bandit will not learn in this process: %s", exc.message)
+            self._factory = None
+            self._lock.release()
+            return
+        logger.info("this process now runs the bandit learner (pid %d)", os.getpid())
 
     def _learn(self) -> bool:
         """One learner pass; True if a full batch was learned (more may be ready)."""
@@ -107,6 +158,9 @@ class BanditWorker:
         except (ConflictError, ModelError):
             logger.exception("the bandit learner stopped; serving goes on with the last model")
             self._learner = None
+            self._factory = None
+            if self._lock is not None:
+                self._lock.release()
             return False
         except ArtworkError:
             logger.exception("the bandit learner failed; retrying at the next interval")

@@ -16,8 +16,10 @@ its commit:
 
 - a decision gets the default reward only once it is ``wait + g`` old, so a reward accepted in
   time is visible by then;
-- the cursor only passes decisions at least ``2 g`` old, so a decision whose ``seq`` was taken
-  but not yet committed is never passed over.
+- the cursor only passes decisions at least ``2 g`` old and seen by the learner at least
+  ``2 g`` ago, so a decision whose ``seq`` was taken but not yet committed is never passed
+  over (serving processes log decisions off the request path, so a decision may be committed
+  well after its timestamp: what bounds the wait is the write transaction, not the queue).
 
 Run one learner per database (``artwork learn``, or the serving process's background thread in
 the single-process default); a second one is refused when it saves a snapshot version that
@@ -99,7 +101,9 @@ class Learner:
         # Not persisted: rebuilt by scanning again from the cursor after a restart.
         self._scanned = self._cursor  # every decision up to here has been examined
         self._seen = self._cursor  # the newest decision examined
-        self._unsettled: dict[int, datetime] = {}  # examined, above the scan mark
+        # Examined, above the scan mark: seq -> the later of its timestamp and first sight.
+        self._unsettled: dict[int, datetime] = {}
+        self._pass_time = self._clock()  # when the current pass started
         self._waiting: deque[tuple[int, datetime]] = deque()  # examined, not yet resolved
         self._waiting_seqs: set[int] = set()
         self._reward_mark: datetime | None = None  # rewards received before were all seen
@@ -109,7 +113,7 @@ class Learner:
 
     def _load(self, rebuild: bool) -> tuple[ArtworkPolicy, LearnerState, int]:
         cls = policy_class_for(self._settings)
-        checkpoint = self._log.latest_checkpoint()
+        checkpoint = self._log.models.latest_checkpoint()
         if checkpoint is None or rebuild:
             version = checkpoint.version if checkpoint is not None else 0
             return cls.from_settings(self._settings, version=version), LearnerState(0), 0
@@ -173,6 +177,7 @@ class Learner:
         grace = timedelta(seconds=settings.commit_grace_s)
         expired_before = now - timedelta(seconds=settings.reward_wait_s) - grace
         settled_before = now - 2 * grace
+        self._pass_time = now
         batch = settings.learn_batch
         ready: dict[int, tuple[LoggedEvent, float]] = {}
 
@@ -264,7 +269,7 @@ class Learner:
         ready: dict[int, tuple[LoggedEvent, float]],
     ) -> None:
         seq = event.seq
-        self._unsettled[seq] = event.decision.created_at
+        self._unsettled.setdefault(seq, max(event.decision.created_at, self._pass_time))
         if seq in self._ahead:
             return
         if event.reward is not None:
@@ -283,7 +288,7 @@ class Learner:
 
     def _save(self, now: datetime) -> int:
         version = self._policy.version
-        self._log.save_snapshot(
+        self._log.models.save_snapshot(
             version,
             self._policy.config(),
             self._events_learned,

@@ -1,4 +1,4 @@
-"""The decision log: every artwork choice, the reward it earned, and the model snapshots.
+"""The decision log: every artwork choice and the reward it earned.
 
 Decisions are append-only: they are the training data of the learner and the evidence of
 off-policy evaluation, so they are never edited (new databases also refuse ``UPDATE`` on the
@@ -6,26 +6,37 @@ off-policy evaluation, so they are never edited (new databases also refuse ``UPD
 event, and only within the decision's reward wait window. Every decision gets a ``seq``, its
 position in the log, which the learner's cursor counts in.
 
-A model snapshot is saved together with the learner's state (its cursor and the events after
-the cursor it has already learned) in one transaction, so the snapshot says exactly which events
-its model has learned.
+A decision's context, action ids, action features and policy configuration are stored once
+per distinct body in ``decision_features`` and referenced from the decision row by a content
+hash (``"@<16 hex>"``); reading the log resolves them, so every reader (learner, evaluation,
+DSJSON export) sees complete decisions. Rows of older databases hold the bodies inline and
+read the same way.
+
+Signed event ids (:mod:`artwork.bandit.event_ids`) are stored by their unique key (32 hex).
+
+Model snapshots live in :mod:`artwork.bandit.model_store` (``DecisionLog.models``).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, delete, func, insert, select
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Engine, Text, cast, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
 
-from artwork.catalog.schema import bandit_learner_state, bandit_models, decisions, rewards
+from artwork.bandit.model_store import Checkpoint, LearnerState, ModelStore
+from artwork.catalog.database import storage_errors
+from artwork.catalog.schema import decision_features, decisions, rewards
 from artwork.domain import Decision, Reward
 from artwork.errors import (
     ConflictError,
@@ -33,6 +44,8 @@ from artwork.errors import (
     RewardWindowClosedError,
     StorageError,
 )
+
+__all__ = ["Checkpoint", "DecisionLog", "ImportCounts", "LearnerState", "LoggedEvent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,26 +65,36 @@ class ImportCounts:
     rewards: int
 
 
-@dataclass(frozen=True, slots=True)
-class LearnerState:
-    """What a model has learned: every decision up to ``cursor`` and those in ``ahead``."""
-
-    cursor: int
-    ahead: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """The newest snapshot with its learner state (None for snapshots of older artwork)."""
-
-    version: int
-    data: bytes
-    events_learned: int
-    state: LearnerState | None
-
-
 DECODED_CACHE_SIZE = 50_000
 """Distinct JSON texts (a title's actions and their features, a context) kept decoded."""
+
+REF_CACHE_SIZE = 100_000
+"""Feature bodies whose reference this process remembers (written or read)."""
+
+_REFS_KEPT = {"c": 1024, "i": REF_CACHE_SIZE, "f": REF_CACHE_SIZE, "p": 1024}
+"""Computed references kept per kind: contexts change with every page, so few are kept
+(each entry holds its body alive); a title's actions repeat, so many are."""
+
+REF_PREFIX = "@"
+_PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
+
+
+def event_key(event_id: str) -> str:
+    """The key a decision is stored under: a signed id's unique key, or the id itself.
+
+    The signature is not checked here: callers that take ids from outside verify them first
+    (:class:`~artwork.bandit.event_ids.EventIdSigner`); the key only locates the row.
+    """
+    if not event_id.startswith("e1."):
+        return event_id
+    parts = event_id.split(".")
+    if len(parts) != 3:
+        return event_id
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        return str(json.loads(payload)["k"])
+    except (ValueError, KeyError, TypeError):
+        return event_id
 
 
 class DecisionLog:
@@ -85,14 +108,27 @@ class DecisionLog:
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self._clock = clock or _utcnow
+        self.models = ModelStore(engine, clock=self._clock)
         # Decoding the logged features is most of the cost of reading the log, and a title's
         # action features repeat in every decision for it: decode each distinct text once.
         self._decoded: dict[str, Any] = {}
         self._decoded_lock = threading.Lock()
+        # Feature bodies: ref -> decoded body (read side), and what this process knows is
+        # stored, with the objects a ref was computed from (write side, by identity).
+        self._bodies: dict[str, Any] = {}
+        self._stored: set[str] = set()
+        self._ref_of: dict[str, dict[Any, tuple[Any, str, str]]] = {k: {} for k in _REFS_KEPT}
+        self._refs_lock = threading.Lock()
+        self._on_miss: Callable[[], object] | None = None
 
     def now(self) -> datetime:
         """The current time by this log's clock."""
         return self._clock()
+
+    def on_miss(self, flush: Callable[[], object]) -> None:
+        """Call ``flush`` (write what this process has queued) before :meth:`get` reports an
+        event id unknown, so a process reads its own decisions at once."""
+        self._on_miss = flush
 
     # --- decisions ----------------------------------------------------------------------------
     def append(self, decision: Decision) -> None:
@@ -121,20 +157,143 @@ class DecisionLog:
         """
         if not items:
             return
+        with storage_errors(f"log decision {items[0].event_id!r}"):
+            try:
+                with self.engine.begin() as conn:
+                    stored = self.write(conn, items)
+            except IntegrityError as exc:
+                ids = ", ".join(repr(d.event_id) for d in items[:3])
+                raise ConflictError(
+                    f"event id {ids} is already logged; decisions are append-only"
+                ) from exc
+        self.remember(stored)
+
+    def write(self, conn: Connection, items: Sequence[Decision]) -> set[str]:
+        """Insert decisions (and the feature bodies they reference) in the caller's
+        transaction: the group-commit writer batches many pages into one.
+
+        Returns:
+            The feature references inserted: pass them to :meth:`remember` once the
+            transaction has committed (if it rolls back, a later write inserts them again).
+
+        Raises:
+            ValueError: A decision's actions, features and probabilities disagree.
+            SQLAlchemyError: The database failed (the caller's transaction rolls back).
+        """
+        if not items:
+            return set()
+        fresh: dict[str, str] = {}
         rows = []
         for decision in items:
             _check_decision(decision)
-            rows.append(_decision_row(decision))
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(decisions), rows)
-        except IntegrityError as exc:
-            ids = ", ".join(repr(d.event_id) for d in items[:3])
-            raise ConflictError(
-                f"event id {ids} is already logged; decisions are append-only"
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot log decision {items[0].event_id!r}: {exc}") from exc
+            rows.append(self._decision_row(decision, fresh))
+        if fresh:
+            self._insert_bodies(conn, fresh)
+        conn.execute(insert(decisions), rows)
+        return set(fresh)
+
+    def remember(self, refs: Iterable[str]) -> None:
+        """Note feature bodies as stored (their transaction committed): not written again."""
+        with self._refs_lock:
+            if len(self._stored) > REF_CACHE_SIZE:
+                self._stored.clear()
+            self._stored.update(refs)
+
+    def _insert_bodies(self, conn: Connection, fresh: Mapping[str, str]) -> None:
+        values = [{"ref": ref, "body": body} for ref, body in fresh.items()]
+        dialect = conn.dialect.name
+        if dialect == "sqlite":
+            conn.execute(sqlite.insert(decision_features).on_conflict_do_nothing(), values)
+        elif dialect == "postgresql":
+            conn.execute(postgresql.insert(decision_features).on_conflict_do_nothing(), values)
+        else:  # pragma: no cover - artwork supports SQLite and PostgreSQL
+            known = set(
+                conn.scalars(
+                    select(decision_features.c.ref).where(decision_features.c.ref.in_(fresh))
+                )
+            )
+            values = [v for v in values if v["ref"] not in known]
+            if values:
+                conn.execute(insert(decision_features), values)
+
+    def _ref(self, value: Any, kind: str, key: Any, fresh: dict[str, str]) -> str:
+        """The reference of a feature body, computed once per distinct ``key`` of a kind."""
+        refs = self._ref_of[kind]
+        cached = refs.get(key)
+        if cached is None or (cached[0] is not value and cached[0] != value):
+            body = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            digest = hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
+            with self._refs_lock:
+                if len(refs) >= _REFS_KEPT[kind]:
+                    refs.clear()
+                cached = (value, REF_PREFIX + digest, body)
+                refs[key] = cached
+        _, ref, body = cached
+        if ref not in self._stored:
+            fresh[ref] = body
+        return ref
+
+    def _decision_row(self, decision: Decision, fresh: dict[str, str]) -> dict[str, Any]:
+        context = decision.context
+        features = decision.action_features
+        policy = decision.policy
+        base = {k: v for k, v in policy.items() if k not in _PER_DECISION_POLICY}
+        # Keys by identity keep the objects alive in the cache, so an id is never reused.
+        context_ref = self._ref(context, "c", id(context), fresh)
+        ids_ref = self._ref(list(decision.action_ids), "i", decision.action_ids, fresh)
+        features_ref = self._ref(list(features), "f", tuple(map(id, features)), fresh)
+        policy_ref = self._ref(base, "p", tuple(base.items()), fresh)
+        return {
+            "event_id": event_key(decision.event_id),
+            "created_at": decision.created_at,
+            "user_id": decision.user_id,
+            "title_id": decision.title_id,
+            "context": context_ref,
+            "action_ids": ids_ref,
+            "action_features": features_ref,
+            "probabilities": [float(p) for p in decision.probabilities],
+            "chosen_index": decision.chosen_index,
+            "model_version": decision.model_version,
+            # Fields that differ per decision stay inline, in a fixed order (None: absent).
+            "policy": [policy_ref, *(policy.get(name) for name in _PER_DECISION_POLICY)],
+        }
+
+    def _resolve_refs(self, conn: Connection, refs: Iterable[str]) -> None:
+        """Load the bodies of references this process has not read yet (one query)."""
+        missing = [r for r in dict.fromkeys(refs) if r not in self._bodies]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            query = select(decision_features.c.ref, decision_features.c.body).where(
+                decision_features.c.ref.in_(chunk)
+            )
+            found = {str(r[0]): str(r[1]) for r in conn.execute(query)}
+            with self._refs_lock:
+                if len(self._bodies) >= REF_CACHE_SIZE:
+                    self._bodies.clear()
+                for ref, body in found.items():
+                    loaded = json.loads(body)
+                    self._bodies[ref] = tuple(loaded) if isinstance(loaded, list) else loaded
+            lost = set(chunk) - set(found)
+            if lost:
+                raise StorageError(
+                    f"the decision log references feature bodies that are not stored: "
+                    f"{sorted(lost)[:3]}"
+                )
+
+    def _body(self, value: Any) -> Any:
+        """A decoded column value with its reference (if it is one) resolved."""
+        if isinstance(value, str) and value.startswith(REF_PREFIX):
+            return self._bodies[value]
+        return value
+
+    def _policy(self, value: Any) -> dict[str, Any]:
+        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+            policy = dict(self._body(value[0]))
+            for name, field in zip(_PER_DECISION_POLICY, value[1:], strict=True):
+                if field is not None:
+                    policy[name] = field
+            return policy
+        return dict(value)
 
     def import_events(self, items: Sequence[tuple[Decision, Reward | None]]) -> ImportCounts:
         """Add decisions logged elsewhere, with their rewards, in one transaction.
@@ -158,54 +317,60 @@ class DecisionLog:
                     )
                 if not math.isfinite(reward.value) or reward.received_at.tzinfo is None:
                     raise ValueError(f"reward of {reward.event_id!r} must be finite and dated")
-        ids = list(dict.fromkeys(decision.event_id for decision, _ in items))
-        try:
-            with self.engine.begin() as conn:
-                known = (
-                    set(
-                        conn.scalars(
-                            select(decisions.c.event_id).where(decisions.c.event_id.in_(ids))
-                        )
-                    )
-                    if ids
-                    else set()
-                )
-                fresh: dict[str, tuple[Decision, Reward | None]] = {}
-                for decision, reward in items:
-                    if decision.event_id not in known and decision.event_id not in fresh:
-                        fresh[decision.event_id] = (decision, reward)
-                if fresh:
-                    conn.execute(insert(decisions), [_decision_row(d) for d, _ in fresh.values()])
-                reward_rows = [
-                    {"event_id": r.event_id, "value": float(r.value), "received_at": r.received_at}
-                    for _, r in fresh.values()
-                    if r is not None
-                ]
-                if reward_rows:
-                    conn.execute(insert(rewards), reward_rows)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot import decisions: {exc}") from exc
+        ids = list(dict.fromkeys(event_key(decision.event_id) for decision, _ in items))
+        with storage_errors("import decisions"), self.engine.begin() as conn:
+            known = (
+                set(conn.scalars(select(decisions.c.event_id).where(decisions.c.event_id.in_(ids))))
+                if ids
+                else set()
+            )
+            fresh: dict[str, tuple[Decision, Reward | None]] = {}
+            for decision, reward in items:
+                key = event_key(decision.event_id)
+                if key not in known and key not in fresh:
+                    fresh[key] = (decision, reward)
+            stored = self.write(conn, [d for d, _ in fresh.values()])
+            reward_rows = [
+                {
+                    "event_id": event_key(r.event_id),
+                    "value": float(r.value),
+                    "received_at": r.received_at,
+                }
+                for _, r in fresh.values()
+                if r is not None
+            ]
+            if reward_rows:
+                conn.execute(insert(rewards), reward_rows)
+        self.remember(stored)
         return ImportCounts(len(fresh), len(reward_rows))
 
     def get(self, event_id: str) -> Decision:
-        """The decision logged under ``event_id``.
+        """The decision logged under ``event_id`` (a signed id or a stored key).
 
         Raises:
             EventNotFoundError: No decision has this event id.
             StorageError: The database failed.
         """
-        try:
-            with self.engine.connect() as conn:
-                row = (
-                    conn.execute(select(decisions).where(decisions.c.event_id == event_id))
-                    .mappings()
-                    .first()
-                )
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read decision {event_id!r}: {exc}") from exc
+        key = event_key(event_id)
+        row = self._row(key, event_id)
+        if row is None and self._on_miss is not None:
+            self._on_miss()
+            row = self._row(key, event_id)
         if row is None:
             raise _not_found(event_id)
-        return _decision(row)
+        decision = self._decision(row)
+        return decision if key == event_id else replace(decision, event_id=event_id)
+
+    def _row(self, key: str, event_id: str) -> RowMapping | None:
+        with storage_errors(f"read decision {event_id!r}"), self.engine.connect() as conn:
+            row = (
+                conn.execute(select(decisions).where(decisions.c.event_id == key))
+                .mappings()
+                .first()
+            )
+            if row is not None:
+                self._resolve_refs(conn, _refs_in(row))
+        return row
 
     def last_shown(self, user_id: str, title_ids: Iterable[str], since: datetime) -> dict[str, str]:
         """The variant each title last showed this member, for decisions made since ``since``.
@@ -236,15 +401,16 @@ class DecisionLog:
             .order_by(decisions.c.seq.desc())
         )
         shown: dict[str, str] = {}
-        try:
-            with self.engine.connect() as conn:
-                for row in conn.execute(query):
-                    if row.title_id not in shown:
-                        shown[row.title_id] = str(row.action_ids[row.chosen_index])
-                        if len(shown) == len(ids):
-                            break
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read decisions of member {user_id!r}: {exc}") from exc
+        with storage_errors(f"read decisions of member {user_id!r}"), self.engine.connect() as conn:
+            latest: dict[str, tuple[Any, int]] = {}
+            for row in conn.execute(query):
+                if row.title_id not in latest:
+                    latest[row.title_id] = (row.action_ids, row.chosen_index)
+                    if len(latest) == len(ids):
+                        break
+            self._resolve_refs(conn, [a for a, _ in latest.values() if _is_ref(a)])
+            for title_id, (actions, chosen) in latest.items():
+                shown[title_id] = str(self._body(actions)[chosen])
         return shown
 
     def impressions(self, title_ids: Iterable[str]) -> dict[str, int]:
@@ -262,12 +428,9 @@ class DecisionLog:
             .where(decisions.c.title_id.in_(ids))
             .group_by(decisions.c.title_id)
         )
-        try:
-            with self.engine.connect() as conn:
-                for title_id, count in conn.execute(query):
-                    counts[title_id] = int(count)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot count decisions: {exc}") from exc
+        with storage_errors("count decisions"), self.engine.connect() as conn:
+            for title_id, count in conn.execute(query):
+                counts[title_id] = int(count)
         return counts
 
     def count(self) -> int:
@@ -276,13 +439,37 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        try:
-            with self.engine.connect() as conn:
-                return int(conn.scalar(select(func.count()).select_from(decisions)) or 0)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot count decisions: {exc}") from exc
+        with storage_errors("count decisions"), self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(decisions)) or 0)
 
     # --- rewards ------------------------------------------------------------------------------
+    def insert_rewards(
+        self, conn: Connection, items: Sequence[tuple[str, float, datetime]]
+    ) -> list[bool]:
+        """Insert rewards ``(stored key, value, received_at)`` in the caller's transaction,
+        each once: the group-commit path, with the window already checked against the
+        signed event id. The decision may not be written yet; the learner joins it later.
+
+        Returns:
+            Per item, True if inserted, False if its event already had a reward.
+
+        Raises:
+            SQLAlchemyError: The database failed.
+        """
+        dialect = conn.dialect.name
+        table: Any
+        if dialect == "postgresql":
+            table = postgresql.insert(rewards).on_conflict_do_nothing()
+        else:
+            table = sqlite.insert(rewards).on_conflict_do_nothing()
+        results = []
+        for key, value, received_at in items:
+            inserted = conn.execute(
+                table.values(event_id=key, value=float(value), received_at=received_at)
+            )
+            results.append(inserted.rowcount == 1)
+        return results
+
     def record_reward(
         self,
         event_id: str,
@@ -316,14 +503,15 @@ class DecisionLog:
             raise ValueError(f"received_at must be timezone-aware, got {received_at!r}")
         if wait_s is not None and not wait_s >= 0:
             raise ValueError(f"wait_s must be >= 0, got {wait_s}")
+        key = event_key(event_id)
         lookup = (
             select(decisions.c.created_at, rewards.c.value)
             .select_from(decisions.outerjoin(rewards, rewards.c.event_id == decisions.c.event_id))
-            .where(decisions.c.event_id == event_id)
+            .where(decisions.c.event_id == key)
         )
-        row = {"event_id": event_id, "value": float(value), "received_at": received_at}
+        row = {"event_id": key, "value": float(value), "received_at": received_at}
         try:
-            with self.engine.begin() as conn:
+            with storage_errors(f"record reward of {event_id!r}"), self.engine.begin() as conn:
                 found = conn.execute(lookup).first()
                 if found is None:
                     raise _not_found(event_id)
@@ -339,11 +527,20 @@ class DecisionLog:
                     )
                 conn.execute(insert(rewards).values(**row))
             return True
-        except IntegrityError:
-            # Another request recorded this event's reward first: the first one stands.
-            return False
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot record reward of {event_id!r}: {exc}") from exc
+        except StorageError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                # Another request recorded this event's reward first: the first one stands.
+                return False
+            raise
+
+    def record_rewards(self, items: Sequence[tuple[str, float, datetime]]) -> list[bool]:
+        """:meth:`insert_rewards` in a transaction of its own.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        with storage_errors(f"record {len(items)} rewards"), self.engine.begin() as conn:
+            return self.insert_rewards(conn, items)
 
     def get_reward(self, event_id: str) -> Reward | None:
         """The reward recorded for ``event_id``, or None if none was.
@@ -351,18 +548,15 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        try:
-            with self.engine.connect() as conn:
-                row = (
-                    conn.execute(select(rewards).where(rewards.c.event_id == event_id))
-                    .mappings()
-                    .first()
-                )
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read reward of {event_id!r}: {exc}") from exc
+        with storage_errors(f"read reward of {event_id!r}"), self.engine.connect() as conn:
+            row = (
+                conn.execute(select(rewards).where(rewards.c.event_id == event_key(event_id)))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
-        return Reward(row["event_id"], row["value"], row["received_at"])
+        return Reward(event_id, row["value"], row["received_at"])
 
     def reward_of(self, event_id: str) -> float | None:
         """The reward value recorded for ``event_id``, or None if none was.
@@ -441,11 +635,8 @@ class DecisionLog:
             .where(decisions.c.seq <= high)
             .order_by(decisions.c.seq)
         )
-        try:
-            with self.engine.connect() as conn:
-                return [int(seq) for seq in conn.scalars(query)]
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the decision log: {exc}") from exc
+        with storage_errors("read the decision log"), self.engine.connect() as conn:
+            return [int(seq) for seq in conn.scalars(query)]
 
     def rewards_since(
         self, cursor: int, received_since: datetime, limit: int
@@ -467,11 +658,8 @@ class DecisionLog:
             .order_by(rewards.c.received_at, decisions.c.seq)
             .limit(limit)
         )
-        try:
-            with self.engine.connect() as conn:
-                return [(int(row.seq), row.received_at) for row in conn.execute(query)]
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read rewards: {exc}") from exc
+        with storage_errors("read rewards"), self.engine.connect() as conn:
+            return [(int(row.seq), row.received_at) for row in conn.execute(query)]
 
     def iter_events(self, after: int = 0, chunk: int = 1000) -> Iterator[LoggedEvent]:
         """Every decision after seq ``after`` in log order, with its reward, read in chunks.
@@ -497,20 +685,28 @@ class DecisionLog:
         query = select(decisions.c.seq).select_from(
             rewards.join(decisions, decisions.c.event_id == rewards.c.event_id)
         )
-        try:
-            with self.engine.connect() as conn:
-                return {int(seq) for seq in conn.scalars(query)}
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read rewards: {exc}") from exc
+        with storage_errors("read rewards"), self.engine.connect() as conn:
+            return {int(seq) for seq in conn.scalars(query)}
 
     def _events(self, query: Any) -> list[LoggedEvent]:
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).mappings().all()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the decision log: {exc}") from exc
+        with storage_errors("read the decision log"), self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            decoded = []
+            refs: list[str] = []
+            for row in rows:
+                values = (
+                    self._decode(row["context"]),
+                    self._decode(row["action_ids"]),
+                    self._decode(row["action_features"]),
+                    json.loads(row["policy"]),
+                )
+                decoded.append(values)
+                refs += [v for v in values[:3] if _is_ref(v)]
+                if isinstance(values[3], list) and values[3] and _is_ref(values[3][0]):
+                    refs.append(values[3][0])
+            self._resolve_refs(conn, refs)
         events = []
-        for row in rows:
+        for row, (context, action_ids, features, policy) in zip(rows, decoded, strict=True):
             value = row["reward_value"]
             reward = (
                 None if value is None else Reward(row["event_id"], float(value), row["received_at"])
@@ -520,16 +716,31 @@ class DecisionLog:
                 created_at=row["created_at"],
                 user_id=row["user_id"],
                 title_id=row["title_id"],
-                context=self._decode(row["context"]),
-                action_ids=self._decode(row["action_ids"]),
-                action_features=self._decode(row["action_features"]),
+                context=self._body(context),
+                action_ids=self._body(action_ids),
+                action_features=self._body(features),
                 probabilities=tuple(json.loads(row["probabilities"])),
                 chosen_index=row["chosen_index"],
                 model_version=row["model_version"],
-                policy=json.loads(row["policy"]),
+                policy=self._policy(policy),
             )
             events.append(LoggedEvent(int(row["seq"]), decision, reward))
         return events
+
+    def _decision(self, row: RowMapping) -> Decision:
+        return Decision(
+            event_id=row["event_id"],
+            created_at=row["created_at"],
+            user_id=row["user_id"],
+            title_id=row["title_id"],
+            context=self._body(row["context"]),
+            action_ids=tuple(self._body(row["action_ids"])),
+            action_features=tuple(self._body(row["action_features"])),
+            probabilities=tuple(float(p) for p in row["probabilities"]),
+            chosen_index=row["chosen_index"],
+            model_version=row["model_version"],
+            policy=self._policy(row["policy"]),
+        )
 
     def _decode(self, text: str) -> Any:
         """JSON text as Python values, decoded once per distinct text (lists become tuples).
@@ -546,143 +757,6 @@ class DecisionLog:
                     self._decoded.clear()
                 self._decoded[text] = value
         return value
-
-    # --- model snapshots ----------------------------------------------------------------------
-    def save_snapshot(
-        self,
-        version: int,
-        policy_config: Mapping[str, str | float],
-        events_learned: int,
-        data: bytes,
-        *,
-        keep: int | None = None,
-        state: LearnerState | None = None,
-    ) -> None:
-        """Store a model snapshot (and the learner state behind it), optionally dropping all
-        but the newest ``keep`` snapshots, in one transaction.
-
-        Args:
-            version: Model version; each version is stored once.
-            policy_config: The policy's configuration.
-            events_learned: How many events the model has learned from.
-            data: The snapshot bytes.
-            keep: When given, snapshots older than the newest ``keep`` are deleted.
-            state: What the model has learned: saved with it, so a restarted learner resumes
-                exactly (nothing learned twice, nothing skipped).
-
-        Raises:
-            ValueError: ``version``, ``events_learned`` or the cursor is negative, or
-                ``keep`` < 1.
-            ConflictError: A snapshot of this version exists (another process learns from the
-                same database).
-            StorageError: The database failed.
-        """
-        if version < 0:
-            raise ValueError(f"version must be >= 0, got {version}")
-        if events_learned < 0:
-            raise ValueError(f"events_learned must be >= 0, got {events_learned}")
-        if keep is not None and keep < 1:
-            raise ValueError(f"keep must be >= 1, got {keep}")
-        if state is not None and state.cursor < 0:
-            raise ValueError(f"state.cursor must be >= 0, got {state.cursor}")
-        row = {
-            "version": version,
-            "created_at": self._clock(),
-            "policy": dict(policy_config),
-            "events_learned": events_learned,
-            "data": data,
-        }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(bandit_models).values(**row))
-                if state is not None:
-                    conn.execute(
-                        insert(bandit_learner_state).values(
-                            version=version,
-                            cursor_seq=state.cursor,
-                            learned_ahead=sorted(state.ahead),
-                        )
-                    )
-                if keep is not None:
-                    oldest_kept = conn.scalar(
-                        select(bandit_models.c.version)
-                        .order_by(bandit_models.c.version.desc())
-                        .offset(keep - 1)
-                        .limit(1)
-                    )
-                    if oldest_kept is not None:
-                        conn.execute(
-                            delete(bandit_learner_state).where(
-                                bandit_learner_state.c.version < oldest_kept
-                            )
-                        )
-                        conn.execute(
-                            delete(bandit_models).where(bandit_models.c.version < oldest_kept)
-                        )
-        except IntegrityError as exc:
-            raise ConflictError(
-                f"a model snapshot of version {version} already exists: another process is "
-                "learning from the same database; run a single learner"
-            ) from exc
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot save model snapshot {version}: {exc}") from exc
-
-    def latest_version(self) -> int | None:
-        """The newest snapshot's version, or None: a cheap query for serving processes to poll.
-
-        Raises:
-            StorageError: The database failed.
-        """
-        try:
-            with self.engine.connect() as conn:
-                version = conn.scalar(select(func.max(bandit_models.c.version)))
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read model snapshots: {exc}") from exc
-        return None if version is None else int(version)
-
-    def latest_snapshot(self) -> tuple[int, bytes] | None:
-        """The newest model snapshot as ``(version, data)``, or None if none was saved.
-
-        Raises:
-            StorageError: The database failed.
-        """
-        checkpoint = self.latest_checkpoint()
-        return None if checkpoint is None else (checkpoint.version, checkpoint.data)
-
-    def latest_checkpoint(self) -> Checkpoint | None:
-        """The newest snapshot with its learner state, or None if none was saved.
-
-        Raises:
-            StorageError: The database failed.
-        """
-        query = (
-            select(
-                bandit_models.c.version,
-                bandit_models.c.data,
-                bandit_models.c.events_learned,
-                bandit_learner_state.c.cursor_seq,
-                bandit_learner_state.c.learned_ahead,
-            )
-            .select_from(
-                bandit_models.outerjoin(
-                    bandit_learner_state,
-                    bandit_learner_state.c.version == bandit_models.c.version,
-                )
-            )
-            .order_by(bandit_models.c.version.desc())
-            .limit(1)
-        )
-        try:
-            with self.engine.connect() as conn:
-                row = conn.execute(query).first()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read model snapshots: {exc}") from exc
-        if row is None:
-            return None
-        state = None
-        if row.cursor_seq is not None:
-            state = LearnerState(int(row.cursor_seq), frozenset(int(s) for s in row.learned_ahead))
-        return Checkpoint(int(row.version), bytes(row.data), int(row.events_learned), state)
 
 
 def _utcnow() -> datetime:
@@ -709,23 +783,6 @@ def _joined() -> Any:
     return select(*_columns()).select_from(
         decisions.outerjoin(rewards, rewards.c.event_id == decisions.c.event_id)
     )
-
-
-def _decision_row(decision: Decision) -> dict[str, Any]:
-    return {
-        "event_id": decision.event_id,
-        "created_at": decision.created_at,
-        "user_id": decision.user_id,
-        "title_id": decision.title_id,
-        # Feature spaces hold str -> float mappings (checked when they were built).
-        "context": decision.context,
-        "action_ids": list(decision.action_ids),
-        "action_features": list(decision.action_features),
-        "probabilities": [float(p) for p in decision.probabilities],
-        "chosen_index": decision.chosen_index,
-        "model_version": decision.model_version,
-        "policy": dict(decision.policy),
-    }
 
 
 def _check_decision(decision: Decision) -> None:
@@ -761,18 +818,14 @@ def _check_decision(decision: Decision) -> None:
         raise ValueError(f"decision {decision.event_id!r}: created_at must be timezone-aware")
 
 
-def _decision(row: RowMapping) -> Decision:
-    features: Any = row["action_features"]
-    return Decision(
-        event_id=row["event_id"],
-        created_at=row["created_at"],
-        user_id=row["user_id"],
-        title_id=row["title_id"],
-        context=row["context"],
-        action_ids=tuple(row["action_ids"]),
-        action_features=tuple(features),
-        probabilities=tuple(float(p) for p in row["probabilities"]),
-        chosen_index=row["chosen_index"],
-        model_version=row["model_version"],
-        policy=row["policy"],
-    )
+def _is_ref(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(REF_PREFIX)
+
+
+def _refs_in(row: RowMapping) -> list[str]:
+    """The feature references a decision row (its JSON columns, decoded) holds."""
+    found = [row[name] for name in ("context", "action_ids", "action_features")]
+    policy = row["policy"]
+    if isinstance(policy, list) and policy:
+        found.append(policy[0])
+    return [value for value in found if _is_ref(value)]

@@ -15,6 +15,13 @@ adjustment. With ``pi`` the policy's distribution over ``K`` variants:
 3. consistency: when the member was shown variant ``s`` of this title within the window,
    ``p = (1 - x) * 1[a = s] + x * pi1(a)`` with ``x = consistency_explore``; else ``p = pi1``.
 
+Every decision's event id is signed (:mod:`artwork.bandit.event_ids`) when the bandit has a
+signer, and logged through the group-commit writer (:mod:`artwork.bandit.writer`) when it has
+one, so a page returns before its decisions are written. A reward against a signed id is
+checked from the id alone (forged or altered: ``EventNotFoundError``, no database read; posted
+by another principal than the one that asked: the same) and recorded even when its decision
+is not written yet.
+
 ``reward`` only records (fast, idempotent, refused after the wait window); the
 :class:`~artwork.bandit.learner.Learner` learns from the log, saves snapshots, and ``refresh``
 hot-swaps serving to the newest one.
@@ -28,17 +35,20 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
 
 from artwork.bandit.base import ArtworkPolicy, PolicyConfig, load_policy, policy_class_for
+from artwork.bandit.event_ids import EventIdSigner
 from artwork.bandit.features import FeatureSpace, action_features, shared_features
 from artwork.bandit.log import DecisionLog
 from artwork.bandit.rewards import RewardEvent, reward_value
+from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
 from artwork.config import Settings
 from artwork.domain import Context, Decision, Variant, VariantStatus
-from artwork.errors import ModelError
+from artwork.errors import EventNotFoundError, ModelError, RewardWindowClosedError
 
 FEATURE_CACHE_SIZE = 100_000
 """Variants whose features are kept in memory; the cache starts over when it is full."""
@@ -68,6 +78,10 @@ class ArtworkBandit:
         clock: Returns the current timezone-aware time; default: UTC now.
         title_duration: Looks up a title's running time for ``kind``/``seconds`` rewards.
         policy: Serve this policy instead of the newest snapshot (tests, simulations).
+        signer: Signs event ids and verifies them on rewards; None: plain random ids.
+        writer: Logs decisions off the request path (group commit); None: each page is
+            written in its own transaction before it returns.
+        reward_writer: Records rewards with group commit; None: one transaction each.
 
     Raises:
         ModelError: The newest snapshot cannot be loaded.
@@ -83,8 +97,14 @@ class ArtworkBandit:
         clock: Callable[[], datetime] | None = None,
         title_duration: TitleDuration | None = None,
         policy: ArtworkPolicy | None = None,
+        signer: EventIdSigner | None = None,
+        writer: DecisionWriter | None = None,
+        reward_writer: RewardWriter | None = None,
     ) -> None:
         self._settings = settings
+        self._signer = signer
+        self._writer = writer
+        self._reward_writer = reward_writer
         self._rng = rng if rng is not None else np.random.default_rng()
         self._rng_lock = threading.Lock()
         self._clock = clock or _utcnow
@@ -95,12 +115,15 @@ class ArtworkBandit:
         self._refresh_lock = threading.Lock()
         self._config: tuple[ArtworkPolicy, PolicyConfig] | None = None
         self._features: dict[str, tuple[tuple[int, float], dict[str, dict[str, float]]]] = {}
+        # id(variants) -> (variants, title, ids, features): the sequence is kept alive, so
+        # its id is not reused while cached.
+        self._actions: dict[int, tuple[Sequence[Variant], str, tuple[str, ...], Any]] = {}
         self._impressions: dict[str, int] = {}
         self._counts_lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
 
     def _load_policy(self) -> ArtworkPolicy:
-        latest = self._log.latest_snapshot()
+        latest = self._log.models.latest_snapshot()
         if latest is None:
             return policy_class_for(self._settings).from_settings(self._settings)
         version, data = latest
@@ -133,13 +156,21 @@ class ArtworkBandit:
         return self._policy.version
 
     # --- choosing --------------------------------------------------------------------------------
-    def choose(self, context: Context, title_id: str, variants: Sequence[Variant]) -> Decision:
+    def choose(
+        self,
+        context: Context,
+        title_id: str,
+        variants: Sequence[Variant],
+        *,
+        principal: str = "",
+    ) -> Decision:
         """Choose one of a title's variants for a member, and log the decision.
 
         Args:
             context: The member, device, time (and optionally profile) of the request.
             title_id: The title artwork is chosen for.
             variants: The title's approved variants, in rank order (the action order).
+            principal: Who asks (an API key id), bound into the signed event id.
 
         Returns:
             The logged decision; ``event_id`` is what the client posts its reward against.
@@ -148,11 +179,16 @@ class ArtworkBandit:
             ValueError: ``variants`` is empty, or holds a variant of another title, a variant
                 that is not approved, or the same variant twice; or ``context`` is invalid.
             StorageError: The decision could not be logged.
+            OverloadedError: The decision log's queue is full (shed load).
         """
-        return self.choose_many(context, [(title_id, variants)])[0]
+        return self.choose_many(context, [(title_id, variants)], principal=principal)[0]
 
     def choose_many(
-        self, context: Context, requests: Sequence[tuple[str, Sequence[Variant]]]
+        self,
+        context: Context,
+        requests: Sequence[tuple[str, Sequence[Variant]]],
+        *,
+        principal: str = "",
     ) -> list[Decision]:
         """Choose artwork for several titles of one page, logging every decision at once.
 
@@ -162,19 +198,21 @@ class ArtworkBandit:
         Args:
             context: The request.
             requests: ``(title_id, approved variants in rank order)`` per title, each title once.
+            principal: Who asks (an API key id), bound into each signed event id.
 
         Returns:
-            One logged decision per request, in request order.
+            One decision per request, in request order; logged, or queued to be logged.
 
         Raises:
             ValueError: A title is given twice, or as in :meth:`choose`.
             StorageError: The database failed; no decision of the page is logged.
+            OverloadedError: The decision log's queue is full; nothing of the page is logged.
         """
         title_ids = [title_id for title_id, _ in requests]
         if len(set(title_ids)) != len(title_ids):
             raise ValueError("each title may be chosen for once per page; a title_id repeats")
         for title_id, variants in requests:
-            _check_variants(title_id, variants)
+            self._title_actions(title_id, variants)  # checks them, once per sequence
         shared = shared_features(context)
         sticky: dict[str, str] = {}
         window = self._settings.consistency_window_s
@@ -182,6 +220,8 @@ class ArtworkBandit:
             since = self._clock() - timedelta(seconds=window)
             sticky = self._log.last_shown(context.user_id, title_ids, since)
         counts = self._impression_counts(title_ids)
+        with self._rng_lock:
+            draws = self._rng.random(len(requests)).tolist()
         made = [
             self._decide(
                 context,
@@ -190,10 +230,15 @@ class ArtworkBandit:
                 shared=shared,
                 sticky=sticky.get(title_id),
                 impressions=counts[title_id],
+                principal=principal,
+                draw=draw,
             )
-            for title_id, variants in requests
+            for (title_id, variants), draw in zip(requests, draws, strict=True)
         ]
-        self._log.append_many(made)
+        if self._writer is not None:
+            self._writer.submit(made)
+        else:
+            self._log.append_many(made)
         with self._counts_lock:
             for title_id in title_ids:
                 self._impressions[title_id] = self._impressions.get(title_id, 0) + 1
@@ -244,11 +289,12 @@ class ArtworkBandit:
         shared: FeatureSpace,
         sticky: str | None,
         impressions: int,
+        principal: str = "",
+        draw: float | None = None,
     ) -> Decision:
         settings = self._settings
         policy = self._policy  # read once: a concurrent refresh() swaps the whole object
-        actions = tuple(self._action_features(variant) for variant in variants)
-        keys = tuple(variant.variant_id for variant in variants)
+        keys, actions = self._title_actions(title_id, variants)
         count = len(keys)
         extra = 0.0
         if settings.bandit_mode == "apprentice":
@@ -268,15 +314,23 @@ class ArtworkBandit:
             explore = settings.consistency_explore
             probabilities = [explore * p for p in probabilities]
             probabilities[sticky_index] += 1.0 - explore
-        with self._rng_lock:
-            draw = float(self._rng.random())
+        if draw is None:
+            with self._rng_lock:
+                draw = float(self._rng.random())
         index = _sample(probabilities, draw)
         config = dict(self._serving_config(policy))
         config["extra_exploration"] = extra
         config["sticky_variant"] = sticky if sticky is not None and sticky_index >= 0 else ""
+        created_at = self._clock()
+        if self._signer is not None:
+            event_id = self._signer.issue(
+                context.user_id, title_id, issued_at=created_at, principal=principal
+            )
+        else:
+            event_id = uuid.uuid4().hex
         return Decision(
-            event_id=uuid.uuid4().hex,
-            created_at=self._clock(),
+            event_id=event_id,
+            created_at=created_at,
             user_id=context.user_id,
             title_id=title_id,
             context=shared,
@@ -304,6 +358,27 @@ class ArtworkBandit:
         }
         self._config = (policy, config)
         return config
+
+    def _title_actions(
+        self, title_id: str, variants: Sequence[Variant]
+    ) -> tuple[tuple[str, ...], tuple[dict[str, dict[str, float]], ...]]:
+        """A title's action ids and features; checked and built once per variants sequence
+        (the serving cache hands out the same list until the catalogue changes)."""
+        cached = self._actions.get(id(variants))
+        if (
+            cached is not None
+            and cached[0] is variants
+            and cached[1] == title_id
+            and len(cached[2]) == len(variants)
+        ):
+            return cached[2], cached[3]
+        _check_variants(title_id, variants)
+        keys = tuple(variant.variant_id for variant in variants)
+        actions = tuple(self._action_features(variant) for variant in variants)
+        if len(self._actions) >= FEATURE_CACHE_SIZE:
+            self._actions.clear()
+        self._actions[id(variants)] = (variants, title_id, keys, actions)
+        return keys, actions
 
     def _action_features(self, variant: Variant) -> dict[str, dict[str, float]]:
         # A variant id's image, scores and tags never change (re-extraction makes new ids), so
@@ -336,16 +411,20 @@ class ArtworkBandit:
         value: float | None = None,
         *,
         event: RewardEvent | None = None,
+        principal: str | None = None,
     ) -> RewardOutcome:
         """Record the reward of a decision (once per event, within the wait window).
 
-        Learning happens later, in the learner; this only records, so it is fast.
+        Learning happens later, in the learner; this only records, so it is fast. A signed
+        event id is checked from the id alone; its decision need not be written yet.
 
         Args:
             event_id: The event id ``choose`` returned.
             value: Finite reward, taken as is; higher is better.
             event: Instead of ``value``: what happened (a play, seconds watched), mapped to a
                 value by the configured reward definition.
+            principal: Who posts the reward (an API key id); when given, an event id issued
+                to another principal is refused as unknown.
 
         Returns:
             The outcome; ``recorded`` is False when this event already had a reward: the first
@@ -354,32 +433,77 @@ class ArtworkBandit:
         Raises:
             ValueError: Neither or both of ``value`` and ``event`` are given, or ``value`` is
                 not a finite number.
-            EventNotFoundError: No decision was logged under ``event_id``.
+            EventNotFoundError: No decision was logged under ``event_id``, the id is forged or
+                altered, or it was issued to another principal.
             RewardWindowClosedError: The reward came after the reward wait window.
             StorageError: The database failed.
         """
         if (value is None) == (event is None):
             raise ValueError("give exactly one of value and event")
+        if value is not None:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"value must be a finite number, got {value!r}") from None
+            if not math.isfinite(number):
+                raise ValueError(f"value must be a finite number, got {value!r}")
+        signed = self._signer is not None and event_id.startswith("e1.")
+        if not signed:
+            return self._legacy_reward(event_id, value, event)
+        assert self._signer is not None
+        claims = self._signer.verify(event_id)
+        if principal is not None and claims.principal and claims.principal != principal:
+            raise EventNotFoundError(
+                f"no decision was made under event id {event_id[:80]!r}: post the event_id "
+                "exactly as the homepage or artwork response gave it"
+            )
+        if event is not None:
+            duration = None
+            if self._title_duration is not None and self._settings.reward_definition != "play":
+                duration = self._title_duration(claims.title_id)
+            number = reward_value(event, duration, self._settings)
+        received_at = self._clock()
+        wait_s = self._settings.reward_wait_s
+        # The claim has whole seconds, at most one before the decision: a second of slack.
+        late = (received_at - claims.issued_at).total_seconds() - 1.0
+        if late > wait_s:
+            stored = self._log.reward_of(claims.key)
+            if stored is not None:
+                return RewardOutcome(event_id, stored, False, self.model_version)
+            raise RewardWindowClosedError(
+                f"the reward of event {event_id[:80]!r} came {late:.0f} s after its decision, "
+                f"after the {wait_s:g} s reward wait window (ARTWORK_REWARD_WAIT_S); the "
+                "default reward applies to it"
+            )
+        pending = PendingReward(claims.key, number, received_at)
+        if self._reward_writer is not None:
+            recorded = self._reward_writer.record(pending)
+        else:
+            recorded = self._log.record_rewards([(claims.key, number, received_at)])[0]
+        return self._outcome(event_id, claims.key, number, recorded)
+
+    def _legacy_reward(
+        self, event_id: str, value: float | None, event: RewardEvent | None
+    ) -> RewardOutcome:
+        """A reward against an unsigned id (older decisions, imports): looked up in the log."""
         if event is not None:
             duration = None
             if self._title_duration is not None and self._settings.reward_definition != "play":
                 duration = self._title_duration(self._log.get(event_id).title_id)
             number = reward_value(event, duration, self._settings)
         else:
-            try:
-                number = float(value)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise ValueError(f"value must be a finite number, got {value!r}") from None
-            if not math.isfinite(number):
-                raise ValueError(f"value must be a finite number, got {value!r}")
+            number = float(value)  # type: ignore[arg-type]
         recorded = self._log.record_reward(
             event_id, number, self._clock(), wait_s=self._settings.reward_wait_s
         )
+        return self._outcome(event_id, event_id, number, recorded)
+
+    def _outcome(self, event_id: str, key: str, number: float, recorded: bool) -> RewardOutcome:
         if recorded:
             for listener in list(self._listeners):
                 listener()
         else:
-            stored = self._log.reward_of(event_id)
+            stored = self._log.reward_of(key)
             number = number if stored is None else stored
         return RewardOutcome(event_id, number, recorded, self.model_version)
 
@@ -402,10 +526,10 @@ class ArtworkBandit:
             StorageError: The database failed.
         """
         with self._refresh_lock:
-            latest = self._log.latest_version()
+            latest = self._log.models.latest_version()
             if latest is None or latest <= self._policy.version:
                 return False
-            snapshot = self._log.latest_snapshot()
+            snapshot = self._log.models.latest_snapshot()
             if snapshot is None:
                 return False
             version, data = snapshot

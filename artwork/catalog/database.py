@@ -1,7 +1,10 @@
-"""Engine creation for the configured database URL, and schema creation."""
+"""Engine creation for the configured database URL, schema creation, and the one place a
+database failure becomes a :class:`~artwork.errors.StorageError`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +53,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@contextmanager
+def storage_errors(doing: str) -> Iterator[None]:
+    """Turn a database failure inside the block into ``StorageError("cannot <doing>: ...")``.
+
+    Errors of artwork's own (not found, conflicts) pass through unchanged.
+    """
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot {doing}: {exc}") from exc

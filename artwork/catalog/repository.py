@@ -1,18 +1,25 @@
-"""The catalogue: titles, their variants with editorial state, and members' interactions."""
+"""The catalogue: titles, their variants with editorial state, and members' interactions.
+
+Every write bumps a change counter in its own transaction (``catalog`` for titles and
+variants, ``interactions`` for plays), so serving processes can cache what they read and
+drop it when another process changes the catalogue (:mod:`artwork.catalog.cache`).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from artwork.catalog.schema import (
+    change_counters,
     homepage_impressions,
     interactions,
     titles,
@@ -28,6 +35,16 @@ class Catalog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every committed write of this instance (caches in this
+        process drop what they hold at once; other processes poll the change counters)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
 
     # --- titles and variants ------------------------------------------------------------------
     def add_title(
@@ -90,6 +107,7 @@ class Catalog:
                     crop_rows = [_crop_row(v, c) for v in title_variants for c in v.crops.values()]
                     if crop_rows:
                         conn.execute(insert(variant_images), crop_rows)
+                bump_counter(conn, CATALOG)
         except IntegrityError as exc:
             if self.has_title(title.title_id):
                 raise TitleExistsError(
@@ -99,6 +117,7 @@ class Catalog:
             raise StorageError(f"cannot store title {title.title_id!r}: {exc.orig}") from exc
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot store title {title.title_id!r}: {exc}") from exc
+        self._changed()
         return replaced
 
     def delete_title(self, title_id: str) -> list[str]:
@@ -112,8 +131,11 @@ class Catalog:
             conn.execute(delete(interactions).where(interactions.c.title_id == title_id))
             conn.execute(delete(variants).where(variants.c.title_id == title_id))
             deleted = conn.execute(delete(titles).where(titles.c.title_id == title_id)).rowcount
+            bump_counter(conn, CATALOG)
+            bump_counter(conn, INTERACTIONS)
         if not deleted:
             raise TitleNotFoundError(f"no title {title_id!r} in the catalogue")
+        self._changed()
         return paths
 
     def has_title(self, title_id: str) -> bool:
@@ -182,8 +204,10 @@ class Catalog:
                 .where(variants.c.variant_id == variant_id)
                 .values(status=status.value)
             ).rowcount
+            bump_counter(conn, CATALOG)
         if not changed:
             raise VariantNotFoundError(f"no variant {variant_id!r} in the catalogue")
+        self._changed()
 
     # --- interactions -------------------------------------------------------------------------
     def add_interactions(self, items: Sequence[Interaction]) -> int:
@@ -212,6 +236,8 @@ class Catalog:
                     for i in items
                 ],
             )
+            bump_counter(conn, INTERACTIONS)
+        self._changed()
         return len(items)
 
     def interactions(self, user_id: str | None = None) -> list[Interaction]:
@@ -253,26 +279,20 @@ class Catalog:
         if not rows:
             return 0
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(homepage_impressions),
-                [
-                    {
-                        "impression_id": r.impression_id,
-                        "created_at": r.created_at,
-                        "user_id": r.user_id,
-                        "selector": r.selector,
-                        "model_version": r.model_version,
-                        "position": r.position,
-                        "row_id": r.row_id,
-                        "source": r.source,
-                        "score": r.score,
-                        "title_ids": list(r.title_ids),
-                        "features": dict(r.features),
-                    }
-                    for r in rows
-                ],
-            )
+            write_impressions(conn, rows)
         return len(rows)
+
+    def change_counters(self) -> dict[str, int]:
+        """The change counters (``catalog``, ``interactions``): a cheap query to poll.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        try:
+            with self.engine.connect() as conn:
+                return {str(n): int(v) for n, v in conn.execute(select(change_counters))}
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the catalogue's change counters: {exc}") from exc
 
     def impressions(self, since: datetime | None = None) -> list[RowImpression]:
         """Logged homepage rows (all, or those served at or after ``since``), oldest first."""
@@ -304,6 +324,55 @@ class Catalog:
         """How many homepage rows have been logged."""
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(homepage_impressions)) or 0)
+
+
+CATALOG = "catalog"
+INTERACTIONS = "interactions"
+
+
+def bump_counter(conn: Connection, name: str) -> None:
+    """Add one to a change counter in the caller's transaction (creating it at 1)."""
+    dialect = conn.dialect.name
+    table = change_counters
+    if dialect == "postgresql":
+        pg = postgresql.insert(table).values(name=name, value=1)
+        conn.execute(
+            pg.on_conflict_do_update(
+                index_elements=[table.c.name], set_={"value": table.c.value + 1}
+            )
+        )
+    else:
+        lite = sqlite.insert(table).values(name=name, value=1)
+        conn.execute(
+            lite.on_conflict_do_update(
+                index_elements=[table.c.name], set_={"value": table.c.value + 1}
+            )
+        )
+
+
+def write_impressions(conn: Connection, rows: Sequence[RowImpression]) -> None:
+    """Insert served homepage rows in the caller's transaction (the group-commit writer's)."""
+    if not rows:
+        return
+    conn.execute(
+        insert(homepage_impressions),
+        [
+            {
+                "impression_id": r.impression_id,
+                "created_at": r.created_at,
+                "user_id": r.user_id,
+                "selector": r.selector,
+                "model_version": r.model_version,
+                "position": r.position,
+                "row_id": r.row_id,
+                "source": r.source,
+                "score": r.score,
+                "title_ids": list(r.title_ids),
+                "features": dict(r.features),
+            }
+            for r in rows
+        ],
+    )
 
 
 def _title(row: RowMapping) -> Title:

@@ -147,7 +147,9 @@ decisions = Table(
 rewards = Table(
     "rewards",
     metadata,
-    Column("event_id", String(64), ForeignKey("decisions.event_id"), primary_key=True),
+    # No foreign key: a reward is accepted against its signed event id and may be committed
+    # before its decision, which is written off the request path (the learner joins them).
+    Column("event_id", String(64), primary_key=True),
     Column("value", Float, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Index("ix_rewards_received", "received_at"),
@@ -176,6 +178,25 @@ bandit_learner_state = Table(
     ),
     Column("cursor_seq", Integer, nullable=False),  # every decision up to here is learned
     Column("learned_ahead", JSON, nullable=False),  # seqs after the cursor already learned
+)
+
+# --- serving data path: shared feature bodies and change counters -------------------------
+decision_features = Table(
+    "decision_features",
+    metadata,
+    # A decision's context, actions and policy repeat across decisions (a page shares its
+    # context, a title its actions): stored once under a content hash, referenced by it.
+    Column("ref", String(24), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+change_counters = Table(
+    "change_counters",
+    metadata,
+    # Bumped in the transaction of every catalogue write ("catalog": titles and variants,
+    # "interactions": plays); serving processes poll it and drop their cached copies.
+    Column("name", String(32), primary_key=True),
+    Column("value", Integer, nullable=False),
 )
 
 # Decisions and rewards are evidence (training data, off-policy evaluation): never edited.

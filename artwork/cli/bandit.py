@@ -8,10 +8,11 @@ import json
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from artwork.cli.base import EXIT_OK, Subcommands
+from artwork.cli.base import EXIT_ERROR, EXIT_OK, Subcommands
 from artwork.config import Settings
 
 
@@ -99,10 +100,25 @@ def _positive(text: str) -> float:
 
 def run_learn(args: argparse.Namespace, settings: Settings) -> int:
     from artwork.bandit.learner import Learner
+    from artwork.bandit.learner_lock import learner_lock_for
     from artwork.catalog.database import create_database_engine
 
     engine = create_database_engine(settings.resolved_database_url)
+    # One learner per database: serving workers (ARTWORK_LEARNER=background) take the same
+    # lock, so this waits for it (or, with --once, gives up) rather than learning twice.
+    lock = learner_lock_for(engine)
     try:
+        if not lock.try_acquire():
+            if args.once:
+                print(
+                    "another process runs the learner for this database (a serving worker "
+                    "with ARTWORK_LEARNER=background, or artwork learn); it learns already",
+                    file=sys.stderr,
+                )
+                return EXIT_ERROR
+            print("artwork: waiting for the learner lock held by another process", file=sys.stderr)
+            while not lock.try_acquire():
+                time.sleep(1.0)
         learner = Learner(engine, settings, rebuild=args.rebuild)
         if args.once:
             learned = learner.catch_up()
@@ -129,6 +145,7 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
         print(f"stopped at model version {learner.version} ({learner.events_learned} events)")
         return EXIT_OK
     finally:
+        lock.release()
         engine.dispose()
 
 

@@ -1,9 +1,19 @@
-"""``artwork serve`` and ``artwork demo``: run the API, optionally on the sample catalogue."""
+"""``artwork serve`` and ``artwork demo``: run the API, optionally on the sample catalogue.
+
+uvicorn serves with uvloop and httptools, without a line per request unless asked
+(``--access-log`` or ``ARTWORK_ACCESS_LOG``), in ``--workers`` processes (default
+``ARTWORK_WORKERS``, else the number of CPU cores). Each worker builds its own services from
+the environment; they share the database, the event-id secret and one learner (the process
+holding the learner lock).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import sys
+from typing import Literal
 
 from artwork.cli.base import EXIT_OK, Subcommands, open_services
 from artwork.config import Settings
@@ -25,16 +35,72 @@ def register(commands: Subcommands) -> None:
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=None, help="bind address (default ARTWORK_HOST)")
     parser.add_argument("--port", type=int, default=None, help="port (default ARTWORK_PORT)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default ARTWORK_WORKERS, else the number of CPU cores)",
+    )
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log a line per request (default ARTWORK_ACCESS_LOG, off)",
+    )
+
+
+def serve_workers(requested: int | None, settings: Settings) -> int:
+    """How many worker processes to run: asked for, configured, or one per CPU core.
+
+    Raises:
+        ValueError: ``requested`` < 1.
+    """
+    if requested is not None and requested < 1:
+        raise ValueError(f"--workers must be >= 1, got {requested}")
+    return requested or settings.workers or os.cpu_count() or 1
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from artwork.api.app import create_app
-
     host, port = args.host or settings.host, args.port or settings.port
-    print(f"artwork: serving http://{host}:{port}/ (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    workers = serve_workers(args.workers, settings)
+    access_log = settings.access_log if args.access_log is None else args.access_log
+    loop: Literal["uvloop", "auto"] = "uvloop" if importlib.util.find_spec("uvloop") else "auto"
+    http: Literal["httptools", "auto"] = (
+        "httptools" if importlib.util.find_spec("httptools") else "auto"
+    )
+    print(
+        f"artwork: serving http://{host}:{port}/ (API docs at /docs) with {workers} "
+        f"worker{'s' if workers > 1 else ''}",
+        file=sys.stderr,
+    )
+    if workers == 1:
+        from artwork.api.app import create_app
+
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=access_log,
+            loop=loop,
+            http=http,
+        )
+        return EXIT_OK
+    # Several processes: each builds the app from the environment (settings travel there).
+    os.environ["ARTWORK_HOME"] = str(settings.home)
+    uvicorn.run(
+        "artwork.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+        loop=loop,
+        http=http,
+    )
     return EXIT_OK
 
 

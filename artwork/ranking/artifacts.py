@@ -5,29 +5,37 @@ index's content vectors and every ranker's fitted arrays, no pickles), ``titles.
 title index), ``page_model.json`` (when a page model was fitted) and ``manifest.json`` (format,
 version, times, configuration, sizes and the sha256 of every other file). A version is
 written into a hidden temporary folder and renamed into place, so a reader sees a complete
-version or none; readers pick the highest version.
+version or none; readers pick the highest version. :class:`ArtifactReloader` keeps a serving
+process on the newest version, loading new ones in the background.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
 import os
 import shutil
+import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from artwork.config import Settings
-from artwork.errors import ChecksumMismatchError, ModelError, StorageError
+from artwork.errors import ArtworkError, ChecksumMismatchError, ModelError, StorageError
 from artwork.ranking.base import TitleIndex
 from artwork.ranking.model import RankingConfig, RankingModel, make_ranker
 from artwork.ranking.page_model import PageModel
+
+_logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -244,3 +252,109 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class ArtifactReloader(Generic[T]):
+    """Serves the newest version under a store, loading newer ones in the background.
+
+    ``current()`` returns what to serve now and, at most every ``reload_s``, looks for a
+    newer version: the first one is loaded on the caller's thread (nothing else could be
+    served meanwhile; concurrent callers wait for that one load), later ones on a thread of
+    their own while the old one keeps serving. A version that fails to load is skipped.
+
+    Args:
+        store: The versions.
+        build: Turns a loaded model into what is served (a page builder).
+        reload_s: Seconds between looks for a newer version (0: on every call).
+        first_load_wait_s: Longest a caller waits for another caller's first load.
+    """
+
+    def __init__(
+        self,
+        store: ArtifactStore,
+        build: Callable[[RankingModel], T],
+        *,
+        reload_s: float = 10.0,
+        first_load_wait_s: float = 120.0,
+    ) -> None:
+        self.store = store
+        self._build = build
+        self._reload_s = reload_s
+        self._first_wait_s = first_load_wait_s
+        self._lock = threading.Lock()
+        self._served: tuple[T, int] | None = None
+        self._loading: int | None = None
+        self._first_load = threading.Event()
+        self._failed: set[int] = set()
+        self._checked_at = -math.inf
+
+    @property
+    def served(self) -> tuple[T, int] | None:
+        """What is served now and its version, without looking for a newer one."""
+        with self._lock:
+            return self._served
+
+    def current(self) -> tuple[T, int] | None:
+        """What to serve and its version (None: no loadable version yet)."""
+        self.check(wait=False)
+        with self._lock:
+            served, loading = self._served, self._loading
+        if served is None and loading is not None:
+            self._first_load.wait(timeout=self._first_wait_s)
+            with self._lock:
+                served = self._served
+        return served
+
+    def refresh(self, wait: bool = False) -> int | None:
+        """Look for a newer version now (loading it in the background unless ``wait``).
+
+        Returns:
+            The version served once this returns (None: none yet).
+        """
+        with self._lock:
+            self._checked_at = -math.inf
+        self.check(wait=wait)
+        with self._lock:
+            return self._served[1] if self._served is not None else None
+
+    def check(self, wait: bool) -> None:
+        """Start loading a newer version if there is one; never blocks once one is served."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked_at < self._reload_s or self._loading is not None:
+                return
+            self._checked_at = now
+            current = self._served[1] if self._served is not None else 0
+        latest = self.store.latest()
+        if latest is None or latest <= current or latest in self._failed:
+            return
+        with self._lock:
+            if self._loading is not None:
+                return
+            self._loading = latest
+            first = self._served is None
+        if wait or first:
+            self._load(latest)
+        else:
+            threading.Thread(
+                target=self._load, args=(latest,), name=f"ranking-load-{latest}", daemon=True
+            ).start()
+
+    def _load(self, version: int) -> None:
+        try:
+            model, _ = self.store.load(version)
+            built = self._build(model)
+        except Exception as exc:  # whatever is wrong with a version, keep serving the last one
+            reason = exc.message if isinstance(exc, ArtworkError) else repr(exc)
+            _logger.warning("cannot serve ranking artifact %s: %s", version, reason)
+            with self._lock:
+                self._failed.add(version)
+                self._loading = None
+            self._first_load.set()
+            return
+        with self._lock:
+            if self._served is None or self._served[1] < version:
+                self._served = (built, version)
+            self._loading = None
+        self._first_load.set()
+        _logger.info("serving ranking artifact %s", version)

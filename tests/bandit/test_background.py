@@ -84,9 +84,9 @@ def test_stopping_saves_what_the_learner_has_not_saved(engine: Engine, settings:
     bandit.reward(bandit.choose(CONTEXT, "t1", VARIANTS).event_id, 1.0)
     worker.start()
     assert wait_for(lambda: learner.events_learned == 3)
-    assert bandit.log.latest_version() == 2  # ... the next one waits for the interval
+    assert bandit.log.models.latest_version() == 2  # ... the next one waits for the interval
     worker.stop()
-    assert bandit.log.latest_version() == 3
+    assert bandit.log.models.latest_version() == 3
 
 
 def test_bad_intervals_are_named(engine: Engine, settings: Settings) -> None:

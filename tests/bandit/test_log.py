@@ -148,36 +148,36 @@ def test_bad_reward_arguments_are_named(
 
 
 def test_latest_snapshot_is_the_highest_version(log: DecisionLog) -> None:
-    assert log.latest_snapshot() is None
+    assert log.models.latest_snapshot() is None
 
-    log.save_snapshot(1, {"name": "p"}, 1, b"one")
-    log.save_snapshot(2, {"name": "p"}, 2, b"two\x00")
+    log.models.save_snapshot(1, {"name": "p"}, 1, b"one")
+    log.models.save_snapshot(2, {"name": "p"}, 2, b"two\x00")
 
-    assert log.latest_snapshot() == (2, b"two\x00")
+    assert log.models.latest_snapshot() == (2, b"two\x00")
 
 
 def test_a_snapshot_version_is_saved_once(log: DecisionLog) -> None:
-    log.save_snapshot(1, {"name": "p"}, 1, b"one")
+    log.models.save_snapshot(1, {"name": "p"}, 1, b"one")
     with pytest.raises(ConflictError, match="version 1"):
-        log.save_snapshot(1, {"name": "p"}, 1, b"other")
-    assert log.latest_snapshot() == (1, b"one")
+        log.models.save_snapshot(1, {"name": "p"}, 1, b"other")
+    assert log.models.latest_snapshot() == (1, b"one")
 
 
 def test_negative_snapshot_version_is_rejected(log: DecisionLog) -> None:
     with pytest.raises(ValueError, match="version"):
-        log.save_snapshot(-1, {}, 0, b"")
+        log.models.save_snapshot(-1, {}, 0, b"")
 
 
 def test_saving_with_keep_drops_older_snapshots(log: DecisionLog, engine: Engine) -> None:
     for version in range(1, 6):
-        log.save_snapshot(version, {"name": "p"}, version, f"v{version}".encode(), keep=2)
+        log.models.save_snapshot(version, {"name": "p"}, version, f"v{version}".encode(), keep=2)
 
     with engine.connect() as conn:
         versions = conn.scalars(select(bandit_models.c.version).order_by("version")).all()
     assert versions == [4, 5]
-    assert log.latest_snapshot() == (5, b"v5")
+    assert log.models.latest_snapshot() == (5, b"v5")
     with pytest.raises(ValueError, match="keep"):
-        log.save_snapshot(6, {}, 6, b"", keep=0)
+        log.models.save_snapshot(6, {}, 6, b"", keep=0)
 
 
 def test_a_page_of_decisions_is_logged_all_or_nothing(log: DecisionLog) -> None:
@@ -304,17 +304,19 @@ def test_import_adds_new_decisions_with_their_rewards_and_skips_known_ones(
 
 
 def test_a_checkpoint_is_the_newest_snapshot_with_its_learner_state(log: DecisionLog) -> None:
-    assert log.latest_checkpoint() is None and log.latest_version() is None
-    log.save_snapshot(3, {"name": "p"}, 3, b"three", state=LearnerState(7, frozenset({9, 12})))
-    log.save_snapshot(4, {"name": "p"}, 4, b"four")
+    assert log.models.latest_checkpoint() is None and log.models.latest_version() is None
+    log.models.save_snapshot(
+        3, {"name": "p"}, 3, b"three", state=LearnerState(7, frozenset({9, 12}))
+    )
+    log.models.save_snapshot(4, {"name": "p"}, 4, b"four")
 
-    checkpoint = log.latest_checkpoint()
+    checkpoint = log.models.latest_checkpoint()
 
     assert checkpoint is not None
     assert (checkpoint.version, checkpoint.data, checkpoint.state) == (4, b"four", None)
-    assert log.latest_version() == 4
-    log.save_snapshot(5, {"name": "p"}, 5, b"five", state=LearnerState(11, frozenset({12})))
-    checkpoint = log.latest_checkpoint()
+    assert log.models.latest_version() == 4
+    log.models.save_snapshot(5, {"name": "p"}, 5, b"five", state=LearnerState(11, frozenset({12})))
+    checkpoint = log.models.latest_checkpoint()
     assert checkpoint is not None
     assert checkpoint.state == LearnerState(11, frozenset({12}))
     assert checkpoint.events_learned == 5
@@ -322,7 +324,24 @@ def test_a_checkpoint_is_the_newest_snapshot_with_its_learner_state(log: Decisio
 
 def test_dropping_old_snapshots_drops_their_learner_state(log: DecisionLog, engine: Engine) -> None:
     for version in range(1, 5):
-        log.save_snapshot(version, {}, version, b"x", keep=2, state=LearnerState(version))
+        log.models.save_snapshot(version, {}, version, b"x", keep=2, state=LearnerState(version))
     with engine.connect() as conn:
         kept = conn.scalars(select(bandit_learner_state.c.version).order_by("version")).all()
     assert kept == [3, 4]
+
+
+def test_shared_features_are_stored_once_and_read_back_whole(
+    engine: Engine, log: DecisionLog
+) -> None:
+    made = [
+        make_decision(f"e{i}", policy={"name": "p", "extra_exploration": 0.1 * i})
+        for i in range(50)
+    ]
+    log.append_many(made)
+    with engine.connect() as conn:
+        bodies = conn.scalar(text("SELECT count(*) FROM decision_features"))
+        row = conn.execute(text("SELECT context, action_features FROM decisions LIMIT 1")).one()
+    assert bodies == 4  # one context, one action-id list, one feature list, one policy
+    assert all(len(value) < 24 for value in row)  # references, not copies
+    assert [e.decision for e in log.events_after(0, 100)] == made
+    assert DecisionLog(engine).get("e7") == made[7]  # another process resolves them too

@@ -60,3 +60,13 @@ def test_upload_to_nowhere_fails_in_one_line(
     args = ["upload", str(sample_clip("bikes.mp4")), "--title-id", "b", "--name", "B"]
     assert main([*args, "--server", f"http://127.0.0.1:{free_port()}", "--timeout", "5"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_workers_default_to_the_settings_then_the_cores() -> None:
+    from artwork.cli.serve import serve_workers
+
+    assert serve_workers(3, Settings(workers=2)) == 3
+    assert serve_workers(None, Settings(workers=2)) == 2
+    assert serve_workers(None, Settings()) >= 1
+    with pytest.raises(ValueError, match="--workers"):
+        serve_workers(0, Settings())

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from artwork.api.deps import ServicesDep
-from artwork.api.routes.artwork_urls import Aspect, artwork_public
-from artwork.api.schemas import HomepagePublic, RowItemPublic, RowPublic
+from artwork.api.routes.artwork_urls import Aspect
+from artwork.api.schemas import ArtworkPublic, HomepagePublic, RowItemPublic, RowPublic
+from artwork.domain import Variant
 from artwork.ranking.selectors import ROW_SELECTORS
 from artwork.serving import make_context
 
@@ -36,9 +37,14 @@ def get_homepage(
     country: Country = "unknown",
     selector: Selector = None,
     aspect: Aspect = None,
-) -> HomepagePublic:
-    page = services.homepage.page(make_context(user_id, device, country), selector=selector)
-    return HomepagePublic(
+) -> Response:
+    page = services.homepage.page(
+        make_context(user_id, device, country), selector=selector, principal=""
+    )
+    # A page has ~200 images: resolve the media mount's URL once, not per image (url_for
+    # walks the routes; the path is appended unquoted, exactly as url_for does).
+    media = str(request.url_for("media", path=""))
+    body = HomepagePublic(
         user_id=page.user_id,
         rows=[
             RowPublic(
@@ -48,7 +54,11 @@ def get_homepage(
                     RowItemPublic(
                         title_id=c.title.title_id,
                         name=c.title.name,
-                        artwork=artwork_public(request, c, aspect),
+                        artwork=ArtworkPublic(
+                            variant_id=c.variant.variant_id,
+                            url=media + _image_path(c.variant, aspect),
+                            event_id=c.decision.event_id,
+                        ),
                     )
                     for c in r.items
                 ],
@@ -56,3 +66,10 @@ def get_homepage(
             for r in page.rows
         ],
     )
+    # Validated once above; returned as bytes so it is not validated a second time.
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+def _image_path(variant: Variant, aspect: str | None) -> str:
+    crop = variant.crops.get(aspect) if aspect is not None else None
+    return crop.image_path if crop is not None else variant.image_path

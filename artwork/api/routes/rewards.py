@@ -1,8 +1,10 @@
 """POST /v1/rewards: a client reports what came of an artwork decision.
 
 The reward is recorded, not learned here: the learner picks it up from the log (at once in the
-single-process default), so this endpoint stays fast. The same event twice records once;
-unknown events are 404, rewards after the wait window 409 ``reward_window_closed``.
+single-process default), so this endpoint stays fast. It answers once the reward is committed
+(many requests share one commit). The same event twice records once; unknown, forged or
+altered event ids are 404 (checked from the signed id, without a database read), rewards after
+the wait window 409 ``reward_window_closed``.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ router = APIRouter(prefix="/v1", tags=["rewards"])
 def post_reward(body: RewardIn, services: ServicesDep) -> RewardPublic:
     if body.kind is not None:
         event = RewardEvent(body.kind, body.seconds or 0.0)
-        outcome = services.bandit.reward(body.event_id, event=event)
+        outcome = services.bandit.reward(body.event_id, event=event, principal="")
     else:
-        outcome = services.bandit.reward(body.event_id, body.value)
+        outcome = services.bandit.reward(body.event_id, body.value, principal="")
     return RewardPublic(
         event_id=outcome.event_id,
         value=outcome.value,

@@ -1,0 +1,124 @@
+"""The group-commit writers: batches committed together, a full queue sheds load, a clean
+close writes everything, and a reward is answered only once it is committed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+
+from artwork.bandit.log import DecisionLog
+from artwork.bandit.service import ArtworkBandit
+from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
+from artwork.catalog.database import create_database_engine
+from artwork.catalog.repository import Catalog, write_impressions
+from artwork.config import Settings
+from artwork.domain import Decision, RowImpression
+from artwork.errors import OverloadedError
+
+from .test_service import CONTEXT, VARIANTS
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_database_engine(f"sqlite:///{tmp_path}/t.db")
+    yield engine
+    engine.dispose()
+
+
+def decisions(engine: Engine, count: int) -> list[Decision]:
+    bandit = ArtworkBandit(engine, Settings(), rng=np.random.default_rng(1))
+    return [bandit.decide(CONTEXT, "t1", VARIANTS) for _ in range(count)]
+
+
+def impression(index: int) -> RowImpression:
+    return RowImpression(
+        f"i{index}", datetime.now(UTC), "u1", "row_ranking", "fitted:1:1", 0, "top", "top",
+        1.0, ("t1",), {"score": 1.0},
+    )  # fmt: skip
+
+
+def test_what_is_submitted_is_committed_with_its_rows(engine: Engine) -> None:
+    log = DecisionLog(engine)
+    writer = DecisionWriter(engine, log, write_impressions, flush_s=0.01).start()
+    made = decisions(engine, 30)
+    for start in range(0, 30, 10):
+        writer.submit(made[start : start + 10], [impression(start)])
+    assert writer.flush(timeout=10)
+    assert log.count() == 30
+    assert Catalog(engine).count_impressions() == 3
+    assert [e.decision for e in log.events_after(0, 100)] == made
+    writer.close()
+
+
+def test_a_full_queue_refuses_with_retry_after(engine: Engine) -> None:
+    log = DecisionLog(engine)
+    writer = DecisionWriter(engine, log, capacity=5, autostart=False)  # nothing drains
+    made = decisions(engine, 8)
+    writer.submit(made[:5])
+    with pytest.raises(OverloadedError) as refused:
+        writer.submit(made[5:6])
+    assert refused.value.retry_after_s >= 1 and refused.value.code == "overloaded"
+    assert writer.status().queued == 5
+    writer.close()  # a clean close writes what was queued
+    assert log.count() == 5
+
+
+def test_close_writes_everything_queued(engine: Engine) -> None:
+    log = DecisionLog(engine)
+    writer = DecisionWriter(engine, log, flush_s=5.0).start()
+    made = decisions(engine, 50)
+    for decision in made:
+        writer.submit([decision])
+    writer.close()
+    assert log.count() == 50
+    with pytest.raises(OverloadedError):
+        writer.submit(made[:1])
+
+
+def test_rewards_share_commits_and_each_event_records_once(engine: Engine) -> None:
+    log = DecisionLog(engine)
+    writer = RewardWriter(engine, log)
+    now = datetime.now(UTC)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def post(index: int) -> None:
+        recorded = writer.record(PendingReward(f"e{index % 20}", 1.0, now))
+        with lock:
+            results.append(recorded)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(60)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    assert sum(results) == 20 and len(results) == 60
+    assert all(log.reward_of(f"e{i}") == 1.0 for i in range(20))
+
+
+def test_a_failed_reward_batch_is_retried_once_after_the_hook(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    flushed: list[bool] = []
+    writer = RewardWriter(engine, DecisionLog(engine), before_retry=lambda: flushed.append(True))
+    original = writer._commit
+    failures = iter([True])
+
+    def flaky(items: list[tuple[str, float, datetime]]) -> list[bool]:
+        if next(failures, False):
+            raise OperationalError("INSERT", {}, Exception("foreign key (decision still queued)"))
+        return original(items)
+
+    monkeypatch.setattr(writer, "_commit", flaky)
+    assert writer.record(PendingReward("e1", 1.0, datetime.now(UTC))) is True
+    assert flushed == [True]
+    writer.close()
