@@ -1,0 +1,137 @@
+"""The member homepage (``GET /``) and its play button (``POST /play``).
+
+Each tile is the artwork the bandit chose for this member and device, with a "why this image"
+panel: the variant's scores and tags, the probability it was shown with and the features that
+set it apart. Pressing a tile records a play (watched through, as a simulated member would)
+as the reward of that tile's event id, so a person can reload and watch the choices change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from artwork.api.deps import ServicesDep
+from artwork.api.routes.artwork_urls import image_url
+from artwork.bandit.rewards import RewardEvent
+from artwork.errors import ArtworkError, TitleNotFoundError
+from artwork.serving import ArtworkChoice, make_context
+from artwork.web.queries import members, top_features
+from artwork.web.rendering import render, wants_json
+from artwork.web.security import check_csrf, require
+
+router = APIRouter(include_in_schema=False)
+DEVICES: tuple[str, ...] = ("web", "tv", "mobile", "tablet")
+_viewer = Depends(require("client", "editor"))
+
+Member = Annotated[str, Query(min_length=1, max_length=128)]
+Device = Annotated[str, Query(min_length=1, max_length=64)]
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=[_viewer])
+def homepage_page(
+    request: Request,
+    services: ServicesDep,
+    user_id: Member = "member-0000",
+    device: Device = "web",
+    played: Annotated[str | None, Query(max_length=512)] = None,
+    notice: Annotated[str | None, Query(max_length=512)] = None,
+) -> HTMLResponse:
+    page = services.homepage.page(make_context(user_id, device))
+    rows = [
+        {"heading": r.row.heading, "items": [_tile(request, c) for c in r.items]} for r in page.rows
+    ]
+    return render(
+        request,
+        "homepage.html",
+        {
+            "user_id": user_id,
+            "device": device,
+            "devices": DEVICES if device in DEVICES else (*DEVICES, device),
+            "members": members(services.catalog),
+            "rows": rows,
+            "played": played,
+            "notice": notice,
+        },
+    )
+
+
+def _tile(request: Request, choice: ArtworkChoice) -> dict[str, Any]:
+    variant, decision = choice.variant, choice.decision
+    shown = sorted(
+        zip(decision.action_ids, decision.probabilities, strict=True), key=lambda p: -p[1]
+    )
+    return {
+        "title_id": choice.title.title_id,
+        "name": choice.title.name,
+        "url": image_url(request, variant, "16:9"),
+        "event_id": decision.event_id,
+        "variant_id": variant.variant_id,
+        "rank": variant.rank,
+        "score": variant.score,
+        "scores": sorted(variant.scores.items()),
+        "tags": sorted(variant.tags.items(), key=lambda t: -t[1]),
+        "probability": decision.chosen_probability,
+        "probabilities": shown,
+        "model_version": decision.model_version,
+        "policy": decision.policy.get("name", decision.policy.get("mode", "")),
+        "mode": decision.policy.get("mode", ""),
+        "features": top_features(decision),
+    }
+
+
+@router.post("/play", dependencies=[_viewer, Depends(check_csrf)])
+def play(
+    request: Request,
+    services: ServicesDep,
+    event_id: Annotated[str, Form(min_length=1, max_length=1024)],
+    title_id: Annotated[str, Form(min_length=1, max_length=128)],
+    user_id: Annotated[str, Form(min_length=1, max_length=128)] = "member-0000",
+    device: Annotated[str, Form(min_length=1, max_length=64)] = "web",
+) -> Response:
+    """Record a play of the tile's title as the reward of its event id.
+
+    The page's script asks for JSON and shows the outcome in place; a plain form post is sent
+    back to the homepage with the outcome in a notice.
+    """
+    try:
+        name, seconds = _title_name_and_length(services, title_id)
+        outcome = services.bandit.reward(event_id, event=RewardEvent("play", seconds))
+    except ArtworkError as exc:
+        if wants_json(request):
+            raise
+        return _back(user_id, device, notice=exc.message)
+    message = (
+        f"Recorded a play of {name}: reward {outcome.value:g} for this image"
+        if outcome.recorded
+        else f"{name} was already played from this page: its first reward "
+        f"({outcome.value:g}) stands"
+    )
+    if wants_json(request):
+        return JSONResponse(
+            {
+                "event_id": outcome.event_id,
+                "title_id": title_id,
+                "value": outcome.value,
+                "recorded": outcome.recorded,
+                "model_version": outcome.model_version,
+                "message": message,
+            }
+        )
+    return _back(user_id, device, played=message)
+
+
+def _title_name_and_length(services: ServicesDep, title_id: str) -> tuple[str, float]:
+    try:
+        title = services.catalog.get_title(title_id)
+    except TitleNotFoundError:
+        return title_id, 0.0
+    return title.name, float(title.duration_s or 0.0)
+
+
+def _back(user_id: str, device: str, **message: str) -> RedirectResponse:
+    query = urlencode({"user_id": user_id, "device": device, **message})
+    return RedirectResponse(f"/?{query}", status_code=303)
