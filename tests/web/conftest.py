@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +60,12 @@ def seed_pages(services: Services, decisions: int = 240, seed: int = 7) -> None:
             reward = Reward(decision.event_id, 1.0, created + lag)
         items.append((decision, reward))
     bandit.log.import_events(items)
+
+
+@pytest.fixture(scope="session")
+def page_seeder() -> Callable[[Services], None]:
+    """:func:`seed_pages`, for module-scoped fixtures (a served home for the browser tests)."""
+    return seed_pages
 
 
 @pytest.fixture
