@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from artwork.api.deps import ServicesDep
+from artwork.api.deps import ClientKey, ServicesDep
 from artwork.api.routes.artwork_urls import image_url
 from artwork.serving import make_context
 
@@ -21,6 +21,7 @@ _TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "we
 def homepage_html(
     request: Request,
     services: ServicesDep,
+    _client: ClientKey,
     user_id: Annotated[str, Query(min_length=1, max_length=128)] = "member-0000",
     device: Annotated[str, Query(min_length=1, max_length=64)] = "web",
 ) -> HTMLResponse:
