@@ -22,7 +22,7 @@ from artwork.errors import ArtworkError
 from artwork.web.charts import Point, interval_chart
 from artwork.web.queries import Rate, review_states, variant_performance
 from artwork.web.rendering import render, wants_json
-from artwork.web.security import check_csrf, require
+from artwork.web.security import check_csrf, current_principal, require
 
 router = APIRouter(prefix="/editor", include_in_schema=False)
 _editor = Depends(require("editor"))
@@ -136,7 +136,16 @@ def upload(
     """Upload and extract a title (synchronously, as ``POST /v1/titles`` does today)."""
     genres = [g.strip() for g in genre.split(",") if g.strip()]
     try:
-        created = upload_title(request, services, video, title_id, name, genres, replace)
+        created = upload_title(
+            request=request,
+            services=services,
+            editor=current_principal(request),
+            video=video,
+            title_id=title_id,
+            name=name,
+            genre=genres,
+            replace=replace,
+        )
     except ArtworkError as exc:
         if wants_json(request):
             raise

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from artwork.api.deps import ServicesDep
+from artwork.api.deps import ClientKey, ServicesDep
+from artwork.api.responses import AUTH, errors
 from artwork.api.routes.artwork_urls import Aspect, artwork_public
 from artwork.api.schemas import HomepagePublic, RowItemPublic, RowPublic
 from artwork.ranking.selectors import ROW_SELECTORS
@@ -27,10 +28,11 @@ Selector = Annotated[
 ]
 
 
-@router.get("/homepage", response_model=HomepagePublic)
+@router.get("/homepage", response_model=HomepagePublic, responses=errors(*AUTH))
 def get_homepage(
     request: Request,
     services: ServicesDep,
+    principal: ClientKey,
     user_id: UserId,
     device: Device = "unknown",
     country: Country = "unknown",
