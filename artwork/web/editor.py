@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from artwork.api.auth import Principal
 from artwork.api.deps import ServicesDep
 from artwork.api.routes.artwork_urls import image_url
 from artwork.api.routes.uploads import upload_title
@@ -22,7 +23,7 @@ from artwork.errors import ArtworkError
 from artwork.web.charts import Point, interval_chart
 from artwork.web.queries import Rate, review_states, variant_performance
 from artwork.web.rendering import render, wants_json
-from artwork.web.security import check_csrf, current_principal, require
+from artwork.web.security import check_csrf, require
 
 router = APIRouter(prefix="/editor", include_in_schema=False)
 _editor = Depends(require("editor"))
@@ -123,10 +124,11 @@ def set_status(
     )
 
 
-@router.post("/upload", dependencies=[_editor, Depends(check_csrf)])
+@router.post("/upload", dependencies=[Depends(check_csrf)])
 def upload(
     request: Request,
     services: ServicesDep,
+    editor: Annotated[Principal, _editor],
     video: Annotated[UploadFile, File()],
     title_id: Annotated[str, Form(min_length=1, max_length=128)],
     name: Annotated[str, Form(min_length=1, max_length=512)],
@@ -139,7 +141,7 @@ def upload(
         created = upload_title(
             request=request,
             services=services,
-            editor=current_principal(request),
+            editor=editor,
             video=video,
             title_id=title_id,
             name=name,

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
 from artwork.domain import Interaction, Reward, VariantStatus
 from artwork.services import Services
 from artwork.serving import make_context
 from artwork.testing.catalog import seed_title
+from artwork.testing.keys import api_client
 
 GENRES = {"t0": "drama", "t1": "comedy", "t2": "drama", "t3": "sci-fi"}
 
@@ -76,5 +76,6 @@ def page_services(services: Services) -> Services:
 
 @pytest.fixture
 def pages(page_services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=page_services)) as client:
+    """A client presenting a bearer key with every scope."""
+    with api_client(page_services) as client:
         yield client

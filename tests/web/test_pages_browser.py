@@ -8,14 +8,17 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
 from artwork.config import Settings
 from artwork.services import Services
+from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import running_server
 
 pytestmark = pytest.mark.browser
@@ -26,6 +29,7 @@ PAGES = {
     "editor": "/editor",
     "editor-title": "/editor/titles/t0",
     "policy": "/policy",
+    "login": "/login",
 }
 
 # The WCAG contrast ratio of every element with its own visible text against the first opaque
@@ -75,18 +79,25 @@ def _artifacts() -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class Site:
+    base: str
+    key: str
+
+
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory, page_seeder: Callable[[Services], None]
-) -> Iterator[str]:
+) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("web") / "home"
     services = Services.from_settings(Settings(home=home))
     try:
         page_seeder(services)
+        key = make_key(services.engine, "client", "editor", "admin", name="reviewer")
     finally:
         services.close()
     with running_server(home) as base:
-        yield base
+        yield Site(base, key)
 
 
 @pytest.fixture(scope="module")
@@ -106,17 +117,41 @@ def browser() -> Iterator[Any]:
         playwright.stop()
 
 
+def _log_in(page: Any, key: str, next_page: str) -> None:
+    page.goto(f"/login?next={quote(next_page, safe='')}")
+    page.fill("#key", key)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(f"**{next_page}")
+
+
 @pytest.fixture
-def page(browser: Any, site: str) -> Iterator[Any]:
-    context = browser.new_context(base_url=site, viewport={"width": 1280, "height": 900})
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    """A fresh browser tab, signed in with a key holding every scope."""
+    context = browser.new_context(base_url=site.base, viewport={"width": 1280, "height": 900})
     try:
-        yield context.new_page()
+        tab = context.new_page()
+        _log_in(tab, site.key, "/policy")
+        yield tab
     finally:
         context.close()
 
 
-def test_pressing_a_title_records_its_reward(page: Any, site: str) -> None:
-    page.goto("/?user_id=m1")
+def test_login_then_pressing_a_title_records_its_reward(browser: Any, site: Site) -> None:
+    context = browser.new_context(base_url=site.base, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto("/?user_id=m1")
+        assert "/login?next=" in page.url, "without a key the page sends the browser to log in"
+        page.screenshot(path=str(_artifacts() / "login.png"))
+        _log_in(page, site.key, "/?user_id=m1")
+        cookie = next(c for c in context.cookies() if c["name"] == "artwork_key")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        _play_first_tile(page, site)
+    finally:
+        context.close()
+
+
+def _play_first_tile(page: Any, site: Site) -> None:
     tile = page.locator("li.tile").first
     event_id = tile.get_attribute("data-event-id")
     tile.locator(".tile-button").click()
@@ -128,7 +163,11 @@ def test_pressing_a_title_records_its_reward(page: Any, site: str) -> None:
     assert "Shown with probability" in tile.locator("details.why").inner_text()
     page.screenshot(path=str(_artifacts() / "homepage-played.png"))
     # Through the API: the event already has its reward, so a second one is not recorded.
-    again = httpx.post(f"{site}/v1/rewards", json={"event_id": event_id, "value": 0.0})
+    again = httpx.post(
+        f"{site.base}/v1/rewards",
+        json={"event_id": event_id, "value": 0.0},
+        headers=bearer(site.key),
+    )
     assert again.status_code == 200
     assert again.json()["recorded"] is False and again.json()["value"] == 1.0
 

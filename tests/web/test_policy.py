@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from artwork.bandit.evaluation import evaluate, parse_candidate, resolved_events
 from artwork.services import Services
+from artwork.testing.keys import api_client
 from artwork.web.queries import OPE_POLICIES
 
 
@@ -33,9 +34,7 @@ def test_policy_page_reports_the_numbers_of_artwork_evaluate(
 
 
 def test_policy_page_with_an_empty_log(services: Services) -> None:
-    from artwork.api.app import create_app
-
-    with TestClient(create_app(services=services)) as client:
+    with api_client(services, "admin") as client:
         html = client.get("/policy").text
     assert "no resolved decisions yet" in html
     assert html.count('<svg class="chart empty"') == 4 and "no rewards yet" in html

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from artwork.web import editor, home, policy, rendering
+from artwork.web import editor, home, login, policy, rendering
 
 router = APIRouter(include_in_schema=False)
-for _module in (rendering, home, editor, policy):
+for _module in (rendering, login, home, editor, policy):
     router.include_router(_module.router)
