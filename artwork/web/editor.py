@@ -16,13 +16,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from artwork.api.auth import Principal
 from artwork.api.deps import ServicesDep
-from artwork.api.routes.artwork_urls import image_url
 from artwork.api.routes.uploads import upload_title
 from artwork.domain import Variant, VariantStatus
 from artwork.errors import ArtworkError
 from artwork.web.charts import Point, interval_chart
 from artwork.web.queries import Rate, review_states, variant_performance
-from artwork.web.rendering import render, wants_json
+from artwork.web.rendering import media_path, render, wants_json
 from artwork.web.security import check_csrf, require
 
 router = APIRouter(prefix="/editor", include_in_schema=False)
@@ -84,7 +83,7 @@ def _point(rate: Rate) -> Point:
 
 def _variant(request: Request, variant: Variant, rate: Rate | None) -> dict[str, Any]:
     crops = [
-        (name, image_url(request, variant, name), variant.crops[name])
+        (name, media_path(variant, name), variant.crops[name])
         for name in CROP_FORMATS
         if name in variant.crops
     ]
@@ -97,7 +96,7 @@ def _variant(request: Request, variant: Variant, rate: Rate | None) -> dict[str,
         "tags": sorted(variant.tags.items(), key=lambda t: -t[1]),
         "explanation": variant.explanation,
         "frame_time_s": variant.frame_time_s,
-        "url": image_url(request, variant),
+        "url": media_path(variant),
         "width": variant.width,
         "height": variant.height,
         "crops": crops,

@@ -15,12 +15,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from artwork.api.deps import ServicesDep
-from artwork.api.routes.artwork_urls import image_url
 from artwork.bandit.rewards import RewardEvent
 from artwork.errors import ArtworkError, TitleNotFoundError
 from artwork.serving import ArtworkChoice, make_context
 from artwork.web.queries import members, top_features
-from artwork.web.rendering import render, wants_json
+from artwork.web.rendering import media_path, render, wants_json
 from artwork.web.security import check_csrf, require
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +66,7 @@ def _tile(request: Request, choice: ArtworkChoice) -> dict[str, Any]:
     return {
         "title_id": choice.title.title_id,
         "name": choice.title.name,
-        "url": image_url(request, variant, "16:9"),
+        "url": media_path(variant, "16:9"),
         "event_id": decision.event_id,
         "variant_id": variant.variant_id,
         "rank": variant.rank,

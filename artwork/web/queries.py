@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -285,26 +286,70 @@ def _bucket(moment: datetime, edges: Sequence[datetime]) -> int:
     return index
 
 
-def off_policy(
-    log: DecisionLog, settings: Settings, now: datetime
-) -> tuple[list[dict[str, object]], int, int, str | None]:
+OffPolicyRows = tuple[list[dict[str, object]], int, int, str | None]
+_OPE_CACHE: dict[tuple[str, str, int, int, int], OffPolicyRows] = {}
+_OPE_CACHE_LOCK = threading.Lock()
+_OPE_CACHE_SIZE = 8
+
+
+def off_policy(log: DecisionLog, settings: Settings, now: datetime) -> OffPolicyRows:
     """The off-policy evaluation ``artwork evaluate`` prints (default candidates, 95% normal
     intervals, no warm-up), as JSON-ready rows.
+
+    Replaying the whole log trains a model per candidate, so the answer is kept until the log
+    changes: a new decision, a new reward, or a reward window that closed.
 
     Returns:
         ``(rows, events, pending, reason)``: ``reason`` says why there are no rows.
     """
     from artwork.bandit.evaluation import as_json, evaluate, parse_candidate, resolved_events
 
+    closed_before = now - timedelta(seconds=settings.reward_wait_s)
+    key = (settings.model_dump_json(), *_log_state(log.engine, closed_before))
+    with _OPE_CACHE_LOCK:
+        cached = _OPE_CACHE.get(key)
+    if cached is not None:
+        return cached
     events, pending = resolved_events(log, settings, now)
+    answer: OffPolicyRows
     if not events:
-        return [], 0, pending, "no resolved decisions yet: rewards or closed windows come first"
-    candidates = [parse_candidate(spec, settings) for spec in OPE_POLICIES]
+        reason = "no resolved decisions yet: rewards or closed windows come first"
+        answer = ([], 0, pending, reason)
+    else:
+        candidates = [parse_candidate(spec, settings) for spec in OPE_POLICIES]
+        try:
+            answer = (as_json(evaluate(events, candidates)), len(events), pending, None)
+        except ValueError as exc:
+            answer = ([], len(events), pending, str(exc))
+    with _OPE_CACHE_LOCK:
+        if len(_OPE_CACHE) >= _OPE_CACHE_SIZE:
+            _OPE_CACHE.clear()
+        _OPE_CACHE[key] = answer
+    return answer
+
+
+def _log_state(engine: Engine, closed_before: datetime) -> tuple[str, int, int, int]:
+    """What the evaluation depends on: newest decision, rewards, decisions past their window."""
     try:
-        results = evaluate(events, candidates)
-    except ValueError as exc:
-        return [], len(events), pending, str(exc)
-    return as_json(results), len(events), pending, None
+        with engine.connect() as conn:
+            newest = conn.scalar(select(func.max(decisions.c.seq))) or 0
+            rewarded = conn.scalar(select(func.count()).select_from(rewards)) or 0
+            closed = (
+                conn.scalar(
+                    select(func.count())
+                    .select_from(decisions)
+                    .where(decisions.c.created_at <= closed_before)
+                )
+                or 0
+            )
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot read the decision log: {exc}") from exc
+    return (
+        engine.url.render_as_string(hide_password=True),
+        int(newest),
+        int(rewarded),
+        int(closed),
+    )
 
 
 def top_features(

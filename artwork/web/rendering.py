@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from artwork.domain import Variant
 from artwork.web.security import csrf_token, current_principal
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -29,6 +31,16 @@ def render(
     """Render ``template`` with the page context: who is signed in and the form token."""
     base = {"principal": current_principal(request), "csrf_token": csrf_token(request)}
     return TEMPLATES.TemplateResponse(request, template, base | context, status_code=status)
+
+
+def media_path(variant: Variant, aspect: str | None = None) -> str:
+    """The site-relative URL of a variant's image (its crop in ``aspect`` when it has one).
+
+    Pages link images relative to themselves, so they load from whatever address the page
+    was opened at.
+    """
+    crop = variant.crops.get(aspect) if aspect is not None else None
+    return "/media/" + quote(crop.image_path if crop is not None else variant.image_path)
 
 
 def wants_json(request: Request) -> bool:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from artwork.domain import VariantStatus
 from artwork.services import Services
+from artwork.testing.keys import api_client
 
 
 def test_titles_list_review_state_and_search(pages: TestClient) -> None:
@@ -81,3 +84,23 @@ def test_upload_refuses_a_non_video_back_on_the_list(pages: TestClient, tmp_path
         )
     assert response.status_code == 200
     assert "content type" in response.text and "Titles to review" in response.text
+
+
+@pytest.mark.slow
+def test_upload_extracts_the_title_and_opens_its_page(
+    ingesting_services: Services, clip_path: Callable[[str], Path]
+) -> None:
+    clip = clip_path("bikes.mp4")
+    with api_client(ingesting_services, "editor") as client, clip.open("rb") as handle:
+        response = client.post(
+            "/editor/upload",
+            data={"title_id": "bikes", "name": "Bikes", "genre": "sports, action"},
+            files={"video": (clip.name, handle, "video/mp4")},
+            headers={"Accept": "application/json"},
+        )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["page"] == "/editor/titles/bikes" and body["variants"] > 0
+    title = ingesting_services.catalog.get_title("bikes")
+    assert title.genres == ("sports", "action")
+    assert len(ingesting_services.catalog.variants("bikes")) == body["variants"]

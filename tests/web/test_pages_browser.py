@@ -235,3 +235,19 @@ def test_every_page_meets_contrast_and_is_saved(page: Any) -> None:
         assert result["failures"] == [], f"{name}: {result['failures']}"
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
         assert (folder / f"{name}.png").stat().st_size > 10_000
+
+
+def test_upload_form_reports_progress_and_refusals(page: Any, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a video")
+    page.goto("/editor")
+    page.set_input_files("#up-video", str(notes))
+    page.fill("#up-id", "notes")
+    page.fill("#up-name", "Notes")
+    page.click("form.upload button[type=submit]")
+    text = page.locator(".progress-text")
+    text.wait_for(state="visible")
+    page.wait_for_function(
+        "() => document.querySelector('.progress-text').textContent.includes('content type')"
+    )
+    assert page.locator(".progress").is_visible()

@@ -10,6 +10,7 @@ import pytest
 from artwork.services import Services
 from artwork.web.queries import (
     members,
+    off_policy,
     recent_events,
     review_states,
     summarize,
@@ -68,3 +69,22 @@ def test_top_features_set_the_chosen_variant_apart(page_services: Services) -> N
     assert all(not name.startswith("embedding:") for name, _, _ in features)
     deltas = [abs(delta) for _, _, delta in features]
     assert deltas == sorted(deltas, reverse=True)
+
+
+def test_off_policy_is_kept_until_the_log_changes(page_services: Services) -> None:
+    log = page_services.bandit.log
+    settings = page_services.settings
+    now = datetime.now(UTC)
+    first = off_policy(log, settings, now)
+    assert off_policy(log, settings, now) is first
+    rows, events, _, reason = first
+    assert reason is None and [r["policy"] for r in rows] == [
+        "logged",
+        "current",
+        "baseline",
+        "uniform",
+    ]
+    pending = next(e for e in recent_events(log) if e.reward is None)
+    log.record_reward(pending.decision.event_id, 1.0, now)
+    again = off_policy(log, settings, now)
+    assert again is not first and again[1] >= events
