@@ -192,19 +192,56 @@ def _max_seq(engine: Engine) -> int:
         raise StorageError(f"cannot read the decision log: {exc}") from exc
 
 
-def series_name(decision: Decision) -> str:
-    """The learning-curve series of a decision: its policy (mode and exploration) and model."""
+def policy_label(decision: Decision) -> str:
+    """The policy a decision was made under: its mode and, when learning, the policy's name."""
     policy = decision.policy
     mode = str(policy.get("mode", "bandit"))
     name = str(policy.get("name", ""))
-    label = mode if mode == "apprentice" or not name else f"{mode}/{name}"
-    return f"{label} v{decision.model_version}"
+    return mode if mode == "apprentice" or not name else f"{mode}/{name}"
+
+
+def version_bands(versions: Sequence[int], most: int = 4) -> list[tuple[int, int]]:
+    """Split model versions (one per decision) into at most ``most`` contiguous ranges holding
+    about as many decisions each.
+
+    The learner makes a new version with every event it learns, so a curve per version would
+    have a point each; a curve per band shows how the model did as it grew.
+
+    Raises:
+        ValueError: ``most`` < 1.
+    """
+    if most < 1:
+        raise ValueError(f"most must be >= 1, got {most}")
+    counts = Counter(versions)
+    distinct = sorted(counts)
+    if not distinct:
+        return []
+    share = len(versions) / most
+    bands: list[tuple[int, int]] = []
+    start, held = distinct[0], 0
+    for index, version in enumerate(distinct):
+        held += counts[version]
+        last = index == len(distinct) - 1
+        if last or (held >= share and len(bands) < most - 1):
+            bands.append((start, version))
+            if not last:
+                start, held = distinct[index + 1], 0
+    return bands
+
+
+def _band_label(version: int, bands: Sequence[tuple[int, int]]) -> str:
+    for low, high in bands:
+        if low <= version <= high:
+            return f"v{low}" if low == high else f"v{low}-{high}"
+    return f"v{version}"
 
 
 def summarize(
     events: Sequence[LoggedEvent], settings: Settings, now: datetime, buckets: int = 12
 ) -> PolicySummary:
     """Learning curves, exploration and reward lag of ``events`` (in log order).
+
+    One curve per policy and band of model versions (:func:`version_bands`).
 
     A decision with no reward counts as a miss once its wait window has closed and is left out
     while it is pending, as the learner and ``artwork evaluate`` treat it.
@@ -231,9 +268,14 @@ def summarize(
     edges = _bucket_edges([e.decision.created_at for e in events], buckets)
     trials: dict[str, Counter[int]] = defaultdict(Counter)
     takes: dict[str, Counter[int]] = defaultdict(Counter)
+    versions: dict[str, list[int]] = defaultdict(list)
+    for event in resolved:
+        versions[policy_label(event.decision)].append(event.decision.model_version)
+    bands = {label: version_bands(found) for label, found in versions.items()}
     for event in resolved:
         bucket = _bucket(event.decision.created_at, edges)
-        name = series_name(event.decision)
+        label = policy_label(event.decision)
+        name = f"{label} {_band_label(event.decision.model_version, bands[label])}"
         trials[name][bucket] += 1
         if event.reward is not None and event.reward.value > 0:
             takes[name][bucket] += 1
@@ -241,7 +283,7 @@ def summarize(
         name: tuple(
             CurvePoint(edges[b], wilson(takes[name][b], n)) for b, n in sorted(counts.items())
         )
-        for name, counts in sorted(trials.items())
+        for name, counts in sorted(trials.items(), key=lambda item: (min(item[1]), item[0]))
     }
     by_bucket: dict[int, list[bool]] = defaultdict(list)
     for event, flag in zip(events, explored, strict=True):

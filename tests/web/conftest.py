@@ -21,7 +21,8 @@ GENRES = {"t0": "drama", "t1": "comedy", "t2": "drama", "t3": "sci-fi"}
 
 def seed_pages(services: Services, decisions: int = 240, seed: int = 7) -> None:
     """Four titles with approved artwork, one (``fresh``) whose variants await review, plays
-    by member m1, and ``decisions`` logged decisions over the past two days, a third rewarded.
+    by member m1, and ``decisions`` logged decisions over the past two days, a third rewarded:
+    the first quarter in apprentice mode, then a learning model of growing version.
 
     Rank-0 variants are taken more often, so the per-variant charts have something to show.
     """
@@ -52,7 +53,14 @@ def seed_pages(services: Services, decisions: int = 240, seed: int = 7) -> None:
         created = start + timedelta(seconds=float(n) / decisions * 40 * 3600)
         context = make_context(f"m{n % 9}", "web", now=created)
         decision = bandit.decide(context, title_id, approved[title_id], impressions=n)
-        decision = replace(decision, created_at=created)
+        # The first quarter as if served in apprentice mode, then a model that grows.
+        apprentice = n < decisions // 4
+        decision = replace(
+            decision,
+            created_at=created,
+            model_version=0 if apprentice else n - decisions // 4,
+            policy=dict(decision.policy) | {"mode": "apprentice" if apprentice else "online"},
+        )
         taken = rng.random() < (0.5 if decision.chosen_index == 0 else 0.2)
         reward = None
         if taken:

@@ -251,3 +251,21 @@ def test_upload_form_reports_progress_and_refusals(page: Any, tmp_path: Path) ->
         "() => document.querySelector('.progress-text').textContent.includes('content type')"
     )
     assert page.locator(".progress").is_visible()
+
+
+def test_pages_work_without_javascript(browser: Any, site: Site) -> None:
+    context = browser.new_context(base_url=site.base, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        _log_in(page, site.key, "/?user_id=m1")
+        page.locator("li.tile .tile-button").first.click()
+        page.wait_for_url("**played=*")
+        assert "Recorded a play of" in page.locator("#played").inner_text()
+        page.goto("/editor/titles/t1")
+        page.locator("article.variant button.reject").first.click()
+        page.wait_for_url("**/editor/titles/t1?notice=*")
+        assert page.locator('article.variant .state[data-status="rejected"]').count() == 1
+        page.goto("/policy")
+        assert page.locator("svg.chart").count() == 4
+    finally:
+        context.close()

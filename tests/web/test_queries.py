@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ from artwork.web.queries import (
     summarize,
     top_features,
     variant_performance,
+    version_bands,
     wilson,
 )
 
@@ -88,3 +90,14 @@ def test_off_policy_is_kept_until_the_log_changes(page_services: Services) -> No
     log.record_reward(pending.decision.event_id, 1.0, now)
     again = off_policy(log, settings, now)
     assert again is not first and again[1] >= events
+
+
+def test_version_bands_cover_every_version_in_order() -> None:
+    versions = [0] * 10 + list(range(1, 31))
+    bands = version_bands(versions, most=4)
+    assert len(bands) <= 4 and bands[0][0] == 0 and bands[-1][1] == 30
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(bands))
+    assert version_bands([5, 5, 5]) == [(5, 5)]
+    assert version_bands([]) == []
+    with pytest.raises(ValueError, match="most"):
+        version_bands([1], most=0)
