@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from artwork.api.deps import ServicesDep
 from artwork.bandit.rewards import RewardEvent
 from artwork.errors import ArtworkError, TitleNotFoundError
+from artwork.services import Services
 from artwork.serving import ArtworkChoice, make_context
 from artwork.web.queries import members, top_features
 from artwork.web.rendering import media_path, render, wants_json
@@ -123,12 +124,19 @@ def play(
     return _back(user_id, device, played=message)
 
 
-def _title_name_and_length(services: ServicesDep, title_id: str) -> tuple[str, float]:
+def _title_name_and_length(services: Services, title_id: str) -> tuple[str, float]:
+    """The title's name and the seconds a watched-through play lasts.
+
+    Without a known running time, long enough to count in full under every reward definition.
+    """
+    settings = services.settings
+    fallback = max(settings.qualified_play_s, settings.watch_time_cap_s)
     try:
         title = services.catalog.get_title(title_id)
     except TitleNotFoundError:
-        return title_id, 0.0
-    return title.name, float(title.duration_s or 0.0)
+        return title_id, fallback
+    duration = title.duration_s
+    return title.name, float(duration) if duration and duration > 0 else fallback
 
 
 def _back(user_id: str, device: str, **message: str) -> RedirectResponse:
