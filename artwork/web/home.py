@@ -25,6 +25,8 @@ from artwork.web.security import check_csrf, require
 
 router = APIRouter(include_in_schema=False)
 DEVICES: tuple[str, ...] = ("web", "tv", "mobile", "tablet")
+DEFAULT_ROWS = 10
+"""Rows the page shows at first (a page holds up to ``ARTWORK_PAGE_ROWS``); "more rows" adds ten."""
 _viewer = Depends(require("client", "editor"))
 
 Member = Annotated[str, Query(min_length=1, max_length=128)]
@@ -39,11 +41,18 @@ def homepage_page(
     device: Device = "web",
     played: Annotated[str | None, Query(max_length=512)] = None,
     notice: Annotated[str | None, Query(max_length=512)] = None,
+    rows: Annotated[int, Query(ge=1, le=100)] = DEFAULT_ROWS,
 ) -> HTMLResponse:
     page = services.homepage.page(make_context(user_id, device))
-    rows = [
-        {"heading": r.row.heading, "items": [_tile(request, c) for c in r.items]} for r in page.rows
+    shown = [
+        {"heading": r.row.heading, "items": [_tile(request, c) for c in r.items]}
+        for r in page.rows[:rows]
     ]
+    more = (
+        f"/?{urlencode({'user_id': user_id, 'device': device, 'rows': rows + DEFAULT_ROWS})}"
+        if len(page.rows) > rows
+        else None
+    )
     return render(
         request,
         "homepage.html",
@@ -52,7 +61,9 @@ def homepage_page(
             "device": device,
             "devices": DEVICES if device in DEVICES else (*DEVICES, device),
             "members": members(services.catalog),
-            "rows": rows,
+            "rows": shown,
+            "more": more,
+            "total_rows": len(page.rows),
             "played": played,
             "notice": notice,
         },

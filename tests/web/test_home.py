@@ -56,3 +56,12 @@ def test_static_files_are_served_and_nothing_else(pages: TestClient) -> None:
     assert pages.get("/static/app.css").status_code == 200
     assert pages.get("/static/missing.css").status_code == 404
     assert pages.get("/static/..%2F__init__.py").status_code == 404
+
+
+def test_long_pages_show_ten_rows_then_more(pages: TestClient) -> None:
+    full = pages.get("/", params={"user_id": "m1", "rows": 100}).text
+    total = full.count('<section class="row-section"')
+    one = pages.get("/", params={"user_id": "m1", "rows": 1}).text
+    assert one.count('<section class="row-section"') == 1
+    assert ("Show more rows" in one) == (total > 1)
+    assert "Show more rows" not in full
