@@ -65,3 +65,9 @@ def test_long_pages_show_ten_rows_then_more(pages: TestClient) -> None:
     assert one.count('<section class="row-section"') == 1
     assert ("Show more rows" in one) == (total > 1)
     assert "Show more rows" not in full
+
+
+def test_tiles_are_named_play_and_the_title(pages: TestClient) -> None:
+    html = pages.get("/", params={"user_id": "m1"}).text
+    assert '<span class="visually-hidden">Play </span><img src="/media/' in html
+    assert '<span class="caption" aria-hidden="true">Title 0</span>' in html

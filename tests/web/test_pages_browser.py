@@ -174,6 +174,7 @@ def _play_first_tile(page: Any, site: Site) -> None:
 
 def test_keyboard_moves_between_tiles_and_rows_with_visible_focus(page: Any) -> None:
     page.goto("/?user_id=m1")
+    assert page.get_by_role("button", name="Play Title 0").count() >= 1, "tiles are named"
     active = "() => document.activeElement.closest('li.tile')?.dataset.titleId ?? null"
     row_of = "() => document.activeElement.closest('ul.row')?.dataset.row ?? null"
     page.keyboard.press("Tab")  # the skip link, then on through the header to the tiles
