@@ -85,7 +85,7 @@ async def check_csrf(request: Request) -> None:
     """Dependency of every page POST: refuse a cookie-authenticated request without the token.
 
     Raises:
-        HTTPException: 403 when the token is missing or wrong.
+        PermissionDeniedError: 403 when the token is missing or wrong.
     """
     expected = csrf_token(request)
     if not expected or _bearer(request) is not None:
@@ -95,9 +95,8 @@ async def check_csrf(request: Request) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if sent is None or not hmac.compare_digest(sent, expected):
-        raise HTTPException(
-            status_code=403,
-            detail="missing or wrong form token; reload the page and submit it again",
+        raise PermissionDeniedError(
+            "missing or wrong form token; reload the page and submit the form again"
         )
 
 
@@ -110,7 +109,9 @@ def current_principal(request: Request) -> Principal | None:
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
-    return value.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
 
 
 def login_redirect(request: Request, reason: str = "") -> HTTPException:

@@ -109,7 +109,7 @@ def test_cookie_posts_need_the_form_token(anonymous: TestClient, page_services: 
     form = {"event_id": event.group(2), "title_id": event.group(1), "user_id": "m1"}
     json = {"Accept": "application/json"}
     refused = client.post("/play", data=form, headers=json)
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     wrong = client.post("/play", data=form | {"csrf_token": "0" * 64}, headers=json)
     assert wrong.status_code == 403
     header = client.post("/play", data=form, headers=json | {"X-CSRF-Token": token.group(1)})
