@@ -145,3 +145,12 @@ def test_require_names_its_scopes() -> None:
         require()
     with pytest.raises(ValueError):
         require("root")
+
+
+def test_navigation_offers_only_the_pages_a_key_may_open(
+    anonymous: TestClient, page_services: Services
+) -> None:
+    admin = bearer(make_key(page_services.engine, "admin"))
+    html = anonymous.get("/policy", headers=admin).text
+    assert 'href="/policy"' in html
+    assert 'href="/editor"' not in html and '<a href="/"' not in html
