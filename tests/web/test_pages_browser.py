@@ -270,3 +270,33 @@ def test_pages_work_without_javascript(browser: Any, site: Site) -> None:
         assert page.locator("svg.chart").count() == 4
     finally:
         context.close()
+
+
+def test_upload_form_follows_an_extraction_job(page: Any, tmp_path: Path) -> None:
+    # The server's answer is stubbed here: an upload that answers 202 with a job, and the job
+    # running, then done, as GET /v1/jobs/{id} describes it.
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\0" * 1024)
+    states = iter(
+        [
+            {"job_id": "j1", "title_id": "clip", "state": "running", "progress": 0.5},
+            {"job_id": "j1", "title_id": "clip", "state": "succeeded", "progress": 1.0},
+        ]
+    )
+    seen: list[str | None] = []
+
+    def upload(route: Any) -> None:
+        seen.append(route.request.headers.get("x-csrf-token"))
+        route.fulfill(status=202, json={"job_id": "j1", "title_id": "clip", "state": "queued"})
+
+    page.route("**/editor/upload", upload)
+    page.route("**/v1/jobs/j1", lambda route: route.fulfill(json=next(states)))
+    page.goto("/editor")
+    page.fill("#up-id", "clip")
+    page.fill("#up-name", "Clip")
+    page.set_input_files("#up-video", str(clip))
+    page.click("form.upload button[type=submit]")
+    link = page.locator('.progress-text a[href="/editor/titles/clip"]')
+    link.wait_for()
+    assert "review its variants" in link.inner_text()
+    assert seen and seen[0], "the script sends the form token in a header"

@@ -67,6 +67,38 @@ function wireStatusForms() {
   }
 }
 
+function showUploaded(text, bar, body) {
+  bar.value = 100;
+  text.textContent = "";
+  const link = document.createElement("a");
+  link.href = body.page || `/editor/titles/${encodeURIComponent(body.title_id)}`;
+  link.textContent = `extracted ${body.title_id}: review its variants`;
+  text.appendChild(link);
+}
+
+// An upload answered 202 with a job: follow GET /v1/jobs/{id} until it succeeds or fails.
+function followJob(job, text, bar) {
+  const poll = async () => {
+    let state = {};
+    try {
+      const response = await fetch(`/v1/jobs/${encodeURIComponent(job.job_id)}`, {
+        headers: { Accept: "application/json" }, credentials: "same-origin",
+      });
+      state = await response.json();
+      if (!response.ok) throw new Error((state.error && state.error.message) || `job lookup failed (${response.status})`);
+    } catch (error) {
+      text.textContent = error.message;
+      return;
+    }
+    if (state.state === "succeeded") { showUploaded(text, bar, state); return; }
+    if (state.state === "failed") { bar.value = 0; text.textContent = `extraction failed: ${state.message}`; return; }
+    bar.value = Math.round(100 * (state.progress || 0));
+    text.textContent = `${state.state}: extracting artwork, ${bar.value}%`;
+    setTimeout(poll, 1000);
+  };
+  poll();
+}
+
 function wireUpload() {
   const form = document.querySelector("form.upload");
   if (!form) return;
@@ -79,6 +111,8 @@ function wireUpload() {
     const request = new XMLHttpRequest();
     request.open("POST", form.action);
     request.setRequestHeader("Accept", "application/json");
+    const token = form.querySelector("input[name=csrf_token]");
+    if (token && token.value) request.setRequestHeader("X-CSRF-Token", token.value);
     request.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) {
         bar.value = Math.round((100 * e.loaded) / e.total);
@@ -92,13 +126,10 @@ function wireUpload() {
     request.addEventListener("load", () => {
       let body = {};
       try { body = JSON.parse(request.responseText); } catch (e) { body = {}; }
-      if (request.status >= 200 && request.status < 300) {
-        bar.value = 100;
-        text.innerHTML = "";
-        const link = document.createElement("a");
-        link.href = body.page;
-        link.textContent = `extracted ${body.variants} variants of ${body.title_id}: review them`;
-        text.appendChild(link);
+      if (request.status === 202 && body.job_id) {
+        followJob(body, text, bar);
+      } else if (request.status >= 200 && request.status < 300) {
+        showUploaded(text, bar, body);
       } else {
         bar.value = 0;
         text.textContent = (body.error && body.error.message) || `upload failed (${request.status})`;
