@@ -52,7 +52,7 @@ def editor_title(
 ) -> HTMLResponse:
     title = services.catalog.get_title(title_id)
     title_variants = services.catalog.variants(title_id)
-    performance = variant_performance(services.engine, title_id)
+    performance = variant_performance(services.bandit.log, title_id)
     chart = interval_chart(
         [
             (f"#{v.rank} {v.variant_id[:10]}", _point(performance[v.variant_id]))

@@ -7,7 +7,6 @@ decisions are stored is adapted in one place. A decision is a *take* when its re
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections import Counter, defaultdict
@@ -15,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Text, cast, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from artwork.bandit.log import DecisionLog, LoggedEvent
@@ -153,28 +152,27 @@ def members(catalog: Catalog, limit: int = 50) -> list[str]:
         raise StorageError(f"cannot list members: {exc}") from exc
 
 
-def variant_performance(engine: Engine, title_id: str) -> dict[str, Rate]:
+def variant_performance(log: DecisionLog, title_id: str) -> dict[str, Rate]:
     """Impressions and takes of each of a title's variants that has been shown.
+
+    Only the positions of the title's decisions are read here; the log decodes them.
 
     Raises:
         StorageError: The database failed.
     """
-    statement = (
-        select(cast(decisions.c.action_ids, Text), decisions.c.chosen_index, rewards.c.value)
-        .select_from(decisions.outerjoin(rewards, rewards.c.event_id == decisions.c.event_id))
-        .where(decisions.c.title_id == title_id)
-    )
-    shown: Counter[str] = Counter()
-    taken: Counter[str] = Counter()
+    statement = select(decisions.c.seq).where(decisions.c.title_id == title_id)
     try:
-        with engine.connect() as conn:
-            for raw_ids, chosen, value in conn.execute(statement):
-                variant_id = str(json.loads(raw_ids)[chosen])
-                shown[variant_id] += 1
-                if value is not None and value > 0:
-                    taken[variant_id] += 1
+        with log.engine.connect() as conn:
+            seqs = [int(seq) for seq in conn.scalars(statement)]
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot read the decisions of {title_id!r}: {exc}") from exc
+    shown: Counter[str] = Counter()
+    taken: Counter[str] = Counter()
+    for event in log.events_at(seqs):
+        variant_id = event.decision.chosen_variant_id
+        shown[variant_id] += 1
+        if event.reward is not None and event.reward.value > 0:
+            taken[variant_id] += 1
     return {v: wilson(taken[v], n) for v, n in shown.items()}
 
 

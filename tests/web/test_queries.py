@@ -40,12 +40,12 @@ def test_review_states_and_members(page_services: Services) -> None:
 
 
 def test_variant_performance_counts_each_shown_variant(page_services: Services) -> None:
-    performance = variant_performance(page_services.engine, "t0")
+    performance = variant_performance(page_services.bandit.log, "t0")
     events = [e for e in recent_events(page_services.bandit.log) if e.decision.title_id == "t0"]
     assert sum(r.trials for r in performance.values()) == len(events)
     takes = sum(1 for e in events if e.reward is not None and e.reward.value > 0)
     assert sum(r.takes for r in performance.values()) == takes
-    assert variant_performance(page_services.engine, "fresh") == {}
+    assert variant_performance(page_services.bandit.log, "fresh") == {}
 
 
 def test_summary_leaves_pending_decisions_out_of_the_curve(page_services: Services) -> None:
