@@ -131,11 +131,12 @@ def upload(
     video: Annotated[UploadFile, File()],
     title_id: Annotated[str, Form(min_length=1, max_length=128)],
     name: Annotated[str, Form(min_length=1, max_length=512)],
-    genre: Annotated[str, Form(max_length=256)] = "",
+    genre: Annotated[list[str] | None, Form(max_length=256)] = None,
     replace: Annotated[bool, Form()] = False,
 ) -> Response:
     """Upload and extract a title (synchronously, as ``POST /v1/titles`` does today)."""
-    genres = [g.strip() for g in genre.split(",") if g.strip()]
+    # One comma-separated field (the form) or one field per genre (the script, as the API).
+    genres = [g.strip() for field in genre or () for g in field.split(",") if g.strip()]
     try:
         created = upload_title(
             request=request,

@@ -94,7 +94,7 @@ def test_upload_extracts_the_title_and_opens_its_page(
     with api_client(ingesting_services, "editor") as client, clip.open("rb") as handle:
         response = client.post(
             "/editor/upload",
-            data={"title_id": "bikes", "name": "Bikes", "genre": "sports, action"},
+            data={"title_id": "bikes", "name": "Bikes", "genre": ["sports", "action"]},
             files={"video": (clip.name, handle, "video/mp4")},
             headers={"Accept": "application/json"},
         )

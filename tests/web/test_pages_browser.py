@@ -287,6 +287,9 @@ def test_upload_form_follows_an_extraction_job(page: Any, tmp_path: Path) -> Non
 
     def upload(route: Any) -> None:
         seen.append(route.request.headers.get("x-csrf-token"))
+        body = route.request.post_data_buffer or b""
+        assert body.count(b'name="genre"') == 2, "one field per genre"
+        assert body.index(b'name="genre"') < body.index(b'name="video"'), "fields first"
         route.fulfill(status=202, json={"job_id": "j1", "title_id": "clip", "state": "queued"})
 
     page.route("**/editor/upload", upload)
@@ -294,6 +297,7 @@ def test_upload_form_follows_an_extraction_job(page: Any, tmp_path: Path) -> Non
     page.goto("/editor")
     page.fill("#up-id", "clip")
     page.fill("#up-name", "Clip")
+    page.fill("#up-genre", "drama, comedy")
     page.set_input_files("#up-video", str(clip))
     page.click("form.upload button[type=submit]")
     link = page.locator('.progress-text a[href="/editor/titles/clip"]')

@@ -136,7 +136,15 @@ function wireUpload() {
       }
     });
     request.addEventListener("error", () => { text.textContent = "upload failed: no answer"; });
-    request.send(new FormData(form));
+    // One "genre" field per genre, as POST /v1/titles takes them.
+    const data = new FormData(form);
+    const genres = String(data.get("genre") || "").split(",").map((g) => g.trim()).filter(Boolean);
+    data.delete("genre");
+    const video = data.get("video");
+    data.delete("video");
+    for (const genre of genres) data.append("genre", genre);
+    data.append("video", video);  // last: a streaming upload reads the fields first
+    request.send(data);
   });
 }
 
