@@ -316,6 +316,21 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(
         default=4096, ge=1, description="Largest video POST /v1/titles accepts, in MB."
     )
+    # API security and limits (artwork.api; see docs/api.md)
+    rate_limit_client: float = Field(
+        default=50.0, ge=0, description="Requests per second per client key (0: no limit)."
+    )
+    rate_limit_editor: float = Field(
+        default=10.0, ge=0, description="Requests per second per editor key (0: no limit)."
+    )
+    rate_limit_admin: float = Field(
+        default=5.0, ge=0, description="Requests per second per admin key (0: no limit)."
+    )
+    rate_limit_burst_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="A key may burst this many seconds' worth of requests (token bucket size).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `artwork serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `artwork serve` binds.")
     # --- serving data path -----------------------------------------------------------------

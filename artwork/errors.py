@@ -7,11 +7,17 @@
      │    ├── VideoError            missing, empty, corrupt or stream-less video file
      │    ├── UnsupportedMediaError an upload whose content type is not a video (HTTP 415)
      │    ├── UploadTooLargeError   an upload over ARTWORK_MAX_UPLOAD_MB (HTTP 413)
-     │    └── ImportFormatError     a data file (CSV, DSJSON) that cannot be read at all
+     │    ├── ImportFormatError     a data file (CSV, DSJSON) that cannot be read at all
+     │    └── BodyTooLargeError     a request body over its limit (HTTP 413)
+     ├── AuthenticationError        no API key, or an unknown or revoked one (HTTP 401)
+     ├── PermissionDeniedError      the key lacks the scope the request needs (HTTP 403)
+     ├── RateLimitedError           the key spent its request budget; retry later (HTTP 429)
      ├── NotFoundError              a named thing does not exist (HTTP 404)
      │    ├── TitleNotFoundError
      │    ├── VariantNotFoundError
-     │    └── EventNotFoundError
+     │    ├── EventNotFoundError
+     │    ├── KeyNotFoundError
+     │    └── JobNotFoundError
      ├── ConflictError              the request clashes with stored state (HTTP 409)
      │    ├── TitleExistsError
      │    └── RewardWindowClosedError  a reward came after its decision's wait window
@@ -60,6 +66,26 @@ class ImportFormatError(InvalidInputError):
     code = "invalid_import_file"
 
 
+class BodyTooLargeError(InvalidInputError):
+    code = "body_too_large"
+
+
+class AuthenticationError(ArtworkError):
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(ArtworkError):
+    code = "forbidden"
+
+
+class RateLimitedError(ArtworkError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class NotFoundError(ArtworkError):
     code = "not_found"
 
@@ -74,6 +100,14 @@ class VariantNotFoundError(NotFoundError):
 
 class EventNotFoundError(NotFoundError):
     code = "event_not_found"
+
+
+class KeyNotFoundError(NotFoundError):
+    code = "key_not_found"
+
+
+class JobNotFoundError(NotFoundError):
+    code = "job_not_found"
 
 
 class ConflictError(ArtworkError):

@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
 from artwork.services import Services
 from artwork.testing.footage import sample_clip
+from artwork.testing.keys import api_client
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def client(ingesting_services: Services) -> Iterator[TestClient]:
         name="Big Buck Bunny",
         genres=["animation"],
     )
-    with TestClient(create_app(services=ingesting_services)) as test_client:
+    with api_client(ingesting_services) as test_client:
         yield test_client
 
 

@@ -22,6 +22,7 @@ from artwork.errors import (
 from artwork.ingest import IngestJob, title_id_for
 from artwork.services import Services
 from artwork.testing.footage import sample_clip
+from artwork.testing.keys import api_client
 from artwork.testing.synthetic import (
     Segment,
     SyntheticTruth,
@@ -304,12 +305,9 @@ def test_real_footage_is_ingested(services: Services) -> None:
 
 
 def test_the_api_serves_the_crops(services: Services, video: SyntheticTruth) -> None:
-    from fastapi.testclient import TestClient
-
-    from artwork.api.app import create_app
 
     services.ingestor.ingest(video.path, title_id="three", name="Three")
-    with TestClient(create_app(services=services)) as client:
+    with api_client(services) as client:
         detail = client.get("/v1/titles/three").json()
         for variant in detail["variants"]:
             assert set(variant["crops"]) == set(CROP_FORMATS)

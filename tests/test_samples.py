@@ -5,11 +5,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
 from artwork.samples import SAMPLE_TITLES, build_sample_catalog, write_slideshow
 from artwork.services import Services
+from artwork.testing.keys import api_client
 
 
 def test_slideshow_is_a_real_h264_video(tmp_path: Path) -> None:
@@ -31,7 +30,7 @@ def test_demo_catalogue_gives_a_homepage_of_several_rows(ingesting_services: Ser
     assert ingesting_services.catalog.count_titles() == len(SAMPLE_TITLES)
     build_sample_catalog(ingesting_services, users=40, log=lambda _line: None)  # idempotent
     assert ingesting_services.catalog.count_titles() == len(SAMPLE_TITLES)
-    with TestClient(create_app(services=ingesting_services)) as client:
+    with api_client(ingesting_services) as client:
         rows = client.get("/v1/homepage", params={"user_id": "member-0000"}).json()["rows"]
     assert len(rows) >= 5
     assert {"continue-watching", "popular"} <= {r["id"] for r in rows}

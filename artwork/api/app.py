@@ -9,8 +9,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 import artwork
+from artwork.api.auth import RateLimiter
 from artwork.api.errors import install_error_handlers
-from artwork.api.routes import decisions, health, homepage, pages, rewards, titles, uploads
+from artwork.api.routes import (
+    decisions,
+    health,
+    homepage,
+    keys,
+    pages,
+    rewards,
+    titles,
+    uploads,
+)
+from artwork.catalog.keys import KeyStore
 from artwork.config import Settings, get_settings
 from artwork.services import Services
 
@@ -28,6 +39,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or Services.from_settings(resolved)
+        app.state.keys = KeyStore(app.state.services.engine)
         try:
             yield
         finally:
@@ -40,8 +52,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="Personalised artwork and homepage rows, with rewards for learning.",
         lifespan=lifespan,
     )
+    app.state.rate_limiter = RateLimiter.from_settings(resolved)
     install_error_handlers(app)
-    for module in (health, homepage, titles, uploads, rewards, decisions, pages):
+    for module in (health, homepage, titles, uploads, rewards, decisions, keys, pages):
         app.include_router(module.router)
     media_dir = services.media.root if services else resolved.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,8 @@
-"""Request dependencies as ``Annotated`` aliases; tests swap ``get_services`` for their own."""
+"""Request dependencies as ``Annotated`` aliases; tests swap ``get_services`` for their own.
+
+``ClientKey``, ``EditorKey`` and ``AdminKey`` authenticate the caller (bearer token or the
+``artwork_key`` cookie) and require that scope; see :mod:`artwork.api.auth`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from artwork.api.auth import Principal, get_key_store, require_scopes
+from artwork.catalog.keys import KeyStore
 from artwork.services import Services
 
 
@@ -15,3 +21,7 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+KeyStoreDep = Annotated[KeyStore, Depends(get_key_store)]
+ClientKey = Annotated[Principal, Depends(require_scopes("client"))]
+EditorKey = Annotated[Principal, Depends(require_scopes("editor"))]
+AdminKey = Annotated[Principal, Depends(require_scopes("admin"))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,11 +13,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from artwork.errors import (
     ArtworkError,
+    AuthenticationError,
+    BodyTooLargeError,
     ConflictError,
     InvalidInputError,
     ModelError,
     NotFoundError,
     OverloadedError,
+    PermissionDeniedError,
+    RateLimitedError,
     StorageError,
     UnsupportedMediaError,
     UploadTooLargeError,
@@ -24,8 +29,12 @@ from artwork.errors import (
 
 # First match wins: specific kinds before their parents.
 STATUS_BY_ERROR: tuple[tuple[type[ArtworkError], int], ...] = (
+    (AuthenticationError, 401),
+    (PermissionDeniedError, 403),
+    (RateLimitedError, 429),
     (UnsupportedMediaError, 415),
     (UploadTooLargeError, 413),
+    (BodyTooLargeError, 413),
     (NotFoundError, 404),
     (ConflictError, 409),
     (InvalidInputError, 422),
@@ -53,9 +62,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ArtworkError)
     async def _artwork_error(_request: Request, exc: ArtworkError) -> JSONResponse:
-        headers = None
-        if isinstance(exc, OverloadedError):
-            headers = {"Retry-After": str(exc.retry_after_s)}
+        headers: dict[str, str] = {}
+        if isinstance(exc, AuthenticationError):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimitedError | OverloadedError):
+            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
         return JSONResponse(
             error_body(exc.code, exc.message), status_code=status_for(exc), headers=headers
         )

@@ -152,3 +152,32 @@ class HealthPublic(BaseModel):
     status: str
     titles: int
     model_version: int
+
+
+Scope = Literal["client", "editor", "admin"]
+
+
+class KeyCreate(_In):
+    """A new API key's scopes and an optional name (who or what it is for)."""
+
+    scopes: list[Scope] = Field(min_length=1, max_length=3, examples=[["client"]])
+    name: str = Field(default="", max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+class KeyPublic(BaseModel):
+    """A stored key; the key itself is never shown again after creation."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class KeyCreatedPublic(BaseModel):
+    """The new key: keep ``key`` now, it cannot be shown again."""
+
+    key: str
+    id: str
+    name: str
+    scopes: list[str]

@@ -222,3 +222,16 @@ for _table in (decisions, rewards):
         "after_create",
         DDL(_APPEND_ONLY_POSTGRES.format(table=_table.name)).execute_if(dialect="postgresql"),
     )
+
+# --- API keys (artwork.catalog.keys) ------------------------------------------------------------
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("scopes", JSON, nullable=False),
+    # sha256 of the key's secret part: the key itself is shown once and never stored.
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

@@ -9,14 +9,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from artwork.cli import bandit, ingest, interactions, ranking, serve, upload, variants
+from artwork.cli import bandit, ingest, interactions, keys, ranking, serve, upload, variants
 from artwork.cli.base import EXIT_ERROR
 from artwork.config import get_settings
 from artwork.errors import ArtworkError
 
 #: Each module has ``register(commands)``, adding subparsers whose ``handler`` default is a
 #: ``(args, settings) -> exit code`` function.
-COMMAND_MODULES = (ingest, serve, variants, upload, interactions, ranking, bandit)
+COMMAND_MODULES = (ingest, serve, variants, upload, interactions, ranking, bandit, keys)
 
 
 def build_parser() -> argparse.ArgumentParser:

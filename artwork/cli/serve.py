@@ -105,10 +105,23 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from artwork.catalog.keys import KeyStore
     from artwork.samples import build_sample_catalog
 
     with open_services(settings) as services:
         build_sample_catalog(services, log=lambda line: print(line, file=sys.stderr))
+        store = KeyStore(services.engine)
+        client = store.create(["client"], "demo client").key
+        editor = store.create(["editor"], "demo editor").key
+    # The keys go to stdout (and nowhere else): the demo's user needs them to call the API.
+    print(f"client key: {client}")
+    print(f"editor key: {editor}")
+    print(
+        f"try: curl -H 'Authorization: Bearer {client}' "
+        f"'http://{args.host or settings.host}:{args.port or settings.port}"
+        "/v1/homepage?user_id=member-0000'",
+        flush=True,
+    )
     if args.no_serve:
         return EXIT_OK
     return run_serve(args, settings)

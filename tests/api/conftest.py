@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
 from artwork.domain import Interaction
 from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.testing.keys import api_client
 
 
 @pytest.fixture
@@ -31,5 +31,5 @@ def seeded(services: Services) -> Services:
 
 @pytest.fixture
 def client(seeded: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=seeded)) as test_client:
+    with api_client(seeded) as test_client:
         yield test_client

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
 from artwork.config import Settings
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
 from artwork.ranking.model import RankingModel
@@ -19,6 +18,7 @@ from artwork.ranking.training import catalog_snapshot, train
 from artwork.services import Services
 from artwork.serving import HomepageService, make_context
 from artwork.testing.catalog import seed_title
+from artwork.testing.keys import api_client
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def ranked(seeded: Services, ranked_settings: Settings) -> Services:
 
 @pytest.fixture
 def ranked_client(ranked: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=ranked)) as test_client:
+    with api_client(ranked) as test_client:
         yield test_client
 
 

@@ -7,15 +7,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
 from artwork.config import Settings
 from artwork.services import Services
 from artwork.testing.footage import sample_clip
+from artwork.testing.keys import api_client
 
 
 @pytest.fixture
 def client(ingesting_services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=ingesting_services)) as test_client:
+    with api_client(ingesting_services) as test_client:
         yield test_client
 
 
@@ -76,7 +76,7 @@ def test_too_large_is_413(tmp_path: Path) -> None:
     services = Services.from_settings(Settings(home=tmp_path / "home", max_upload_mb=1))
     big = tmp_path / "big.mp4"
     big.write_bytes(b"\0" * (2 << 20))
-    with TestClient(create_app(services=services)) as client:
+    with api_client(services) as client:
         response = _post(client, big)
     services.close()
     assert response.status_code == 413

@@ -7,14 +7,15 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from artwork.api.deps import ServicesDep
-from artwork.api.schemas import DecisionPublic, ErrorPublic
+from artwork.api.deps import ClientKey, ServicesDep
+from artwork.api.responses import AUTH, errors
+from artwork.api.schemas import DecisionPublic
 
 router = APIRouter(prefix="/v1/decisions", tags=["decisions"])
 
 
-@router.get("/{event_id}", response_model=DecisionPublic, responses={404: {"model": ErrorPublic}})
-def get_decision(event_id: str, services: ServicesDep) -> DecisionPublic:
+@router.get("/{event_id}", response_model=DecisionPublic, responses=errors(*AUTH, 404))
+def get_decision(event_id: str, services: ServicesDep, _client: ClientKey) -> DecisionPublic:
     bandit = services.bandit
     decision = bandit.log.get(event_id)
     reward = bandit.log.reward_of(event_id)

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from artwork.api.deps import ServicesDep
+from artwork.api.deps import ClientKey, ServicesDep
+from artwork.api.responses import AUTH, errors
 from artwork.api.routes.artwork_urls import Aspect
 from artwork.api.schemas import ArtworkPublic, HomepagePublic, RowItemPublic, RowPublic
 from artwork.domain import Variant
@@ -28,10 +29,11 @@ Selector = Annotated[
 ]
 
 
-@router.get("/homepage", response_model=HomepagePublic)
+@router.get("/homepage", response_model=HomepagePublic, responses=errors(*AUTH))
 def get_homepage(
     request: Request,
     services: ServicesDep,
+    principal: ClientKey,
     user_id: UserId,
     device: Device = "unknown",
     country: Country = "unknown",
@@ -39,7 +41,7 @@ def get_homepage(
     aspect: Aspect = None,
 ) -> Response:
     page = services.homepage.page(
-        make_context(user_id, device, country), selector=selector, principal=""
+        make_context(user_id, device, country), selector=selector, principal=principal.key_id
     )
     # A page has ~200 images: resolve the media mount's URL once, not per image (url_for
     # walks the routes; the path is appended unquoted, exactly as url_for does).

@@ -1,43 +1,11 @@
-"""GET /: the member's homepage rendered as HTML, each tile the artwork chosen for them."""
+"""The web pages, one router per page family in ``artwork.web``, included as one router."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from artwork.web import editor, home, login, policy, rendering
 
-from artwork.api.deps import ServicesDep
-from artwork.api.routes.artwork_urls import image_url
-from artwork.serving import make_context
-
-router = APIRouter(tags=["pages"])
-_TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "web" / "templates")
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def homepage_html(
-    request: Request,
-    services: ServicesDep,
-    user_id: Annotated[str, Query(min_length=1, max_length=128)] = "member-0000",
-    device: Annotated[str, Query(min_length=1, max_length=64)] = "web",
-) -> HTMLResponse:
-    page = services.homepage.page(make_context(user_id, device))
-    rows = [
-        {
-            "title": r.row.heading,
-            "items": [
-                {
-                    "name": c.title.name,
-                    "url": image_url(request, c.variant),
-                    "event_id": c.decision.event_id,
-                    "title_id": c.title.title_id,
-                }
-                for c in r.items
-            ],
-        }
-        for r in page.rows
-    ]
-    return _TEMPLATES.TemplateResponse(request, "homepage.html", {"user_id": user_id, "rows": rows})
+router = APIRouter(include_in_schema=False)
+for _module in (rendering, login, home, editor, policy):
+    router.include_router(_module.router)

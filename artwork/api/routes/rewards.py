@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from artwork.api.deps import ServicesDep
+from artwork.api.deps import ClientKey, ServicesDep
+from artwork.api.responses import AUTH, errors
 from artwork.api.schemas import ErrorPublic, RewardIn, RewardPublic
 from artwork.bandit.rewards import RewardEvent
 
@@ -21,13 +22,13 @@ router = APIRouter(prefix="/v1", tags=["rewards"])
 @router.post(
     "/rewards",
     response_model=RewardPublic,
-    responses={
+    responses=errors(*AUTH)
+    | {
         404: {"model": ErrorPublic, "description": "event_not_found"},
         409: {"model": ErrorPublic, "description": "reward_window_closed"},
-        422: {"model": ErrorPublic, "description": "invalid_request"},
     },
 )
-def post_reward(body: RewardIn, services: ServicesDep) -> RewardPublic:
+def post_reward(body: RewardIn, services: ServicesDep, principal: ClientKey) -> RewardPublic:
     if body.kind is not None:
         event = RewardEvent(body.kind, body.seconds or 0.0)
         outcome = services.bandit.reward(body.event_id, event=event, principal="")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from artwork.api.deps import ServicesDep
+from artwork.api.deps import ClientKey, EditorKey, ServicesDep
+from artwork.api.responses import AUTH, errors
 from artwork.api.routes.artwork_urls import Aspect, artwork_public, crops_public, image_url
 from artwork.api.routes.homepage import Country, Device, UserId
 from artwork.api.schemas import (
@@ -18,8 +19,8 @@ from artwork.serving import make_context
 router = APIRouter(prefix="/v1/titles", tags=["titles"])
 
 
-@router.get("", response_model=list[TitleSummaryPublic])
-def list_titles(services: ServicesDep) -> list[TitleSummaryPublic]:
+@router.get("", response_model=list[TitleSummaryPublic], responses=errors(*AUTH))
+def list_titles(services: ServicesDep, _editor: EditorKey) -> list[TitleSummaryPublic]:
     return [
         TitleSummaryPublic(
             title_id=t.title_id, name=t.name, genres=list(t.genres), duration_s=t.duration_s
@@ -28,8 +29,10 @@ def list_titles(services: ServicesDep) -> list[TitleSummaryPublic]:
     ]
 
 
-@router.get("/{title_id}", response_model=TitlePublic)
-def get_title(title_id: str, request: Request, services: ServicesDep) -> TitlePublic:
+@router.get("/{title_id}", response_model=TitlePublic, responses=errors(*AUTH, 404))
+def get_title(
+    title_id: str, request: Request, services: ServicesDep, _editor: EditorKey
+) -> TitlePublic:
     title = services.catalog.get_title(title_id)
     return TitlePublic(
         title_id=title.title_id,
@@ -58,11 +61,12 @@ def get_title(title_id: str, request: Request, services: ServicesDep) -> TitlePu
     )
 
 
-@router.get("/{title_id}/artwork", response_model=TitleArtworkPublic)
+@router.get("/{title_id}/artwork", response_model=TitleArtworkPublic, responses=errors(*AUTH, 404))
 def get_title_artwork(
     title_id: str,
     request: Request,
     services: ServicesDep,
+    principal: ClientKey,
     user_id: UserId,
     device: Device = "unknown",
     country: Country = "unknown",

@@ -15,7 +15,7 @@ from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 
-from artwork.api.deps import ServicesDep
+from artwork.api.deps import EditorKey, ServicesDep
 from artwork.api.routes.titles import get_title
 from artwork.api.schemas import ErrorPublic, TitlePublic
 from artwork.errors import StorageError, UnsupportedMediaError, UploadTooLargeError
@@ -41,6 +41,7 @@ CHUNK = 1 << 20
 def upload_title(
     request: Request,
     services: ServicesDep,
+    editor: EditorKey,
     video: Annotated[UploadFile, File(description="The title's video file.")],
     title_id: Annotated[str, Form(min_length=1, max_length=128)],
     name: Annotated[str, Form(min_length=1, max_length=512)],
@@ -62,7 +63,7 @@ def upload_title(
         )
     finally:
         path.unlink(missing_ok=True)
-    return get_title(title_id, request, services)
+    return get_title(title_id, request, services, editor)
 
 
 def _spool(source: BinaryIO, folder: Path, suffix: str, limit: int) -> Path:

@@ -1,0 +1,182 @@
+"""API keys: created, listed, looked up and revoked; only a hash of each secret is stored.
+
+A key reads ``ak_<key_id>_<secret>``: the id is public (it names the key in listings, logs and
+event ids), the secret is 32 random bytes shown once at creation. The store keeps the
+SHA-256 of the secret: the secret is random, so a slow password hash adds nothing, and a
+lookup is one primary-key read plus a constant-time comparison.
+
+Scopes (a key may hold several):
+
+=========  ==============================================================
+``client``  homepage, artwork per title, rewards, decisions, interactions
+``editor``  titles, variants, uploads, jobs
+``admin``   API keys
+=========  ==============================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import SQLAlchemyError
+
+from artwork.catalog.schema import api_keys
+from artwork.errors import AuthenticationError, KeyNotFoundError, StorageError
+
+SCOPES = ("client", "editor", "admin")
+KEY_PREFIX = "ak"
+_KEY_PATTERN = re.compile(r"^ak_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
+MAX_NAME_CHARS = 128
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A stored key, without its secret."""
+
+    key_id: str
+    name: str
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    """A new key: ``key`` is the only time the secret is seen."""
+
+    key: str
+    record: ApiKey
+
+
+def check_scopes(scopes: Iterable[str]) -> frozenset[str]:
+    """The scopes as a set, refusing unknown names and an empty set.
+
+    Raises:
+        ValueError: no scope, or one not in :data:`SCOPES` (named).
+    """
+    found = frozenset(scopes)
+    if not found:
+        raise ValueError(f"a key needs at least one scope: {', '.join(SCOPES)}")
+    unknown = sorted(found - set(SCOPES))
+    if unknown:
+        raise ValueError(f"unknown scope {unknown[0]!r}; valid scopes: {', '.join(SCOPES)}")
+    return found
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class KeyStore:
+    """API keys in the ``api_keys`` table. Safe to share between threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def create(self, scopes: Iterable[str], name: str = "") -> CreatedKey:
+        """Make a key holding ``scopes``.
+
+        Raises:
+            ValueError: unknown or no scopes, or a name over 128 characters.
+            StorageError: the database failed.
+        """
+        checked = check_scopes(scopes)
+        if len(name) > MAX_NAME_CHARS:
+            raise ValueError(f"name must be <= {MAX_NAME_CHARS} characters, got {len(name)}")
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        record = ApiKey(key_id, name, checked, datetime.now(UTC))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(api_keys).values(
+                        key_id=key_id,
+                        name=name,
+                        scopes=sorted(checked),
+                        secret_hash=_hash(secret),
+                        created_at=record.created_at,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise StorageError("cannot store the new API key") from exc
+        return CreatedKey(f"{KEY_PREFIX}_{key_id}_{secret}", record)
+
+    def list(self, *, include_revoked: bool = True) -> list[ApiKey]:
+        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
+        if not include_revoked:
+            query = query.where(api_keys.c.revoked_at.is_(None))
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(query).mappings()]
+
+    def get(self, key_id: str) -> ApiKey:
+        """Raises: KeyNotFoundError."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings()
+            found = row.first()
+        if found is None:
+            raise KeyNotFoundError(f"no API key {key_id!r}; list keys with `artwork keys list`")
+        return _record(found)
+
+    def revoke(self, key_id: str) -> ApiKey:
+        """Revoke a key (it stays listed); revoking twice keeps the first time.
+
+        Raises:
+            KeyNotFoundError: no such key.
+        """
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(api_keys)
+                .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+        return self.get(key_id)
+
+    def verify(self, raw: str) -> ApiKey:
+        """The active key whose full text is ``raw``.
+
+        Raises:
+            AuthenticationError: malformed, unknown, wrong secret or revoked (one message for
+                all, so a caller learns nothing about which).
+        """
+        match = _KEY_PATTERN.match(raw.strip()) if isinstance(raw, str) else None
+        if match is None:
+            raise _refused()
+        key_id, secret = match.groups()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings()
+            found = row.first()
+        if found is None or not hmac.compare_digest(found["secret_hash"], _hash(secret)):
+            raise _refused()
+        record = _record(found)
+        if not record.active:
+            raise _refused()
+        return record
+
+
+def _refused() -> AuthenticationError:
+    return AuthenticationError(
+        "the API key is missing, unknown or revoked; send 'Authorization: Bearer KEY' with a "
+        "key from `artwork keys create`"
+    )
+
+
+def _record(mapping: RowMapping) -> ApiKey:
+    return ApiKey(
+        key_id=mapping["key_id"],
+        name=mapping["name"],
+        scopes=frozenset(mapping["scopes"] or ()),
+        created_at=mapping["created_at"],
+        revoked_at=mapping["revoked_at"],
+    )
