@@ -13,18 +13,43 @@ class _In(BaseModel):
 
 
 class RewardIn(_In):
-    """Either ``value`` (taken as is) or ``kind`` (+ ``seconds``), mapped to a value by the
-    configured reward definition (``ARTWORK_REWARD_DEFINITION``)."""
+    """Either ``value`` (within ``ARTWORK_REWARD_MIN``..``ARTWORK_REWARD_MAX``) or ``kind``
+    (+ ``seconds``), mapped to a value by the configured reward definition
+    (``ARTWORK_REWARD_DEFINITION``)."""
 
-    event_id: str = Field(min_length=1, max_length=64, description="From an artwork response.")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["event_id", "value"], "not": {"required": ["kind"]}},
+                {"required": ["event_id", "kind"], "not": {"required": ["value"]}},
+            ],
+            "examples": [
+                {"event_id": "e1.eyJrIjoi...", "value": 1.0},
+                {"event_id": "e1.eyJrIjoi...", "kind": "watch", "seconds": 300},
+            ],
+        },
+    )
+
+    event_id: str = Field(
+        min_length=1, max_length=1024, description="From an artwork response, exactly as given."
+    )
     value: float | None = Field(
-        default=None, allow_inf_nan=False, description="Reward; 1.0 for a play, 0 for none."
+        default=None,
+        allow_inf_nan=False,
+        ge=-1e6,
+        le=1e6,
+        description="Reward; 1.0 for a play, 0 for none (the accepted range is configured).",
     )
     kind: Literal["play", "watch"] | None = Field(
         default=None, description="What happened: a play started, or a stretch was watched."
     )
     seconds: float | None = Field(
-        default=None, ge=0, allow_inf_nan=False, description="Seconds watched (with kind)."
+        default=None,
+        ge=0,
+        le=1e7,
+        allow_inf_nan=False,
+        description="Seconds watched (with kind).",
     )
 
     @model_validator(mode="after")
@@ -139,9 +164,12 @@ class DecisionPublic(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str
+    code: str = Field(description="Stable machine-readable name of the error.")
     message: str
     details: list[dict[str, object]] | None = None
+    request_id: str | None = Field(
+        default=None, description="Quote it when reporting a problem: the log has the details."
+    )
 
 
 class ErrorPublic(BaseModel):
@@ -149,9 +177,20 @@ class ErrorPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    status: str
-    titles: int
-    model_version: int
+    """Liveness: the process answers (nothing else is checked)."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ReadyPublic(BaseModel):
+    """Readiness: each check is ``ok`` or says what is wrong."""
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str] = Field(
+        description="database, media, model and learner: 'ok', 'off' or the problem."
+    )
+    titles: int | None = None
+    model_version: int | None = None
 
 
 Scope = Literal["client", "editor", "admin"]

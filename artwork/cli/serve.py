@@ -31,10 +31,13 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from artwork.api.app import create_app
+    from artwork.api.logs import log_config
 
     host, port = args.host or settings.host, args.port or settings.port
+    # Image URLs default to this address: build the app with the address actually served.
+    settings = settings.model_copy(update={"host": host, "port": port})
     print(f"artwork: serving http://{host}:{port}/ (API docs at /docs)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config())
     return EXIT_OK
 
 

@@ -33,14 +33,14 @@ def test_a_reward_is_recorded_once(client: TestClient) -> None:
 
 
 def test_the_single_process_server_learns_a_reward_promptly(client: TestClient) -> None:
-    assert client.get("/healthz").json()["model_version"] == 0
+    assert client.get("/readyz").json()["model_version"] == 0
     event_id = _event(client)
     client.post("/v1/rewards", json={"event_id": event_id, "value": 1.0})
 
     deadline = time.monotonic() + 20
-    while client.get("/healthz").json()["model_version"] < 1 and time.monotonic() < deadline:
+    while client.get("/readyz").json()["model_version"] < 1 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert client.get("/healthz").json()["model_version"] == 1
+    assert client.get("/readyz").json()["model_version"] == 1
     assert client.get(f"/v1/decisions/{_event(client)}").json()["model_version"] == 1
 
 

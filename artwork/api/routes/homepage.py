@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from artwork.api.deps import ClientKey, ServicesDep
+from artwork.api.params import Country, Device, UserId
 from artwork.api.responses import AUTH, errors
 from artwork.api.routes.artwork_urls import Aspect, artwork_public
 from artwork.api.schemas import HomepagePublic, RowItemPublic, RowPublic
@@ -15,9 +16,6 @@ from artwork.serving import make_context
 
 router = APIRouter(prefix="/v1", tags=["homepage"])
 
-UserId = Annotated[str, Query(min_length=1, max_length=128, description="The member.")]
-Device = Annotated[str, Query(min_length=1, max_length=64, description="tv, mobile, web, ...")]
-Country = Annotated[str, Query(min_length=1, max_length=64, description="ISO country code.")]
 Selector = Annotated[
     str | None,
     Query(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from artwork.api.deps import ClientKey, ServicesDep
+from artwork.api.params import Device, UserId
 from artwork.api.routes.artwork_urls import image_url
 from artwork.serving import make_context
 
@@ -22,8 +22,8 @@ def homepage_html(
     request: Request,
     services: ServicesDep,
     _client: ClientKey,
-    user_id: Annotated[str, Query(min_length=1, max_length=128)] = "member-0000",
-    device: Annotated[str, Query(min_length=1, max_length=64)] = "web",
+    user_id: UserId = "member-0000",
+    device: Device = "web",
 ) -> HTMLResponse:
     page = services.homepage.page(make_context(user_id, device))
     rows = [

@@ -13,6 +13,7 @@ from artwork.api.deps import ClientKey, ServicesDep
 from artwork.api.responses import AUTH, errors
 from artwork.api.schemas import ErrorPublic, RewardIn, RewardPublic
 from artwork.bandit.rewards import RewardEvent
+from artwork.errors import InvalidInputError
 
 router = APIRouter(prefix="/v1", tags=["rewards"])
 
@@ -27,6 +28,12 @@ router = APIRouter(prefix="/v1", tags=["rewards"])
     },
 )
 def post_reward(body: RewardIn, services: ServicesDep, principal: ClientKey) -> RewardPublic:
+    settings = services.settings
+    if body.value is not None and not settings.reward_min <= body.value <= settings.reward_max:
+        raise InvalidInputError(
+            f"value must be within {settings.reward_min:g}..{settings.reward_max:g} "
+            f"(ARTWORK_REWARD_MIN..ARTWORK_REWARD_MAX), got {body.value:g}"
+        )
     if body.kind is not None:
         event = RewardEvent(body.kind, body.seconds or 0.0)
         outcome = services.bandit.reward(body.event_id, event=event)

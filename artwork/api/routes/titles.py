@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from artwork.api.deps import ClientKey, EditorKey, ServicesDep
+from artwork.api.params import Country, Device, TitleId, UserId
 from artwork.api.responses import AUTH, errors
 from artwork.api.routes.artwork_urls import Aspect, artwork_public, crops_public, image_url
-from artwork.api.routes.homepage import Country, Device, UserId
 from artwork.api.schemas import (
     TitleArtworkPublic,
     TitlePublic,
@@ -31,7 +31,7 @@ def list_titles(services: ServicesDep, _editor: EditorKey) -> list[TitleSummaryP
 
 @router.get("/{title_id}", response_model=TitlePublic, responses=errors(*AUTH, 404))
 def get_title(
-    title_id: str, request: Request, services: ServicesDep, _editor: EditorKey
+    title_id: TitleId, request: Request, services: ServicesDep, _editor: EditorKey
 ) -> TitlePublic:
     title = services.catalog.get_title(title_id)
     return TitlePublic(
@@ -63,7 +63,7 @@ def get_title(
 
 @router.get("/{title_id}/artwork", response_model=TitleArtworkPublic, responses=errors(*AUTH, 404))
 def get_title_artwork(
-    title_id: str,
+    title_id: TitleId,
     request: Request,
     services: ServicesDep,
     principal: ClientKey,
