@@ -346,6 +346,15 @@ class Settings(BaseSettings):
         gt=0,
         description="A key may burst this many seconds' worth of requests (token bucket size).",
     )
+    upload_workers: int = Field(
+        default=1, ge=1, description="Most extraction jobs run at once (see ARTWORK_JOB_MEMORY_MB)."
+    )
+    job_memory_mb: int = Field(
+        default=1536,
+        ge=64,
+        description="Memory one extraction job may take; fewer jobs run at once when the "
+        "machine has less than ARTWORK_UPLOAD_WORKERS times this available.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `artwork serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `artwork serve` binds.")
 

@@ -12,11 +12,13 @@ import artwork
 from artwork.api import metrics as service_metrics
 from artwork.api.auth import RateLimiter
 from artwork.api.errors import install_error_handlers
+from artwork.api.jobs import JobRunner
 from artwork.api.middleware import RequestMiddleware, record_route
 from artwork.api.routes import (
     decisions,
     health,
     homepage,
+    jobs,
     keys,
     metrics,
     pages,
@@ -24,6 +26,7 @@ from artwork.api.routes import (
     titles,
     uploads,
 )
+from artwork.catalog.jobs import JobStore
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings, get_settings
 from artwork.services import Services
@@ -50,10 +53,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         owned = services is None
         app.state.services = services or Services.from_settings(resolved)
         app.state.keys = KeyStore(app.state.services.engine)
+        app.state.jobs = JobStore(app.state.services.engine)
+        app.state.job_runner = JobRunner.start(app.state.services, app.state.jobs)
         service_metrics.set_model_version(lambda: _model_version(app.state.services))
         try:
             yield
         finally:
+            app.state.job_runner.close()
             if owned:
                 app.state.services.close()
 
@@ -67,7 +73,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = resolved
     app.state.rate_limiter = RateLimiter.from_settings(resolved)
     install_error_handlers(app)
-    for module in (health, metrics, homepage, titles, uploads, rewards, decisions, keys, pages):
+    routers = (health, metrics, homepage, titles, uploads, jobs, rewards, decisions, keys, pages)
+    for module in routers:
         app.include_router(module.router)
     media_dir = services.media.root if services else resolved.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)

@@ -193,13 +193,13 @@ class ReadyPublic(BaseModel):
     model_version: int | None = None
 
 
-Scope = Literal["client", "editor", "admin"]
+Scope = Literal["client", "editor", "admin", "replace"]
 
 
 class KeyCreate(_In):
     """A new API key's scopes and an optional name (who or what it is for)."""
 
-    scopes: list[Scope] = Field(min_length=1, max_length=3, examples=[["client"]])
+    scopes: list[Scope] = Field(min_length=1, max_length=4, examples=[["client"]])
     name: str = Field(default="", max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
@@ -220,3 +220,16 @@ class KeyCreatedPublic(BaseModel):
     id: str
     name: str
     scopes: list[str]
+
+
+class JobPublic(BaseModel):
+    """An upload's extraction: ``queued`` ─▶ ``running`` ─▶ ``succeeded`` | ``failed``."""
+
+    job_id: str
+    kind: str
+    title_id: str
+    state: Literal["queued", "running", "succeeded", "failed"]
+    progress: float = Field(ge=0, le=1, description="Share of the extraction done.")
+    message: str = Field(description="Why it failed ('code: message'); empty otherwise.")
+    created_at: datetime
+    updated_at: datetime

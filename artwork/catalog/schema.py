@@ -202,7 +202,7 @@ for _table in (decisions, rewards):
         DDL(_APPEND_ONLY_POSTGRES.format(table=_table.name)).execute_if(dialect="postgresql"),
     )
 
-# --- API keys (artwork.catalog.keys) ------------------------------------------------------------
+# --- API keys and upload jobs (artwork.catalog.keys, artwork.catalog.jobs) ---------------------
 api_keys = Table(
     "api_keys",
     metadata,
@@ -213,4 +213,19 @@ api_keys = Table(
     Column("secret_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("title_id", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("progress", Float, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_jobs_state", "state"),
 )
