@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from artwork.api.deps import ClientKey, ServicesDep
-from artwork.api.responses import AUTH, errors
+from artwork.api.responses import AUTH, BODY, errors
 from artwork.api.schemas import ErrorPublic, RewardIn, RewardPublic
 from artwork.bandit.rewards import RewardEvent
 from artwork.errors import InvalidInputError
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["rewards"])
 @router.post(
     "/rewards",
     response_model=RewardPublic,
-    responses=errors(*AUTH)
+    responses=errors(*AUTH, *BODY)
     | {
         404: {"model": ErrorPublic, "description": "event_not_found"},
         409: {"model": ErrorPublic, "description": "reward_window_closed"},
