@@ -25,6 +25,7 @@ from artwork.api.routes import (
     rewards,
     titles,
     uploads,
+    variants,
 )
 from artwork.catalog.jobs import JobStore
 from artwork.catalog.keys import KeyStore
@@ -73,7 +74,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = resolved
     app.state.rate_limiter = RateLimiter.from_settings(resolved)
     install_error_handlers(app)
-    routers = (health, metrics, homepage, titles, uploads, jobs, rewards, decisions, keys, pages)
+    routers = (
+        health,
+        metrics,
+        homepage,
+        uploads,
+        titles,
+        variants,
+        jobs,
+        rewards,
+        decisions,
+        keys,
+        pages,
+    )
     for module in routers:
         app.include_router(module.router)
     media_dir = services.media.root if services else resolved.resolved_media_dir

@@ -233,3 +233,22 @@ class JobPublic(BaseModel):
     message: str = Field(description="Why it failed ('code: message'); empty otherwise.")
     created_at: datetime
     updated_at: datetime
+
+
+class TitleCreate(_In):
+    """A title without video: ranked at once, shown once it has approved artwork."""
+
+    title_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", examples=["nosferatu"])
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")
+    genres: list[str] = Field(default_factory=list, max_length=16)
+    year: int | None = Field(default=None, ge=1850, le=2200)
+    description: str = Field(default="", max_length=4000)
+
+
+class TitlesImportIn(_In):
+    titles: list[TitleCreate] = Field(min_length=1, max_length=500)
+
+
+class TitlesImportPublic(BaseModel):
+    imported: list[str]
+    problems: list[str] = Field(description="Titles not imported, each with the reason.")

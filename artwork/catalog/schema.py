@@ -229,3 +229,12 @@ jobs = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_jobs_state", "state"),
 )
+
+# --- Catalogue metadata beyond the titles table (artwork.catalog.titles_import) ---------------
+title_metadata = Table(
+    "title_metadata",
+    metadata,
+    Column("title_id", String(128), ForeignKey("titles.title_id"), primary_key=True),
+    Column("year", Integer),
+    Column("description", Text, nullable=False),
+)
