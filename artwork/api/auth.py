@@ -26,7 +26,12 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from artwork.catalog.keys import SCOPES, KeyStore, check_scopes
 from artwork.config import Settings
-from artwork.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
+from artwork.errors import (
+    AuthenticationError,
+    EventNotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 
 COOKIE_NAME = "artwork_key"
 
@@ -68,6 +73,25 @@ def authenticate(keys: KeyStore, raw: str | None) -> Principal:
         )
     record = keys.verify(raw)
     return Principal(record.key_id, record.name, record.scopes)
+
+
+def check_reward_principal(principal: Principal, decided_for: str) -> None:
+    """Refuse a reward from a key that may not speak for the decision's key.
+
+    A reward is accepted from the key that asked for the decision (``decided_for``, the
+    ``principal`` claim of its event id), from any key when the decision was made without
+    one (empty: made before keys, or in-process), or from an ``admin`` key.
+
+    Raises:
+        EventNotFoundError: any other key (the same answer as an unknown event, so a
+            stranger learns nothing about other keys' decisions).
+    """
+    if not decided_for or principal.key_id == decided_for or principal.has("admin"):
+        return
+    raise EventNotFoundError(
+        "no decision was made under this event id for this API key: post rewards with the "
+        "key that asked for the decision"
+    )
 
 
 class RateLimiter:

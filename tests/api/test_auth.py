@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.api.app import create_app
-from artwork.api.auth import COOKIE_NAME, RateLimiter
+from artwork.api.auth import COOKIE_NAME, Principal, RateLimiter, check_reward_principal
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings
+from artwork.errors import EventNotFoundError
 from artwork.services import Services
 from artwork.testing.keys import bearer, make_key
 
@@ -142,3 +143,21 @@ def test_key_store_refuses_unknown_scopes(settings: Settings, services: Services
         KeyStore(services.engine).create(["root"])
     with pytest.raises(ValueError, match="at least one scope"):
         KeyStore(services.engine).create([])
+
+
+def test_only_the_deciding_key_may_reward() -> None:
+    asker = Principal("aaaaaaaaaaaa", "tv", frozenset({"client"}))
+    stranger = Principal("bbbbbbbbbbbb", "web", frozenset({"client"}))
+    admin = Principal("cccccccccccc", "ops", frozenset({"admin"}))
+    check_reward_principal(asker, "aaaaaaaaaaaa")
+    check_reward_principal(admin, "aaaaaaaaaaaa")
+    check_reward_principal(stranger, "")  # decided without a key
+    with pytest.raises(EventNotFoundError):
+        check_reward_principal(stranger, "aaaaaaaaaaaa")
+
+
+def test_forged_event_ids_are_404(client: TestClient) -> None:
+    for event_id in ("e1.eyJrIjoiMSJ9.AAAAAAAAAAAAAAAAAAAAAA", "nope", "x" * 1024):
+        response = client.post("/v1/rewards", json={"event_id": event_id, "value": 1.0})
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "event_not_found"
