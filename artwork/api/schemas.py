@@ -62,6 +62,19 @@ class RewardIn(_In):
 
 
 class RewardPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "e1.eyJrIjoiOWYy...In0.Qm9n...",
+                    "value": 1.0,
+                    "recorded": True,
+                    "model_version": 12,
+                }
+            ]
+        }
+    )
+
     event_id: str
     value: float = Field(description="The reward recorded (after the reward definition).")
     recorded: bool = Field(
@@ -89,6 +102,34 @@ class RowPublic(BaseModel):
 
 
 class HomepagePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "member-0001",
+                    "rows": [
+                        {
+                            "id": "popular",
+                            "title": "Popular",
+                            "items": [
+                                {
+                                    "title_id": "big-buck-bunny",
+                                    "name": "Big Buck Bunny",
+                                    "artwork": {
+                                        "variant_id": "3f9c0a1b2c3d4e5f",
+                                        "url": "https://img.example.com/media/titles/"
+                                        "big-buck-bunny/3f9c0a1b2c3d4e5f-16x9.jpg",
+                                        "event_id": "e1.eyJrIjoiOWYy...In0.Qm9n...",
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     user_id: str
     rows: list[RowPublic]
 
@@ -216,6 +257,19 @@ class KeyPublic(BaseModel):
 class KeyCreatedPublic(BaseModel):
     """The new key: keep ``key`` now, it cannot be shown again."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "ak_3f9c0a1b2c3d_q0Zt...",
+                    "id": "3f9c0a1b2c3d",
+                    "name": "tv app",
+                    "scopes": ["client"],
+                }
+            ]
+        }
+    )
+
     key: str
     id: str
     name: str
@@ -224,6 +278,23 @@ class KeyCreatedPublic(BaseModel):
 
 class JobPublic(BaseModel):
     """An upload's extraction: ``queued`` ─▶ ``running`` ─▶ ``succeeded`` | ``failed``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "5b1d0c9e7a3f2d10",
+                    "kind": "upload",
+                    "title_id": "big-buck-bunny",
+                    "state": "running",
+                    "progress": 0.4,
+                    "message": "",
+                    "created_at": "2026-12-01T14:00:00Z",
+                    "updated_at": "2026-12-01T14:00:30Z",
+                }
+            ]
+        }
+    )
 
     job_id: str
     kind: str
