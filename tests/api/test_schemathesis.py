@@ -55,6 +55,7 @@ def test_the_fuzzer_finds_no_server_error_and_no_undocumented_status(tmp_path: P
             capture_output=True,
             text=True,
             timeout=300,
+            cwd=tmp_path,  # its cache folder goes there, not into the checkout
         )
         log = (home / "server.log").read_text()
     assert result.returncode == 0, result.stdout[-6000:]
