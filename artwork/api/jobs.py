@@ -17,7 +17,7 @@ from pathlib import Path
 from artwork.api import metrics
 from artwork.api.logs import REQUEST_ID
 from artwork.api.multipart import remove_leftovers
-from artwork.catalog.jobs import Job, JobStore
+from artwork.catalog.jobs import Job, JobStore, process_alive
 from artwork.config import Settings
 from artwork.domain import Title
 from artwork.errors import ArtworkError
@@ -73,8 +73,8 @@ class JobRunner:
     def start(cls, services: Services, store: JobStore) -> JobRunner:
         """Clean up after a crashed process, then start the pool."""
         settings = services.settings
-        failed = store.fail_unfinished()
-        removed = remove_leftovers(settings.home / "uploads")
+        failed = store.fail_abandoned()
+        removed = remove_leftovers(settings.home / "uploads", process_alive)
         if failed or removed:
             logger.warning("failed %d unfinished jobs, removed %d stale uploads", failed, removed)
         return cls(services, store, worker_count(settings, available_memory_mb()))

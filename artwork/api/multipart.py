@@ -232,12 +232,31 @@ def _open_temp(folder: Path, filename: str) -> _File:
     return _File(os.fdopen(fd, "wb"), Path(name))
 
 
-def remove_leftovers(folder: Path) -> int:
-    """Delete ``upload-*`` files a crashed process left in ``folder``; returns how many."""
+def process_folder(uploads: Path) -> Path:
+    """This process's own upload folder, ``uploads/<pid>``: what a restart may clean up is
+    told apart from what a live process on the same home is still writing."""
+    return uploads / str(os.getpid())
+
+
+def remove_leftovers(uploads: Path, alive: Callable[[int], bool]) -> int:
+    """Delete the upload folders of processes that are gone (and this process's, from an
+    earlier process with the same pid); returns how many files went."""
     removed = 0
-    if folder.is_dir():
-        for leftover in folder.glob("upload-*"):
+    if not uploads.is_dir():
+        return 0
+    for folder in uploads.iterdir():
+        stale = folder.is_file() and folder.name.startswith("upload-")
+        if folder.is_dir() and folder.name.isdigit():
+            pid = int(folder.name)
+            stale = pid == os.getpid() or not alive(pid)
+        if not stale:
+            continue
+        files = [folder] if folder.is_file() else [p for p in folder.rglob("*") if p.is_file()]
+        for leftover in files:
             with contextlib.suppress(OSError):
                 leftover.unlink()
                 removed += 1
+        if folder.is_dir():
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     return removed

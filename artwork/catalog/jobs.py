@@ -1,15 +1,18 @@
 """Upload jobs: an uploaded video waiting for, or going through, extraction.
 
-States: ``queued`` ─▶ ``running`` ─▶ ``succeeded`` | ``failed``. A job left ``queued`` or
-``running`` by a process that died is failed by :meth:`JobStore.fail_unfinished` at start-up
-(its upload is gone with the process's temporary files).
+States: ``queued`` ─▶ ``running`` ─▶ ``succeeded`` | ``failed``. Each job records its owner
+(``host:pid``). At start-up :meth:`JobStore.fail_abandoned` fails the unfinished jobs of
+processes on this host that are gone, and any unfinished job untouched for a long time
+(its owner on another host died); a live replica's jobs are left alone.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine, insert, select, update
@@ -20,6 +23,23 @@ from artwork.errors import JobNotFoundError
 
 JobState = Literal["queued", "running", "succeeded", "failed"]
 UNFINISHED: tuple[JobState, ...] = ("queued", "running")
+#: An unfinished job not updated for this long is taken as abandoned, whoever owns it.
+STALE_AFTER = timedelta(hours=6)
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +74,7 @@ class JobStore:
                     progress=0.0,
                     message="",
                     key_id=key_id,
+                    owner=this_process(),
                     created_at=now,
                     updated_at=now,
                 )
@@ -90,20 +111,41 @@ class JobStore:
         with self.engine.connect() as conn:
             return len(conn.execute(select(jobs.c.job_id).where(jobs.c.state == state)).all())
 
-    def fail_unfinished(self) -> int:
-        """Fail the jobs a previous process left queued or running; returns how many."""
-        with self.engine.begin() as conn:
-            return int(
+    def fail_abandoned(self) -> int:
+        """Fail unfinished jobs whose process is gone; returns how many.
+
+        Gone: a process of this host that no longer runs (or whose pid is this process's,
+        reused after a restart), or any owner when the job has not moved for
+        :data:`STALE_AFTER`.
+        """
+        host, me = socket.gethostname(), os.getpid()
+        now = datetime.now(UTC)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(jobs.c.job_id, jobs.c.owner, jobs.c.updated_at).where(
+                    jobs.c.state.in_(UNFINISHED)
+                )
+            ).all()
+        abandoned = []
+        for job_id, owner, updated_at in rows:
+            owner_host, _, pid = str(owner).rpartition(":")
+            mine = owner_host == host and pid.isdigit()
+            if (mine and (int(pid) == me or not process_alive(int(pid)))) or (
+                now - updated_at > STALE_AFTER
+            ):
+                abandoned.append(job_id)
+        if abandoned:
+            with self.engine.begin() as conn:
                 conn.execute(
                     update(jobs)
-                    .where(jobs.c.state.in_(UNFINISHED))
+                    .where(jobs.c.job_id.in_(abandoned), jobs.c.state.in_(UNFINISHED))
                     .values(
                         state="failed",
                         message="the server stopped before the job finished; upload again",
-                        updated_at=datetime.now(UTC),
+                        updated_at=now,
                     )
-                ).rowcount
-            )
+                )
+        return len(abandoned)
 
 
 def _job(row: RowMapping) -> Job:

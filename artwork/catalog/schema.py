@@ -225,6 +225,8 @@ jobs = Table(
     Column("progress", Float, nullable=False),
     Column("message", Text, nullable=False),
     Column("key_id", String(32), nullable=False),
+    # host:pid of the process running it, so a restart fails only its own dead jobs
+    Column("owner", String(300), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_jobs_state", "state"),

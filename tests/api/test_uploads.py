@@ -3,6 +3,7 @@ job followed with GET /v1/jobs/{id}; nothing is left behind by a refused or fail
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_an_upload_is_extracted_as_a_job(client: TestClient, ingesting_services:
     assert title["genres"] == ["sports", "action"]
     assert len(title["variants"]) == ingesting_services.settings.variants_per_title
     assert {v["status"] for v in title["variants"]} == {"proposed"}  # no auto-approval
-    assert not list((ingesting_services.settings.home / "uploads").iterdir())
+    assert not [p for p in (ingesting_services.settings.home / "uploads").rglob("*") if p.is_file()]
 
     again = _post(client, sample_clip("bikes.mp4"))
     assert again.status_code == 409 and again.json()["error"]["code"] == "title_exists"
@@ -177,10 +178,13 @@ def test_too_large_is_413(tmp_path: Path) -> None:
 
 def test_start_up_cleans_what_a_crash_left(services: Services) -> None:
     uploads = services.settings.home / "uploads"
-    uploads.mkdir(parents=True)
-    (uploads / "upload-abc.mp4").write_bytes(b"partial")
-    job = JobStore(services.engine).create("upload", "t", "k")
+    dead, live = uploads / "999999999", uploads / str(os.getppid())
+    for folder in (dead, live):
+        folder.mkdir(parents=True)
+        (folder / "upload-abc.mp4").write_bytes(b"partial")
+    job = JobStore(services.engine).create("upload", "t", "k")  # owned by this pid: a restart
     JobStore(services.engine).update(job.job_id, state="running")
     with api_client(services) as client:
         assert client.get(f"/v1/jobs/{job.job_id}").json()["state"] == "failed"
-    assert not list(uploads.iterdir())
+    assert not dead.exists()
+    assert (live / "upload-abc.mp4").exists()  # a live process's upload is left alone

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.jobs import JobStore
 from artwork.catalog.keys import KeyStore
 from artwork.catalog.repository import Catalog
-from artwork.catalog.schema import metadata
+from artwork.catalog.schema import jobs, metadata
 from artwork.catalog.titles_import import TitleRecord, delete_metadata, import_titles
 from artwork.errors import AuthenticationError, JobNotFoundError, KeyNotFoundError, StorageError
 
@@ -62,8 +62,13 @@ def test_jobs_move_through_their_states(engine: Engine) -> None:
     store.update(job.job_id, state="running", progress=0.5)
     assert (store.get(job.job_id).state, store.get(job.job_id).progress) == ("running", 0.5)
     other = store.create("upload", "t2", "k1")
-    assert store.fail_unfinished() == 2
+    # jobs of this process (a restart with the same pid) are abandoned; a live one's are not
+    assert store.fail_abandoned() == 2
     assert store.get(other.job_id).state == "failed"
+    with engine.begin() as conn:
+        live = store.create("upload", "t3", "k1")
+        conn.execute(update(jobs).where(jobs.c.job_id == live.job_id).values(owner="elsewhere:1"))
+    assert store.fail_abandoned() == 0 and store.get(live.job_id).state == "queued"
     with pytest.raises(JobNotFoundError):
         store.get("0" * 16)
 

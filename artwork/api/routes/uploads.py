@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 
 from artwork.api.deps import EditorKey, ServicesDep
 from artwork.api.jobs import JobRunner, UploadJob
-from artwork.api.multipart import read_upload
+from artwork.api.multipart import process_folder, read_upload
 from artwork.api.params import PRINTABLE, TITLE_ID
 from artwork.api.responses import AUTH, errors
 from artwork.api.routes.jobs import job_public
@@ -120,7 +120,7 @@ async def upload_title(request: Request, services: ServicesDep, editor: EditorKe
         request.stream(),
         request.headers.get("content-type", ""),
         file_field="video",
-        folder=services.settings.home / "uploads",
+        folder=process_folder(services.settings.home / "uploads"),
         limit=services.settings.max_upload_mb << 20,
         check_fields=check,
     )
