@@ -323,3 +323,30 @@ class TitlesImportIn(_In):
 class TitlesImportPublic(BaseModel):
     imported: list[str]
     problems: list[str] = Field(description="Titles not imported, each with the reason.")
+
+
+class InteractionIn(_In):
+    """A member played a title (what the rankers learn from)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"user_id": "member-0001", "title_id": "big-buck-bunny", "seconds": 300}]
+        },
+    )
+
+    user_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$",
+    )
+    title_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    seconds: float = Field(ge=0, le=1e7, allow_inf_nan=False, description="Seconds watched.")
+    duration_s: float | None = Field(default=None, gt=0, le=1e7, allow_inf_nan=False)
+    timestamp: datetime | None = Field(
+        default=None, description="When it happened (timezone-aware); default now."
+    )
+
+
+class InteractionPublic(BaseModel):
+    recorded: int

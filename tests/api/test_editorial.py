@@ -57,3 +57,16 @@ def test_editorial_routes_need_the_editor_scope(client: TestClient, seeded: Serv
     only_client = bearer(make_key(seeded.engine, "client"))
     assert client.delete("/v1/titles/duel", headers=only_client).status_code == 403
     assert client.post("/v1/variants/x/approve", headers=only_client).status_code == 403
+
+
+def test_clients_report_plays(client: TestClient, seeded: Services) -> None:
+    before = seeded.catalog.count_interactions()
+    ok = client.post("/v1/interactions", json={"user_id": "u9", "title_id": "cats", "seconds": 30})
+    assert ok.status_code == 201 and ok.json() == {"recorded": 1}
+    assert seeded.catalog.count_interactions() == before + 1
+    unknown = client.post(
+        "/v1/interactions", json={"user_id": "u9", "title_id": "zz", "seconds": 1}
+    )
+    assert unknown.status_code == 404
+    naive = {"user_id": "u9", "title_id": "cats", "seconds": 1, "timestamp": "2026-01-01T00:00:00"}
+    assert client.post("/v1/interactions", json=naive).status_code == 422
