@@ -37,6 +37,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     # Image URLs default to this address: build the app with the address actually served.
     settings = settings.model_copy(update={"host": host, "port": port})
     print(f"artwork: serving http://{host}:{port}/ (API docs at /docs)", file=sys.stderr)
+    if not settings.public_base_url and host in ("0.0.0.0", "::"):
+        print(
+            "artwork: image URLs name 127.0.0.1; set ARTWORK_PUBLIC_BASE_URL to the address "
+            "clients reach this server at",
+            file=sys.stderr,
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config())
     return EXIT_OK
 

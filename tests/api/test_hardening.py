@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from artwork.api.routes.artwork_urls import public_base_url
+from artwork.config import Settings
 from artwork.services import Services
 from artwork.testing.keys import api_client
 
@@ -37,6 +39,18 @@ def test_image_urls_ignore_the_host_header(client: TestClient, seeded: Services)
     page = client.get("/v1/homepage", params={"user_id": "u1"}, headers={"Host": "evil.example"})
     url = page.json()["rows"][0]["items"][0]["artwork"]["url"]
     assert url.startswith("http://127.0.0.1:8000/media/") and "evil" not in url
+
+
+@pytest.mark.parametrize(
+    ("host", "base"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8000"),
+        ("::", "http://[::1]:8000"),
+        ("::1", "http://[::1]:8000"),
+    ],
+)
+def test_a_wildcard_bind_address_is_no_url(host: str, base: str) -> None:
+    assert public_base_url(Settings(host=host)) == base
 
 
 def test_the_public_base_url_is_configurable(seeded: Services) -> None:

@@ -29,8 +29,18 @@ Aspect = Annotated[
 ]
 
 
+#: Bind-all addresses are no address a client can use: such a server's URLs name this host.
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}
+
+
 def public_base_url(settings: Settings) -> str:
-    return (settings.public_base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    """``ARTWORK_PUBLIC_BASE_URL``, or where ``artwork serve`` binds (loopback for 0.0.0.0)."""
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    host = _WILDCARDS.get(settings.host, settings.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
 
 
 def media_url(request: Request, path: str) -> str:
