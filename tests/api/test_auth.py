@@ -161,3 +161,15 @@ def test_forged_event_ids_are_404(client: TestClient) -> None:
         response = client.post("/v1/rewards", json={"event_id": event_id, "value": 1.0})
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "event_not_found"
+
+
+def test_cookie_changes_must_come_from_our_own_pages(
+    anonymous: TestClient, seeded: Services
+) -> None:
+    anonymous.cookies.set(COOKIE_NAME, make_key(seeded.engine, "client"))
+    body = {"event_id": "nope", "value": 1.0}
+    cross_site = anonymous.post("/v1/rewards", json=body, headers={"Origin": "https://evil.test"})
+    assert cross_site.status_code == 403
+    assert anonymous.post("/v1/rewards", json=body).status_code == 403  # no Origin at all
+    same = anonymous.post("/v1/rewards", json=body, headers={"Origin": "http://testserver"})
+    assert same.status_code == 404  # authenticated; the event is unknown
