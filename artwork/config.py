@@ -317,6 +317,21 @@ class Settings(BaseSettings):
         default=4096, ge=1, description="Largest video POST /v1/titles accepts, in MB."
     )
     # API security and limits (artwork.api; see docs/api.md)
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Base of the image URLs the API hands out (e.g. https://img.example.com); "
+        "default http://ARTWORK_HOST:ARTWORK_PORT. Never taken from the request's Host header.",
+    )
+    max_body_kb: int = Field(
+        default=64, ge=1, description="Largest JSON (non-upload) request body, in KB."
+    )
+    reward_min: float = Field(
+        default=-1.0, allow_inf_nan=False, description="Smallest reward value accepted."
+    )
+    reward_max: float = Field(
+        default=1.0, allow_inf_nan=False, description="Largest reward value accepted."
+    )
     rate_limit_client: float = Field(
         default=50.0, ge=0, description="Requests per second per client key (0: no limit)."
     )
@@ -330,6 +345,15 @@ class Settings(BaseSettings):
         default=2.0,
         gt=0,
         description="A key may burst this many seconds' worth of requests (token bucket size).",
+    )
+    upload_workers: int = Field(
+        default=1, ge=1, description="Most extraction jobs run at once (see ARTWORK_JOB_MEMORY_MB)."
+    )
+    job_memory_mb: int = Field(
+        default=1536,
+        ge=64,
+        description="Memory one extraction job may take; fewer jobs run at once when the "
+        "machine has less than ARTWORK_UPLOAD_WORKERS times this available.",
     )
     host: str = Field(default="127.0.0.1", description="Address `artwork serve` binds.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `artwork serve` binds.")

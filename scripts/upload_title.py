@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Upload a title (video + metadata) to a running artwork service: `artwork upload` as a script.
+"""Upload titles (videos + metadata) to a running artwork service: `artwork upload` as a script.
 
-scripts/upload_title.py VIDEO --title-id ID --name NAME [--genre G ...] [--server URL]
+scripts/upload_title.py VIDEO [VIDEO ...] [--title-id ID --name NAME] [--genre G ...]
+scripts/upload_title.py --csv titles.csv        # title_id,name,genres,video (genres: a|b)
+    [--server URL] [--key KEY | $ARTWORK_API_KEY] [--wait] [--json] [--replace] [--auto-approve]
+
+Shows the bytes sent, then (--wait) each extraction job; retries connection failures, 429
+and 503 with backoff; exits 0 only when every title succeeded.
 """
 
 import sys

@@ -1,7 +1,9 @@
 """Who is calling: API keys with scopes, read from a bearer token or the ``artwork_key`` cookie.
 
 Clients send ``Authorization: Bearer KEY``; browser pages carry the same key in an HttpOnly
-cookie named ``artwork_key`` (set by the login page). A route declares the scope it needs
+cookie named ``artwork_key`` (set by the login page). A POST or DELETE authenticated by the
+cookie alone must carry an ``Origin`` (or ``Referer``) of this service (403 otherwise), so
+another site cannot make a browser spend its cookie. A route declares the scope it needs
 with one of the ``Annotated`` aliases in :mod:`artwork.api.deps` (``ClientKey``,
 ``EditorKey``, ``AdminKey``), built by :func:`require_scopes`:
 
@@ -20,13 +22,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from artwork.catalog.keys import SCOPES, KeyStore, check_scopes
 from artwork.config import Settings
-from artwork.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
+from artwork.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 
 COOKIE_NAME = "artwork_key"
 
@@ -68,6 +75,19 @@ def authenticate(keys: KeyStore, raw: str | None) -> Principal:
         )
     record = keys.verify(raw)
     return Principal(record.key_id, record.name, record.scopes)
+
+
+def reward_speaker(principal: Principal) -> str | None:
+    """Whom a reward from ``principal`` is checked against (``ArtworkBandit.reward``'s
+    ``principal``).
+
+    A reward is accepted from the key that asked for the decision (the ``principal`` claim of
+    its event id), from any key when the decision was made without one (made before keys, or
+    in-process), and from an ``admin`` key, which may speak for every key (``None``: no check).
+    Any other key gets the answer of an unknown event id, so a stranger learns nothing about
+    other keys' decisions.
+    """
+    return None if principal.has("admin") else principal.key_id
 
 
 class RateLimiter:
@@ -124,6 +144,21 @@ class RateLimiter:
             self._buckets[(key_id, scope)] = (tokens - 1.0, now)
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _same_origin(request: Request) -> None:
+    """A browser sends the cookie with requests other sites make it send (CSRF): a change
+    authenticated by the cookie alone must come from a page of this service."""
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    parts = urlsplit(origin)
+    if not parts.netloc or parts.netloc != request.headers.get("host", ""):
+        raise PermissionDeniedError(
+            "a change authenticated by the artwork_key cookie must come from this service's "
+            "own pages (Origin); API clients send 'Authorization: Bearer KEY'"
+        )
+
+
 def get_key_store(request: Request) -> KeyStore:
     keys: KeyStore = request.app.state.keys
     return keys
@@ -149,6 +184,8 @@ def require_scopes(*scopes: str) -> Callable[..., Principal]:
         cookie: Annotated[str | None, Security(_cookie)],
     ) -> Principal:
         raw = bearer.credentials if bearer is not None else cookie
+        if bearer is None and cookie and request.method not in SAFE_METHODS:
+            _same_origin(request)
         principal = authenticate(get_key_store(request), raw)
         request.state.principal = principal
         missing = sorted(needed - principal.scopes)

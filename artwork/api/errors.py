@@ -1,16 +1,23 @@
-"""The one place artwork errors become HTTP responses, all with the body of ``ErrorPublic``."""
+"""The one place artwork errors become HTTP responses, all with the body of ``ErrorPublic``.
+
+Every error body carries the request id. Storage and model failures (503) answer with a
+generic message: what failed (SQL, paths, parameters) goes to the log under the request id,
+never to the caller.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from artwork.api.logs import REQUEST_ID
 from artwork.errors import (
     ArtworkError,
     AuthenticationError,
@@ -27,6 +34,8 @@ from artwork.errors import (
     UploadTooLargeError,
 )
 
+logger = logging.getLogger(__name__)
+
 # First match wins: specific kinds before their parents.
 STATUS_BY_ERROR: tuple[tuple[type[ArtworkError], int], ...] = (
     (AuthenticationError, 401),
@@ -42,11 +51,22 @@ STATUS_BY_ERROR: tuple[tuple[type[ArtworkError], int], ...] = (
     (StorageError, 503),
 )
 
+_HTTP_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+
+UNAVAILABLE = "the service cannot use its storage or model right now; retry shortly"
+
 
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
-        body["details"] = jsonable_encoder(details)
+        body["details"] = details
+    if request_id := REQUEST_ID.get():
+        body["request_id"] = request_id
     return {"error": body}
 
 
@@ -61,31 +81,46 @@ def install_error_handlers(app: FastAPI) -> None:
     """Map artwork errors, validation errors and HTTP errors to ``{"error": {...}}`` bodies."""
 
     @app.exception_handler(ArtworkError)
-    async def _artwork_error(_request: Request, exc: ArtworkError) -> JSONResponse:
+    async def _artwork_error(request: Request, exc: ArtworkError) -> JSONResponse:
+        status = status_for(exc)
         headers: dict[str, str] = {}
         if isinstance(exc, AuthenticationError):
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, RateLimitedError | OverloadedError):
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
-        return JSONResponse(
-            error_body(exc.code, exc.message), status_code=status_for(exc), headers=headers
-        )
+        message = exc.message
+        if status >= 500:
+            logger.error("%s %s: %s", request.method, request.url.path, exc.message)
+            message = UNAVAILABLE
+        return JSONResponse(error_body(exc.code, message), status_code=status, headers=headers)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        logger.error("%s %s: database error: %s", request.method, request.url.path, exc)
+        return JSONResponse(error_body("storage_error", UNAVAILABLE), status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # loc, msg and type only: never the input (it may be large or sensitive).
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first["loc"]) or "request"
+        where = ".".join(first["loc"]) or "request"
         return JSONResponse(
             error_body("invalid_request", f"{where}: {first['msg']}", errors), status_code=422
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = "not_found" if exc.status_code == 404 else f"http_{exc.status_code}"
+        code = getattr(exc, "code", None) or _HTTP_CODES.get(
+            exc.status_code, f"http_{exc.status_code}"
+        )
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )

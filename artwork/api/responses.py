@@ -47,3 +47,5 @@ ERRORS: dict[int, dict[str, Any]] = {
 
 #: What every authenticated route can answer.
 AUTH = (401, 403, 413, 422, 429, 503)
+#: What a route taking a JSON body can answer besides: a body that is not JSON.
+BODY = (400,)

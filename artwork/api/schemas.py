@@ -13,18 +13,43 @@ class _In(BaseModel):
 
 
 class RewardIn(_In):
-    """Either ``value`` (taken as is) or ``kind`` (+ ``seconds``), mapped to a value by the
-    configured reward definition (``ARTWORK_REWARD_DEFINITION``)."""
+    """Either ``value`` (within ``ARTWORK_REWARD_MIN``..``ARTWORK_REWARD_MAX``) or ``kind``
+    (+ ``seconds``), mapped to a value by the configured reward definition
+    (``ARTWORK_REWARD_DEFINITION``)."""
 
-    event_id: str = Field(min_length=1, max_length=1024, description="From an artwork response.")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["event_id", "value"], "not": {"required": ["kind"]}},
+                {"required": ["event_id", "kind"], "not": {"required": ["value"]}},
+            ],
+            "examples": [
+                {"event_id": "e1.eyJrIjoi...", "value": 1.0},
+                {"event_id": "e1.eyJrIjoi...", "kind": "watch", "seconds": 300},
+            ],
+        },
+    )
+
+    event_id: str = Field(
+        min_length=1, max_length=1024, description="From an artwork response, exactly as given."
+    )
     value: float | None = Field(
-        default=None, allow_inf_nan=False, description="Reward; 1.0 for a play, 0 for none."
+        default=None,
+        allow_inf_nan=False,
+        ge=-1e6,
+        le=1e6,
+        description="Reward; 1.0 for a play, 0 for none (the accepted range is configured).",
     )
     kind: Literal["play", "watch"] | None = Field(
         default=None, description="What happened: a play started, or a stretch was watched."
     )
     seconds: float | None = Field(
-        default=None, ge=0, allow_inf_nan=False, description="Seconds watched (with kind)."
+        default=None,
+        ge=0,
+        le=1e7,
+        allow_inf_nan=False,
+        description="Seconds watched (with kind).",
     )
 
     @model_validator(mode="after")
@@ -37,6 +62,19 @@ class RewardIn(_In):
 
 
 class RewardPublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "e1.eyJrIjoiOWYy...In0.Qm9n...",
+                    "value": 1.0,
+                    "recorded": True,
+                    "model_version": 12,
+                }
+            ]
+        }
+    )
+
     event_id: str
     value: float = Field(description="The reward recorded (after the reward definition).")
     recorded: bool = Field(
@@ -64,6 +102,34 @@ class RowPublic(BaseModel):
 
 
 class HomepagePublic(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "member-0001",
+                    "rows": [
+                        {
+                            "id": "popular",
+                            "title": "Popular",
+                            "items": [
+                                {
+                                    "title_id": "big-buck-bunny",
+                                    "name": "Big Buck Bunny",
+                                    "artwork": {
+                                        "variant_id": "3f9c0a1b2c3d4e5f",
+                                        "url": "https://img.example.com/media/titles/"
+                                        "big-buck-bunny/3f9c0a1b2c3d4e5f-16x9.jpg",
+                                        "event_id": "e1.eyJrIjoiOWYy...In0.Qm9n...",
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     user_id: str
     rows: list[RowPublic]
 
@@ -139,9 +205,12 @@ class DecisionPublic(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str
+    code: str = Field(description="Stable machine-readable name of the error.")
     message: str
     details: list[dict[str, object]] | None = None
+    request_id: str | None = Field(
+        default=None, description="Quote it when reporting a problem: the log has the details."
+    )
 
 
 class ErrorPublic(BaseModel):
@@ -149,18 +218,29 @@ class ErrorPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    status: str
-    titles: int
-    model_version: int
+    """Liveness: the process answers (nothing else is checked)."""
+
+    status: Literal["ok"] = "ok"
 
 
-Scope = Literal["client", "editor", "admin"]
+class ReadyPublic(BaseModel):
+    """Readiness: each check is ``ok`` or says what is wrong."""
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str] = Field(
+        description="database, media, model and learner: 'ok', 'off' or the problem."
+    )
+    titles: int | None = None
+    model_version: int | None = None
+
+
+Scope = Literal["client", "editor", "admin", "replace"]
 
 
 class KeyCreate(_In):
     """A new API key's scopes and an optional name (who or what it is for)."""
 
-    scopes: list[Scope] = Field(min_length=1, max_length=3, examples=[["client"]])
+    scopes: list[Scope] = Field(min_length=1, max_length=4, examples=[["client"]])
     name: str = Field(default="", max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
@@ -177,7 +257,96 @@ class KeyPublic(BaseModel):
 class KeyCreatedPublic(BaseModel):
     """The new key: keep ``key`` now, it cannot be shown again."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "ak_3f9c0a1b2c3d_q0Zt...",
+                    "id": "3f9c0a1b2c3d",
+                    "name": "tv app",
+                    "scopes": ["client"],
+                }
+            ]
+        }
+    )
+
     key: str
     id: str
     name: str
     scopes: list[str]
+
+
+class JobPublic(BaseModel):
+    """An upload's extraction: ``queued`` ─▶ ``running`` ─▶ ``succeeded`` | ``failed``."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "5b1d0c9e7a3f2d10",
+                    "kind": "upload",
+                    "title_id": "big-buck-bunny",
+                    "state": "running",
+                    "progress": 0.4,
+                    "message": "",
+                    "created_at": "2026-12-01T14:00:00Z",
+                    "updated_at": "2026-12-01T14:00:30Z",
+                }
+            ]
+        }
+    )
+
+    job_id: str
+    kind: str
+    title_id: str
+    state: Literal["queued", "running", "succeeded", "failed"]
+    progress: float = Field(ge=0, le=1, description="Share of the extraction done.")
+    message: str = Field(description="Why it failed ('code: message'); empty otherwise.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class TitleCreate(_In):
+    """A title without video: ranked at once, shown once it has approved artwork."""
+
+    title_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", examples=["nosferatu"])
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")
+    genres: list[str] = Field(default_factory=list, max_length=16)
+    year: int | None = Field(default=None, ge=1850, le=2200)
+    description: str = Field(default="", max_length=4000)
+
+
+class TitlesImportIn(_In):
+    titles: list[TitleCreate] = Field(min_length=1, max_length=500)
+
+
+class TitlesImportPublic(BaseModel):
+    imported: list[str]
+    problems: list[str] = Field(description="Titles not imported, each with the reason.")
+
+
+class InteractionIn(_In):
+    """A member played a title (what the rankers learn from)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"user_id": "member-0001", "title_id": "big-buck-bunny", "seconds": 300}]
+        },
+    )
+
+    user_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$",
+    )
+    title_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    seconds: float = Field(ge=0, le=1e7, allow_inf_nan=False, description="Seconds watched.")
+    duration_s: float | None = Field(default=None, gt=0, le=1e7, allow_inf_nan=False)
+    timestamp: datetime | None = Field(
+        default=None, description="When it happened (timezone-aware); default now."
+    )
+
+
+class InteractionPublic(BaseModel):
+    recorded: int

@@ -62,6 +62,8 @@ class RewardOutcome:
     value: float
     recorded: bool
     model_version: int
+    #: Seconds from the decision to this reward, where the event id says when it was made.
+    join_lag_s: float | None = None
 
 
 TitleDuration = Callable[[str], float | None]
@@ -480,7 +482,8 @@ class ArtworkBandit:
             recorded = self._reward_writer.record(pending)
         else:
             recorded = self._log.record_rewards([(claims.key, number, received_at)])[0]
-        return self._outcome(event_id, claims.key, number, recorded)
+        lag_s = (received_at - claims.issued_at).total_seconds()
+        return self._outcome(event_id, claims.key, number, recorded, lag_s)
 
     def _legacy_reward(
         self, event_id: str, value: float | None, event: RewardEvent | None
@@ -498,14 +501,21 @@ class ArtworkBandit:
         )
         return self._outcome(event_id, event_id, number, recorded)
 
-    def _outcome(self, event_id: str, key: str, number: float, recorded: bool) -> RewardOutcome:
+    def _outcome(
+        self,
+        event_id: str,
+        key: str,
+        number: float,
+        recorded: bool,
+        join_lag_s: float | None = None,
+    ) -> RewardOutcome:
         if recorded:
             for listener in list(self._listeners):
                 listener()
         else:
             stored = self._log.reward_of(key)
             number = number if stored is None else stored
-        return RewardOutcome(event_id, number, recorded, self.model_version)
+        return RewardOutcome(event_id, number, recorded, self.model_version, join_lag_s)
 
     def add_reward_listener(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` after every recorded reward (the in-process learner wakes up)."""

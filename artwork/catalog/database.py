@@ -15,12 +15,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from artwork.catalog.schema import metadata
 from artwork.errors import StorageError
 
+#: Longest wait for a lock held by another connection: a stuck writer makes requests fail
+#: fast (503) instead of piling up until every worker thread waits.
+BUSY_TIMEOUT_S = 5.0
 
-def create_database_engine(url: str) -> Engine:
+
+def create_database_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Engine:
     """Open (and if new, create) the database at ``url`` with the artwork schema.
 
     SQLite gets WAL journalling and enforced foreign keys, so the API and a CLI can use one
-    file at the same time. The schema is created if missing.
+    file at the same time. The schema is created if missing. A statement waits at most
+    ``busy_timeout_s`` for a lock (SQLite's busy timeout, PostgreSQL's ``lock_timeout``).
 
     Raises:
         StorageError: the database cannot be opened or the schema cannot be created.
@@ -31,9 +36,12 @@ def create_database_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_s}
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() == "postgresql":
+            lock_ms = int(busy_timeout_s * 1000)
+            kwargs["connect_args"] = {"options": f"-c lock_timeout={lock_ms}"}
     try:
         engine = create_engine(parsed, **kwargs)
         if parsed.get_backend_name() == "sqlite":

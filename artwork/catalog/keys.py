@@ -11,6 +11,7 @@ Scopes (a key may hold several):
 ``client``  homepage, artwork per title, rewards, decisions, interactions
 ``editor``  titles, variants, uploads, jobs
 ``admin``   API keys
+``replace`` (with ``editor``) uploads that replace an existing title
 =========  ==============================================================
 """
 
@@ -31,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from artwork.catalog.schema import api_keys
 from artwork.errors import AuthenticationError, KeyNotFoundError, StorageError
 
-SCOPES = ("client", "editor", "admin")
+SCOPES = ("client", "editor", "admin", "replace")
 KEY_PREFIX = "ak"
 _KEY_PATTERN = re.compile(r"^ak_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
 MAX_NAME_CHARS = 128

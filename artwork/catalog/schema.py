@@ -223,7 +223,7 @@ for _table in (decisions, rewards):
         DDL(_APPEND_ONLY_POSTGRES.format(table=_table.name)).execute_if(dialect="postgresql"),
     )
 
-# --- API keys (artwork.catalog.keys) ------------------------------------------------------------
+# --- API keys and upload jobs (artwork.catalog.keys, artwork.catalog.jobs) ---------------------
 api_keys = Table(
     "api_keys",
     metadata,
@@ -234,4 +234,30 @@ api_keys = Table(
     Column("secret_hash", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("title_id", String(128), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("progress", Float, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    # host:pid of the process running it, so a restart fails only its own dead jobs
+    Column("owner", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_jobs_state", "state"),
+)
+
+# --- Catalogue metadata beyond the titles table (artwork.catalog.titles_import) ---------------
+title_metadata = Table(
+    "title_metadata",
+    metadata,
+    Column("title_id", String(128), ForeignKey("titles.title_id"), primary_key=True),
+    Column("year", Integer),
+    Column("description", Text, nullable=False),
 )

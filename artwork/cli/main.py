@@ -9,14 +9,24 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from artwork.cli import bandit, ingest, interactions, keys, ranking, serve, upload, variants
+from artwork.cli import (
+    bandit,
+    ingest,
+    interactions,
+    keys,
+    ranking,
+    serve,
+    titles,
+    upload,
+    variants,
+)
 from artwork.cli.base import EXIT_ERROR
 from artwork.config import get_settings
 from artwork.errors import ArtworkError
 
 #: Each module has ``register(commands)``, adding subparsers whose ``handler`` default is a
 #: ``(args, settings) -> exit code`` function.
-COMMAND_MODULES = (ingest, serve, variants, upload, interactions, ranking, bandit, keys)
+COMMAND_MODULES = (ingest, serve, variants, upload, interactions, ranking, bandit, keys, titles)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -63,7 +63,11 @@ def serve_workers(requested: int | None, settings: Settings) -> int:
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from artwork.api.logs import log_config
+
     host, port = args.host or settings.host, args.port or settings.port
+    # Image URLs default to this address: build the app with the address actually served.
+    settings = settings.model_copy(update={"host": host, "port": port})
     workers = serve_workers(args.workers, settings)
     access_log = settings.access_log if args.access_log is None else args.access_log
     loop: Literal["uvloop", "auto"] = "uvloop" if importlib.util.find_spec("uvloop") else "auto"
@@ -75,6 +79,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         f"worker{'s' if workers > 1 else ''}",
         file=sys.stderr,
     )
+    if not settings.public_base_url and host in ("0.0.0.0", "::"):
+        print(
+            "artwork: image URLs name 127.0.0.1; set ARTWORK_PUBLIC_BASE_URL to the address "
+            "clients reach this server at",
+            file=sys.stderr,
+        )
     if workers == 1:
         from artwork.api.app import create_app
 
@@ -82,7 +92,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             create_app(settings),
             host=host,
             port=port,
-            log_level="info",
+            log_config=log_config(),
             access_log=access_log,
             loop=loop,
             http=http,
@@ -90,13 +100,15 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     # Several processes: each builds the app from the environment (settings travel there).
     os.environ["ARTWORK_HOME"] = str(settings.home)
+    os.environ["ARTWORK_HOST"] = host
+    os.environ["ARTWORK_PORT"] = str(port)
     uvicorn.run(
         "artwork.api.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=log_config(),
         access_log=access_log,
         loop=loop,
         http=http,

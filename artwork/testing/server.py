@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,8 +22,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(home: Path, *, startup_timeout_s: float = 60.0) -> Iterator[str]:
+def running_server(
+    home: Path, *, startup_timeout_s: float = 60.0, env: Mapping[str, str] | None = None
+) -> Iterator[str]:
     """Run ``artwork serve`` on ``home`` and yield its base URL; stop it afterwards.
+
+    ``env`` adds environment variables (settings) for the server process.
 
     Raises:
         RuntimeError: the server did not answer ``/healthz`` in time (its log is in the message).
@@ -31,7 +35,7 @@ def running_server(home: Path, *, startup_timeout_s: float = 60.0) -> Iterator[s
     port = free_port()
     log_path = home / "server.log"
     home.mkdir(parents=True, exist_ok=True)
-    env = os.environ | {"ARTWORK_HOME": str(home)}
+    env = os.environ | dict(env or {}) | {"ARTWORK_HOME": str(home)}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "artwork.cli.main", "serve", "--port", str(port)],

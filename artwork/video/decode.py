@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from artwork.domain import Frame, Image, VideoInfo
 from artwork.errors import VideoError
+from artwork.video.containers import open_input
 
 if TYPE_CHECKING:
     from av.container import InputContainer
@@ -489,7 +490,7 @@ def _open(path: Path) -> InputContainer:
     if path.stat().st_size == 0:
         raise VideoError(f"{path}: the file is empty (0 bytes); upload or copy it again")
     try:
-        return av.open(str(path), mode="r")
+        return open_input(path)  # allowed containers only, local files only
     except av.error.FFmpegError as exc:
         raise VideoError(
             f"{path}: not a video FFmpeg can read, or truncated ({exc.strerror or exc}); "

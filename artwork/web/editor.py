@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from artwork.api.auth import Principal
-from artwork.api.deps import ServicesDep
+from artwork.api.deps import EditorKey, ServicesDep
 from artwork.api.routes.uploads import upload_title
 from artwork.domain import Variant, VariantStatus
 from artwork.errors import ArtworkError
@@ -124,38 +123,19 @@ def set_status(
 
 
 @router.post("/upload", dependencies=[Depends(check_csrf)])
-def upload(
-    request: Request,
-    services: ServicesDep,
-    editor: Annotated[Principal, _editor],
-    video: Annotated[UploadFile, File()],
-    title_id: Annotated[str, Form(min_length=1, max_length=128)],
-    name: Annotated[str, Form(min_length=1, max_length=512)],
-    genre: Annotated[list[str] | None, Form(max_length=256)] = None,
-    replace: Annotated[bool, Form()] = False,
-) -> Response:
-    """Upload and extract a title (synchronously, as ``POST /v1/titles`` does today)."""
-    # One comma-separated field (the form) or one field per genre (the script, as the API).
-    genres = [g.strip() for field in genre or () for g in field.split(",") if g.strip()]
+async def upload(request: Request, services: ServicesDep, editor: EditorKey) -> Response:
+    """Upload a title as ``POST /v1/titles`` does: the body streams, extraction runs as a job.
+
+    The page's script follows the job it answers with (202 and the job); a plain form post is
+    sent back to the editor's list with a notice.
+    """
     try:
-        created = upload_title(
-            request=request,
-            services=services,
-            editor=editor,
-            video=video,
-            title_id=title_id,
-            name=name,
-            genre=genres,
-            replace=replace,
-        )
+        answer = await upload_title(request, services, editor)
     except ArtworkError as exc:
         if wants_json(request):
             raise
         return RedirectResponse(f"/editor?notice={quote(exc.message)}", status_code=303)
-    page = f"/editor/titles/{quote(created.title_id)}"
     if wants_json(request):
-        return JSONResponse(
-            {"title_id": created.title_id, "variants": len(created.variants), "page": page},
-            status_code=201,
-        )
-    return RedirectResponse(page, status_code=303)
+        return answer
+    notice = quote("uploaded: the artwork is being extracted; reload to see its progress")
+    return RedirectResponse(f"/editor?notice={notice}", status_code=303)

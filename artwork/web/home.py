@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from artwork.api.auth import Principal
 from artwork.api.deps import ServicesDep
+from artwork.api.params import Device, UserId
 from artwork.bandit.rewards import RewardEvent
 from artwork.errors import ArtworkError, TitleNotFoundError
 from artwork.services import Services
@@ -30,16 +31,13 @@ DEFAULT_ROWS = 10
 """Rows the page shows at first (a page holds up to ``ARTWORK_PAGE_ROWS``); "more rows" adds ten."""
 _viewer = Depends(require("client", "editor"))
 
-Member = Annotated[str, Query(min_length=1, max_length=128)]
-Device = Annotated[str, Query(min_length=1, max_length=64)]
-
 
 @router.get("/", response_class=HTMLResponse)
 def homepage_page(
     request: Request,
     services: ServicesDep,
     principal: Annotated[Principal, _viewer],
-    user_id: Member = "member-0000",
+    user_id: UserId = "member-0000",
     device: Device = "web",
     played: Annotated[str | None, Query(max_length=512)] = None,
     notice: Annotated[str | None, Query(max_length=512)] = None,

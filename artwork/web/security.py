@@ -90,8 +90,10 @@ async def check_csrf(request: Request) -> None:
     expected = csrf_token(request)
     if not expected or _bearer(request) is not None:
         return
-    sent = request.headers.get(CSRF_HEADER)
-    if sent is None and "form" in request.headers.get("content-type", ""):
+    sent = request.headers.get(CSRF_HEADER) or request.query_params.get(CSRF_FIELD)
+    # Only a small url-encoded form is read here: a multipart body is an upload that streams
+    # to its route, so its token comes in the header (script) or the form's action URL.
+    if sent is None and "x-www-form-urlencoded" in request.headers.get("content-type", ""):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if sent is None or not hmac.compare_digest(sent, expected):

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.api.app import create_app
-from artwork.api.auth import COOKIE_NAME, RateLimiter
+from artwork.api.auth import COOKIE_NAME, Principal, RateLimiter, reward_speaker
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings
 from artwork.services import Services
@@ -142,3 +142,27 @@ def test_key_store_refuses_unknown_scopes(settings: Settings, services: Services
         KeyStore(services.engine).create(["root"])
     with pytest.raises(ValueError, match="at least one scope"):
         KeyStore(services.engine).create([])
+
+
+def test_a_reward_speaks_for_its_own_key_unless_admin() -> None:
+    assert reward_speaker(Principal("aaaaaaaaaaaa", "tv", frozenset({"client"}))) == "aaaaaaaaaaaa"
+    assert reward_speaker(Principal("cccccccccccc", "ops", frozenset({"admin", "client"}))) is None
+
+
+def test_forged_event_ids_are_404(client: TestClient) -> None:
+    for event_id in ("e1.eyJrIjoiMSJ9.AAAAAAAAAAAAAAAAAAAAAA", "nope", "x" * 1024):
+        response = client.post("/v1/rewards", json={"event_id": event_id, "value": 1.0})
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "event_not_found"
+
+
+def test_cookie_changes_must_come_from_our_own_pages(
+    anonymous: TestClient, seeded: Services
+) -> None:
+    anonymous.cookies.set(COOKIE_NAME, make_key(seeded.engine, "client"))
+    body = {"event_id": "nope", "value": 1.0}
+    cross_site = anonymous.post("/v1/rewards", json=body, headers={"Origin": "https://evil.test"})
+    assert cross_site.status_code == 403
+    assert anonymous.post("/v1/rewards", json=body).status_code == 403  # no Origin at all
+    same = anonymous.post("/v1/rewards", json=body, headers={"Origin": "http://testserver"})
+    assert same.status_code == 404  # authenticated; the event is unknown

@@ -56,10 +56,18 @@ def test_html_homepage_renders_rows_with_images(client: TestClient) -> None:
     assert response.text.count("<img ") >= 3
 
 
-def test_healthz(client: TestClient) -> None:
+def test_healthz_and_readyz(client: TestClient) -> None:
     response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "titles": 3, "model_version": 0}
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    body = ready.json()
+    assert body["status"] == "ready" and (body["titles"], body["model_version"]) == (3, 0)
+    checks = body["checks"]
+    assert set(checks) == {"database", "media", "model", "learner", "decision_log"}
+    # The learner is 'standby' until the bandit thread has taken the database's learner lock.
+    assert checks.pop("learner") in ("ok", "standby")
+    assert set(checks.values()) == {"ok"}
 
 
 def test_unknown_route_has_the_error_body(client: TestClient) -> None:

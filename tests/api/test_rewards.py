@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.services import Services
+from artwork.testing.keys import api_client, bearer, make_key
 
 
 def _event(client: TestClient, user_id: str = "u1") -> str:
@@ -33,14 +34,14 @@ def test_a_reward_is_recorded_once(client: TestClient) -> None:
 
 
 def test_the_single_process_server_learns_a_reward_promptly(client: TestClient) -> None:
-    assert client.get("/healthz").json()["model_version"] == 0
+    assert client.get("/readyz").json()["model_version"] == 0
     event_id = _event(client)
     client.post("/v1/rewards", json={"event_id": event_id, "value": 1.0})
 
     deadline = time.monotonic() + 20
-    while client.get("/healthz").json()["model_version"] < 1 and time.monotonic() < deadline:
+    while client.get("/readyz").json()["model_version"] < 1 and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert client.get("/healthz").json()["model_version"] == 1
+    assert client.get("/readyz").json()["model_version"] == 1
     assert client.get(f"/v1/decisions/{_event(client)}").json()["model_version"] == 1
 
 
@@ -135,3 +136,21 @@ def test_decision_is_logged_with_probabilities(client: TestClient) -> None:
     assert (deadline - created).total_seconds() == 600
     assert decision["policy"]["mode"] == "online"
     assert client.get("/v1/decisions/nope").status_code == 404
+
+
+def test_a_reward_is_accepted_only_from_the_key_that_asked(seeded: Services) -> None:
+    with api_client(seeded, "client") as asker:
+        event_id = _event(asker)
+        stranger = bearer(make_key(seeded.engine, "client", name="stranger"))
+        refused = asker.post(
+            "/v1/rewards", json={"event_id": event_id, "value": 0.0}, headers=stranger
+        )
+        assert refused.status_code == 404
+        assert refused.json()["error"]["code"] == "event_not_found"
+        assert asker.get(f"/v1/decisions/{event_id}").json()["reward"] is None
+
+        admin = bearer(make_key(seeded.engine, "client", "admin", name="ops"))
+        spoken_for = asker.post(
+            "/v1/rewards", json={"event_id": event_id, "value": 1.0}, headers=admin
+        )
+        assert spoken_for.status_code == 200 and spoken_for.json()["recorded"] is True

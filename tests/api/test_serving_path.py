@@ -15,6 +15,7 @@ from artwork.config import Settings
 from artwork.domain import VariantStatus
 from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.testing.keys import bearer, make_key
 
 
 @pytest.fixture
@@ -34,7 +35,11 @@ def workers(home: Path) -> Iterator[tuple[TestClient, TestClient, Services]]:
     """Two serving processes' worth of services on one database."""
     settings = Settings(home=home, catalog_poll_s=0.5)
     first, second = Services.from_settings(settings), Services.from_settings(settings)
-    with TestClient(create_app(services=first)) as a, TestClient(create_app(services=second)) as b:
+    headers = bearer(make_key(first.engine, "client"))
+    with (
+        TestClient(create_app(services=first), headers=headers) as a,
+        TestClient(create_app(services=second), headers=headers) as b,
+    ):
         yield a, b, first
     first.close()
     second.close()
@@ -64,7 +69,8 @@ def test_an_approval_shows_on_every_worker_within_two_seconds(
 def test_a_full_decision_queue_sheds_load_with_retry_after(home: Path) -> None:
     services = Services.from_settings(Settings(home=home, decision_queue_size=1))
     try:
-        with TestClient(create_app(services=services)) as client:
+        headers = bearer(make_key(services.engine, "client"))
+        with TestClient(create_app(services=services), headers=headers) as client:
             writer = services.decision_writer
             writer.close()  # nothing drains any more: the next page cannot be logged
             answer = client.get("/v1/homepage", params={"user_id": "u1"})

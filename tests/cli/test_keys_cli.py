@@ -41,3 +41,21 @@ def test_bad_scope_and_unknown_id(run_cli: Callable[..., Any]) -> None:
     assert run_cli("keys", "create", "--scope", "root").exit_code == 2
     missing = run_cli("keys", "revoke", "000000000000")
     assert missing.exit_code == 1 and "no API key" in missing.stderr
+
+
+def test_demo_prints_a_client_and_an_editor_key(
+    run_cli: Callable[..., Any], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import artwork.samples
+
+    monkeypatch.setattr(artwork.samples, "build_sample_catalog", lambda *_a, **_k: None)
+    result = run_cli("demo", "--no-serve")
+    assert result.exit_code == 0, result.stderr
+    keys = dict(line.split(" key: ") for line in result.stdout.splitlines() if " key: " in line)
+    services = Services.from_settings(Settings(home=home))
+    try:
+        store = KeyStore(services.engine)
+        assert store.verify(keys["client"]).scopes == frozenset({"client"})
+        assert store.verify(keys["editor"]).scopes == frozenset({"editor"})
+    finally:
+        services.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -12,42 +14,68 @@ from artwork.config import Settings
 from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.footage import sample_clip
+from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import free_port, running_server
 
 pytestmark = pytest.mark.slow
 
 
+@dataclass
+class Server:
+    base: str
+    client_key: str
+    editor_key: str
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path) -> Iterator[Server]:
     home = tmp_path / "home"
     services = Services.from_settings(Settings(home=home))
     seed_title(services.catalog, services.media, "t1", variants=3)
+    client_key = make_key(services.engine, "client")
+    editor_key = make_key(services.engine, "editor")
     services.close()
     with running_server(home) as base:
-        yield base
+        yield Server(base, client_key, editor_key)
 
 
-def test_served_homepage_images_and_rewards(server: str) -> None:
-    page = httpx.get(f"{server}/v1/homepage", params={"user_id": "u1"}, timeout=10).json()
+def test_served_homepage_images_and_rewards(server: Server) -> None:
+    auth = bearer(server.client_key)
+    assert httpx.get(f"{server.base}/v1/homepage?user_id=u1", timeout=10).status_code == 401
+    page = httpx.get(
+        f"{server.base}/v1/homepage", params={"user_id": "u1"}, headers=auth, timeout=10
+    ).json()
     item = page["rows"][0]["items"][0]
     image = httpx.get(item["artwork"]["url"], timeout=10)
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
     ok = httpx.post(
-        f"{server}/v1/rewards",
+        f"{server.base}/v1/rewards",
         json={"event_id": item["artwork"]["event_id"], "value": 1},
+        headers=auth,
         timeout=10,
     )
     assert ok.status_code == 200
-    unknown = httpx.post(f"{server}/v1/rewards", json={"event_id": "nope", "value": 1}, timeout=10)
+    unknown = httpx.post(
+        f"{server.base}/v1/rewards",
+        json={"event_id": "nope", "value": 1},
+        headers=auth,
+        timeout=10,
+    )
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "event_not_found"
+    assert httpx.get(f"{server.base}/readyz", timeout=10).json()["status"] == "ready"
+    assert "artwork_http_requests_total" in httpx.get(f"{server.base}/metrics", timeout=10).text
 
 
-def test_upload_script_against_the_server(server: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_upload_script_against_the_server(
+    server: Server, capsys: pytest.CaptureFixture[str]
+) -> None:
     from artwork.cli.main import main
 
-    args = ["upload", str(sample_clip("bikes.mp4")), "--server", server]
-    assert main([*args, "--title-id", "bikes", "--name", "Bikes", "--genre", "sports"]) == 0
-    assert capsys.readouterr().out.startswith("bikes: ")
+    args = ["upload", str(sample_clip("bikes.mp4")), "--server", server.base]
+    args += ["--key", server.editor_key, "--no-progress"]
+    assert main([*args, "--title-id", "bikes", "--name", "Bikes", "--wait", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["state"] == "succeeded" and line["variants"]
     assert main([*args, "--title-id", "bikes", "--name", "Bikes"]) == 1
     assert "409" in capsys.readouterr().err
 
@@ -58,6 +86,7 @@ def test_upload_to_nowhere_fails_in_one_line(
     from artwork.cli.main import main
 
     args = ["upload", str(sample_clip("bikes.mp4")), "--title-id", "b", "--name", "B"]
+    args += ["--key", "ak_000000000000_" + "x" * 43, "--retries", "0"]
     assert main([*args, "--server", f"http://127.0.0.1:{free_port()}", "--timeout", "5"]) == 1
     assert capsys.readouterr().err.count("\n") == 1
 

@@ -292,7 +292,7 @@ def test_upload_form_follows_an_extraction_job(page: Any, tmp_path: Path) -> Non
         assert body.index(b'name="genre"') < body.index(b'name="video"'), "fields first"
         route.fulfill(status=202, json={"job_id": "j1", "title_id": "clip", "state": "queued"})
 
-    page.route("**/editor/upload", upload)
+    page.route("**/editor/upload?*", upload)
     page.route("**/v1/jobs/j1", lambda route: route.fulfill(json=next(states)))
     page.goto("/editor")
     page.fill("#up-id", "clip")

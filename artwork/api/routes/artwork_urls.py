@@ -1,5 +1,8 @@
 """Turning a chosen variant into the public artwork object with an absolute image URL.
 
+Image URLs start with ``ARTWORK_PUBLIC_BASE_URL`` (default ``http://ARTWORK_HOST:ARTWORK_PORT``),
+never with the request's ``Host`` header, which the caller controls.
+
 ``?aspect=16:9`` (or ``2:3``) asks for the variant's crop in that artwork format; a variant
 without that crop (ingested before crops existed) falls back to its full frame.
 """
@@ -7,10 +10,12 @@ without that crop (ingested before crops existed) falls back to its full frame.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Query, Request
 
 from artwork.api.schemas import ArtworkPublic, CropPublic
+from artwork.config import Settings
 from artwork.domain import Variant
 from artwork.serving import ArtworkChoice
 
@@ -24,16 +29,34 @@ Aspect = Annotated[
 ]
 
 
+#: Bind-all addresses are no address a client can use: such a server's URLs name this host.
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}
+
+
+def public_base_url(settings: Settings) -> str:
+    """``ARTWORK_PUBLIC_BASE_URL``, or where ``artwork serve`` binds (loopback for 0.0.0.0)."""
+    if settings.public_base_url:
+        return settings.public_base_url.rstrip("/")
+    host = _WILDCARDS.get(settings.host, settings.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}"
+
+
+def media_url(request: Request, path: str) -> str:
+    settings: Settings = request.app.state.settings
+    return f"{public_base_url(settings)}/media/{quote(path)}"
+
+
 def image_url(request: Request, variant: Variant, aspect: str | None = None) -> str:
     crop = variant.crops.get(aspect) if aspect is not None else None
-    path = crop.image_path if crop is not None else variant.image_path
-    return str(request.url_for("media", path=path))
+    return media_url(request, crop.image_path if crop is not None else variant.image_path)
 
 
 def crops_public(request: Request, variant: Variant) -> dict[str, CropPublic]:
     return {
         name: CropPublic(
-            url=str(request.url_for("media", path=crop.image_path)),
+            url=media_url(request, crop.image_path),
             width=crop.width,
             height=crop.height,
             box=list(crop.box),

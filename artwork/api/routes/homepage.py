@@ -6,19 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from artwork.api import metrics
 from artwork.api.deps import ClientKey, ServicesDep
+from artwork.api.params import Country, Device, UserId
 from artwork.api.responses import AUTH, errors
-from artwork.api.routes.artwork_urls import Aspect
-from artwork.api.schemas import ArtworkPublic, HomepagePublic, RowItemPublic, RowPublic
-from artwork.domain import Variant
+from artwork.api.routes.artwork_urls import Aspect, artwork_public
+from artwork.api.schemas import HomepagePublic, RowItemPublic, RowPublic
 from artwork.ranking.selectors import ROW_SELECTORS
 from artwork.serving import make_context
 
 router = APIRouter(prefix="/v1", tags=["homepage"])
 
-UserId = Annotated[str, Query(min_length=1, max_length=128, description="The member.")]
-Device = Annotated[str, Query(min_length=1, max_length=64, description="tv, mobile, web, ...")]
-Country = Annotated[str, Query(min_length=1, max_length=64, description="ISO country code.")]
 Selector = Annotated[
     str | None,
     Query(
@@ -43,9 +41,9 @@ def get_homepage(
     page = services.homepage.page(
         make_context(user_id, device, country), selector=selector, principal=principal.key_id
     )
-    # A page has ~200 images: resolve the media mount's URL once, not per image (url_for
-    # walks the routes; the path is appended unquoted, exactly as url_for does).
-    media = str(request.url_for("media", path=""))
+    decisions = [c.decision for r in page.rows for c in r.items]
+    if decisions:
+        metrics.record_decisions(str(decisions[0].policy.get("name", "unknown")), len(decisions))
     body = HomepagePublic(
         user_id=page.user_id,
         rows=[
@@ -56,11 +54,7 @@ def get_homepage(
                     RowItemPublic(
                         title_id=c.title.title_id,
                         name=c.title.name,
-                        artwork=ArtworkPublic(
-                            variant_id=c.variant.variant_id,
-                            url=media + _image_path(c.variant, aspect),
-                            event_id=c.decision.event_id,
-                        ),
+                        artwork=artwork_public(request, c, aspect),
                     )
                     for c in r.items
                 ],
@@ -70,8 +64,3 @@ def get_homepage(
     )
     # Validated once above; returned as bytes so it is not validated a second time.
     return Response(body.model_dump_json(), media_type="application/json")
-
-
-def _image_path(variant: Variant, aspect: str | None) -> str:
-    crop = variant.crops.get(aspect) if aspect is not None else None
-    return crop.image_path if crop is not None else variant.image_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, status
 
 from artwork.api.deps import AdminKey, KeyStoreDep
-from artwork.api.responses import AUTH, errors
+from artwork.api.responses import AUTH, BODY, errors
 from artwork.api.schemas import KeyCreate, KeyCreatedPublic, KeyPublic
 from artwork.catalog.keys import ApiKey
 
@@ -28,7 +28,7 @@ def key_public(record: ApiKey) -> KeyPublic:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=KeyCreatedPublic,
-    responses=errors(*AUTH),
+    responses=errors(*AUTH, *BODY),
 )
 def create_key(body: KeyCreate, keys: KeyStoreDep, _admin: AdminKey) -> KeyCreatedPublic:
     created = keys.create(body.scopes, body.name)

@@ -1,96 +1,147 @@
-"""POST /v1/titles: an editor uploads a video and its metadata; the title is extracted at once.
+"""POST /v1/titles: an editor uploads a video and its metadata; extraction runs as a job.
 
-The upload is streamed to a temporary file under ``$ARTWORK_HOME/uploads`` (size-checked as it
-arrives), ingested like ``artwork ingest`` and removed, whatever the outcome.
+The form is read as it streams (``artwork.api.multipart``): title id, name, genres, the
+duplicate check and the ``replace`` permission are checked when the file part begins, before
+a byte of it is stored; the file's first bytes must announce an allowed container; the size
+limit cuts it off. The answer is 202 with the job; ``GET /v1/jobs/{job_id}`` follows it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import os
-import tempfile
-from pathlib import Path
-from typing import Annotated, BinaryIO
+import re
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 
 from artwork.api.deps import EditorKey, ServicesDep
-from artwork.api.routes.titles import get_title
-from artwork.api.schemas import ErrorPublic, TitlePublic
-from artwork.errors import StorageError, UnsupportedMediaError, UploadTooLargeError
+from artwork.api.jobs import JobRunner, UploadJob
+from artwork.api.multipart import process_folder, read_upload
+from artwork.api.params import PRINTABLE, TITLE_ID
+from artwork.api.responses import AUTH, errors
+from artwork.api.routes.jobs import job_public
+from artwork.api.schemas import JobPublic
+from artwork.catalog.jobs import JobStore
+from artwork.domain import Title
+from artwork.errors import InvalidInputError, PermissionDeniedError
 
 router = APIRouter(prefix="/v1/titles", tags=["titles"])
 
-#: Generic types that clients send for any file (curl, browsers without a mapping).
-GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream"})
-CHUNK = 1 << 20
+MAX_GENRES = 16
+_PRINTABLE = re.compile(PRINTABLE)
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off", ""}
+
+UPLOAD_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["title_id", "name", "video"],
+                    "properties": {
+                        "title_id": {"type": "string", "pattern": TITLE_ID},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 512},
+                        "genre": {
+                            "type": "array",
+                            "items": {"type": "string", "maxLength": 64},
+                            "maxItems": MAX_GENRES,
+                        },
+                        "replace": {"type": "boolean", "default": False},
+                        "auto_approve": {"type": "boolean", "default": False},
+                        "video": {"type": "string", "format": "binary"},
+                    },
+                },
+                "encoding": {"video": {"contentType": "video/*, application/octet-stream"}},
+            }
+        },
+    }
+}
+
+
+def _flag(fields: dict[str, list[str]], name: str) -> bool:
+    value = (fields.get(name) or [""])[-1].strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise InvalidInputError(f"{name} must be true or false, got {value[:20]!r}")
+    return value in _TRUE
+
+
+def _one(fields: dict[str, list[str]], name: str, max_length: int) -> str:
+    values = fields.get(name) or []
+    if len(values) != 1:
+        raise InvalidInputError(f"give exactly one form field {name!r} (before the video)")
+    value = values[0]
+    if not 1 <= len(value) <= max_length or not _PRINTABLE.match(value):
+        raise InvalidInputError(
+            f"{name} must be 1-{max_length} printable characters, without surrounding spaces"
+        )
+    return value
 
 
 @router.post(
     "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=TitlePublic,
-    responses={
-        409: {"model": ErrorPublic},
-        413: {"model": ErrorPublic},
-        415: {"model": ErrorPublic},
-        422: {"model": ErrorPublic},
-    },
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses=errors(*AUTH, 409, 415)
+    | {202: {"description": "The upload is stored; extraction runs as the job."}},
+    openapi_extra=UPLOAD_FORM,
 )
-def upload_title(
-    request: Request,
-    services: ServicesDep,
-    editor: EditorKey,
-    video: Annotated[UploadFile, File(description="The title's video file.")],
-    title_id: Annotated[str, Form(min_length=1, max_length=128)],
-    name: Annotated[str, Form(min_length=1, max_length=512)],
-    genre: Annotated[list[str] | None, Form(description="Repeat for several genres.")] = None,
-    replace: Annotated[bool, Form()] = False,
-) -> TitlePublic:
-    content_type = (video.content_type or "").split(";")[0].strip().lower()
-    if not (content_type.startswith("video/") or content_type in GENERIC_TYPES):
-        raise UnsupportedMediaError(
-            f"upload {video.filename!r} has content type {content_type or 'none'!r}; "
-            "send a video (video/mp4, video/quicktime, ...) in the 'video' form field"
-        )
-    limit = services.settings.max_upload_mb << 20
-    suffix = Path(video.filename or "upload.bin").suffix[:16]
-    path = _spool(video.file, services.settings.home / "uploads", suffix, limit)
-    try:
-        services.ingestor.ingest(
-            path, title_id=title_id, name=name, genres=genre or (), replace=replace
-        )
-    finally:
-        path.unlink(missing_ok=True)
-    return get_title(title_id, request, services, editor)
+async def upload_title(request: Request, services: ServicesDep, editor: EditorKey) -> JSONResponse:
+    """Upload a video (form fields first, then ``video``); answers 202 with the job.
 
+    ``replace`` needs a key with the ``replace`` scope; variants stay ``proposed`` unless
+    ``auto_approve`` is true.
+    """
+    checked: dict[str, Any] = {}
 
-def _spool(source: BinaryIO, folder: Path, suffix: str, limit: int) -> Path:
-    """Copy an upload to a temporary file, refusing it as soon as it passes ``limit`` bytes."""
+    def check(fields: dict[str, list[str]]) -> None:
+        title_id = _one(fields, "title_id", 128)
+        if not re.match(TITLE_ID, title_id):
+            raise InvalidInputError(
+                "title_id must be 1-128 letters, digits, '.', '_' or '-', starting with a "
+                "letter or digit"
+            )
+        name = _one(fields, "name", 512)
+        genres = fields.get("genre", [])
+        if len(genres) > MAX_GENRES or any(len(g) > 64 for g in genres):
+            raise InvalidInputError(f"at most {MAX_GENRES} genres of 64 characters each")
+        replace = _flag(fields, "replace")
+        if replace and not editor.has("replace"):
+            raise PermissionDeniedError(
+                "replacing a title needs a key with the 'replace' scope "
+                "(`artwork keys create --scope editor --scope replace`)"
+            )
+        title = services.ingestor.check(
+            title_id=title_id, name=name, genres=genres, replace=replace
+        )
+        checked.update(title=title, replace=replace, auto_approve=_flag(fields, "auto_approve"))
+
+    upload = await read_upload(
+        request.stream(),
+        request.headers.get("content-type", ""),
+        file_field="video",
+        folder=process_folder(services.settings.home / "uploads"),
+        limit=services.settings.max_upload_mb << 20,
+        check_fields=check,
+    )
+    assert upload.path is not None
+    title: Title = checked["title"]
+    store: JobStore = request.app.state.jobs
+    runner: JobRunner = request.app.state.job_runner
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=folder, prefix="upload-", suffix=suffix)
-    except OSError as exc:
-        raise StorageError(f"cannot store the upload in {folder}: {exc.strerror}") from exc
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as target:
-            written = 0
-            while chunk := source.read(CHUNK):
-                written += len(chunk)
-                if written > limit:
-                    raise UploadTooLargeError(
-                        f"upload is larger than {limit >> 20} MB; raise ARTWORK_MAX_UPLOAD_MB "
-                        "or ingest the file with `artwork ingest` on the server"
-                    )
-                target.write(chunk)
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        hint = "free some disk space" if exc.errno == errno.ENOSPC else "check permissions"
-        raise StorageError(f"cannot store the upload in {folder}: {exc.strerror}; {hint}") from exc
+        job = store.create("upload", title.title_id, editor.key_id)
     except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
+        upload.path.unlink(missing_ok=True)
         raise
-    return path
+    runner.submit(
+        job,
+        UploadJob(
+            path=upload.path,
+            title=title,
+            replace=checked["replace"],
+            auto_approve=checked["auto_approve"],
+            filename=upload.filename,
+        ),
+    )
+    body = job_public(job).model_dump(mode="json")
+    return JSONResponse(body, status_code=202, headers={"Location": f"/v1/jobs/{job.job_id}"})

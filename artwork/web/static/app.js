@@ -11,7 +11,8 @@ function say(message) {
 async function postForm(form) {
   const response = await fetch(form.action, {
     method: "POST",
-    body: new FormData(form),
+    // url-encoded, as the form itself posts: only uploads go as multipart (they stream)
+    body: new URLSearchParams(new FormData(form)),
     headers: { Accept: "application/json" },
     credentials: "same-origin",
   });
