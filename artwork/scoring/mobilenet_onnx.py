@@ -253,6 +253,9 @@ class OnnxMobileNetV2Embedder(MobileNetV2Base):
         if threads is not None:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Idle worker threads sleep instead of spinning: on a small machine the decoder (a
+        # batch's next file) needs those cores between two inference calls.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = onnxruntime.InferenceSession(
                 str(self.onnx_path), options, providers=["CPUExecutionProvider"]
