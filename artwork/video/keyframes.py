@@ -36,8 +36,9 @@ both a sample of every shot and a list of cut candidates. The pass:
    finds its fades and dissolves.
 4. **Budget**: refinement covers at most ``refine_budget`` (default 10%) of the video's frames
    (6 s a minute; at least ``MIN_REFINE_S`` seconds' worth), intervals that may hide a cut (a
-   packet anomaly, a change at an on-grid keyframe) before those that only measure a fade,
-   shortest first within each; adjacent intervals
+   packet anomaly, a change at an on-grid keyframe) first, then those whose end keyframe may
+   be a cut after a fade-in from black, then those that only measure a fade, shortest first
+   within each; adjacent intervals
    are decoded as one run, and a run is widened by a keyframe interval when a transition runs
    into its edge. An interval left over keeps its keyframe as an *approximate* boundary
    (:attr:`~artwork.video.shots.ShotList.approximate_s`): the shot assignment of keyframe
@@ -109,7 +110,7 @@ PEEK_LUMA = 72.0
 PEEK_FRAMES = 6
 RAMP_STEP = 1.0
 """Least luma change per frame, always in one direction, of a fade seen by a peek."""
-MIN_REFINE_S = 10.0
+MIN_REFINE_S = 20.0
 """Refinement may always decode this many seconds of video, however short the video."""
 
 
@@ -133,9 +134,16 @@ class _Interval:
     end: int
     frames: int
     may_hide_cut: bool = True
-    cut_at_end: bool = False
-    """Left undecoded, its end keyframe is still a cut: only its start was dark (a fade-in
-    from black), the end is a bright, off-grid keyframe after a change."""
+    end_may_be_cut: bool = False
+    """Only its start was dark (a fade-in from black) and its end is a bright, off-grid
+    keyframe after a change: decoding it tells whether that keyframe is a cut (the change
+    measured from a dark keyframe may be the fade's alone)."""
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Decoding order: windows that may hide a cut, then those whose end may be one, then
+        those that only measure a fade; shortest first within each."""
+        return (0 if self.may_hide_cut else 1 if self.end_may_be_cut else 2, self.frames)
 
 
 class KeyframeShotDetector(ShotDetector):
@@ -296,7 +304,7 @@ class KeyframeShotDetector(ShotDetector):
                     end,
                     gap + 1,
                     may_hide_cut=anomaly or (changed and on_grid),
-                    cut_at_end=changed and not (anomaly or on_grid or end_dark),
+                    end_may_be_cut=changed and not (anomaly or on_grid or end_dark),
                 )
             )
         return cuts, windows
@@ -318,20 +326,16 @@ class KeyframeShotDetector(ShotDetector):
         budget = seconds * info.fps if self.refine_budget > 0 else 0.0
         chosen: set[int] = set()  # keyframe indices ending a chosen interval
         spent = 0
-        # Windows that may hide a cut first, then those that only measure a fade; shortest first.
-        for window in sorted(windows, key=lambda w: (not w.may_hide_cut, w.frames)):
+        for window in sorted(windows, key=lambda w: w.rank):
             if spent + window.frames > budget:
-                if window.cut_at_end:
-                    cuts.append(keyframes[window.end].time_s)
-                else:
-                    approximate.append(keyframes[window.end].time_s)
+                approximate.append(keyframes[window.end].time_s)
                 continue
             chosen.add(window.end)
             spent += window.frames
         if len(chosen) < len(windows):
             logger.info(
                 "%s: refinement budget spent; %d of %d uncertain keyframe intervals kept their "
-                "keyframe as the boundary (a cut, or an approximate one)",
+                "keyframe as the boundary",
                 path,
                 len(windows) - len(chosen),
                 len(windows),
