@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(
         default=None, ge=1, description="Threads for torch on CPU; default: torch's choice."
     )
+    # fast start-up of the extractor (artwork.scoring.mobilenet_onnx; see docs/extractor.md)
+    embedder_runtime: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="Runtime of the MobileNetV2 embedder: 'onnx' runs an ONNX export of the "
+        "same weights (cached under $ARTWORK_HOME/models/onnx, exported with torch on first "
+        "use) and starts without importing torch; 'auto' is 'onnx' when onnxruntime is "
+        "installed, else 'torch'. ARTWORK_TORCH_THREADS also sets ONNX Runtime's threads.",
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where models exported by artwork (the ONNX MobileNetV2) are cached, "
+        "checksum-tied to their source weights; default $ARTWORK_HOME/models.",
+    )
     # shot detection and sampling (artwork.video; see docs/extractor.md)
     shot_detector: Literal["auto", "frames", "keyframes"] = Field(
         default="auto",
@@ -390,7 +403,9 @@ class Settings(BaseSettings):
         "this often and drop their cached copies.",
     )
 
-    @field_validator("home", "media_dir", "clip_weights", "tags_file", mode="after")
+    @field_validator(
+        "home", "media_dir", "clip_weights", "tags_file", "model_cache_dir", mode="after"
+    )
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -402,6 +417,10 @@ class Settings(BaseSettings):
     @property
     def resolved_media_dir(self) -> Path:
         return self.media_dir or self.home / "media"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.home / "models"
 
 
 @lru_cache(maxsize=1)

@@ -19,15 +19,22 @@ Media layout: ``titles/<title_id>/<variant_id>.jpg`` (the full frame) and
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 
 from artwork.candidates.crops import crop_variant
-from artwork.candidates.extractor import ProgressCallback, extract
+from artwork.candidates.extractor import (
+    ProgressCallback,
+    ScannedVideo,
+    finish_extraction,
+    scan_video,
+)
 from artwork.catalog.media import MediaStore
 from artwork.catalog.repository import Catalog
 from artwork.config import Settings
@@ -239,14 +246,29 @@ def prepare_title(extraction: Extraction) -> PreparedTitle:
     )
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Started:
+    """A job of a batch whose scan has begun (or that failed before it could)."""
+
+    job: IngestJob
+    title: Title | None = None
+    scan: Future[ScannedVideo] | None = None
+    error: ArtworkError | None = None
+
+
 def format_slug(name: str) -> str:
     """The file-name form of an artwork format: ``"16:9"`` gives ``"16x9"``."""
     return re.sub(r"[^A-Za-z0-9]+", "x", name)
 
 
 class Ingestor:
-    """Turns video files into catalogue titles; one embedder (and tagger) is loaded lazily and
-    reused."""
+    """Turns video files into catalogue titles.
+
+    One embedder (and tagger) is built once and reused; it loads in a background thread
+    (:class:`~artwork.scoring.loading.EmbedderLoader`) from the first ingest on, while that
+    file is decoded, so nothing waits for the model. A batch (:meth:`ingest_all`) scans the
+    next file while the current one is scored and stored.
+    """
 
     def __init__(
         self,
@@ -255,26 +277,28 @@ class Ingestor:
         settings: Settings,
         embedder_factory: Callable[[Settings], Embedder],
     ) -> None:
+        from artwork.scoring.loading import EmbedderLoader
+
         self.catalog = catalog
         self.media = media
         self.settings = settings
-        self._embedder_factory = embedder_factory
-        self._embedder: Embedder | None = None
+        self._loader = EmbedderLoader(embedder_factory, settings)
         self._tagger: Tagger | None = None
+        self._tagger_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = self._embedder_factory(self.settings)
-        return self._embedder
+        """The embedder, built (or waited for) on first use."""
+        return self._loader.get()
 
     @property
     def tagger(self) -> Tagger:
-        if self._tagger is None:
-            from artwork.scoring.tags import create_tagger
+        with self._tagger_lock:
+            if self._tagger is None:
+                from artwork.scoring.tags import create_tagger
 
-            self._tagger = create_tagger(self.embedder, self.settings)
-        return self._tagger
+                self._tagger = create_tagger(self.embedder, self.settings)
+            return self._tagger
 
     def ingest(
         self,
@@ -296,10 +320,9 @@ class Ingestor:
         """
         title = self.check(title_id=title_id, name=name, genres=genres, replace=replace)
         probe(path)  # a file that is no video fails here, before any model is loaded
-        extraction = extract(
-            path, self.settings, self.embedder, progress=progress, tagger=self.tagger
-        )
-        return self.store(prepare_title(extraction), title, replace=replace)
+        self._loader.start()
+        scanned = scan_video(path, self.settings, progress=progress)
+        return self._finish(scanned, title, replace=replace, progress=progress)
 
     def ingest_all(
         self,
@@ -307,30 +330,87 @@ class Ingestor:
         *,
         progress: Callable[[IngestJob], ProgressCallback | None] | None = None,
     ) -> Iterator[IngestOutcome]:
-        """Ingest several files one after another; each succeeds or fails on its own.
+        """Ingest several files; each succeeds or fails on its own.
+
+        The files are pipelined: while one is scored, tagged, cropped and stored, the next is
+        decoded and scanned in a background thread (decoding, OpenCV and ONNX Runtime release
+        the GIL, so the two share the cores). At most two files' samples are held at once.
 
         Args:
             jobs: the files and their titles.
-            progress: gives each job its progress callback (or none).
+            progress: gives each job its progress callback (or none), when its turn comes; the
+                scan of a file that runs ahead reports to it once the callback exists.
 
         Yields:
             One outcome per job, in order; an :class:`~artwork.errors.ArtworkError` is
             reported in the outcome, anything else propagates.
         """
-        for job in jobs:
+        callbacks: dict[int, ProgressCallback | None] = {}
+
+        def reporter(index: int) -> ProgressCallback:
+            def report(done: int, total: int) -> None:
+                callback = callbacks.get(index)
+                if callback is not None:
+                    callback(done, total)
+
+            return report
+
+        def begin(index: int, pool: ThreadPoolExecutor) -> _Started:
+            job = jobs[index]
             try:
-                result = self.ingest(
-                    job.path,
-                    title_id=job.title_id,
-                    name=job.name,
-                    genres=job.genres,
-                    replace=job.replace,
-                    progress=progress(job) if progress is not None else None,
+                title = self.check(
+                    title_id=job.title_id, name=job.name, genres=job.genres, replace=job.replace
                 )
+                probe(job.path)
             except ArtworkError as exc:
-                yield IngestOutcome(job, error=exc)
-            else:
-                yield IngestOutcome(job, result=result)
+                return _Started(job, error=exc)
+            self._loader.start()
+            scan = pool.submit(scan_video, job.path, self.settings, progress=reporter(index))
+            return _Started(job, title=title, scan=scan)
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artwork-scan") as pool:
+            upcoming = begin(0, pool) if jobs else None
+            for index in range(len(jobs)):
+                current = upcoming
+                assert current is not None
+                callbacks[index] = progress(current.job) if progress is not None else None
+                upcoming = begin(index + 1, pool) if index + 1 < len(jobs) else None
+                yield self._complete(current, callbacks[index])
+                callbacks.pop(index, None)
+
+    def _complete(self, started: _Started, progress: ProgressCallback | None) -> IngestOutcome:
+        """Wait for a started job's scan, then finish and store it."""
+        job = started.job
+        if started.error is not None:
+            return IngestOutcome(job, error=started.error)
+        assert started.scan is not None and started.title is not None
+        try:
+            scanned = started.scan.result()
+            # Another job of the batch may have taken the id since the scan began.
+            title = self.check(
+                title_id=job.title_id, name=job.name, genres=job.genres, replace=job.replace
+            )
+            result = self._finish(scanned, title, replace=job.replace, progress=progress)
+        except ArtworkError as exc:
+            return IngestOutcome(job, error=exc)
+        return IngestOutcome(job, result=result)
+
+    def _finish(
+        self,
+        scanned: ScannedVideo,
+        title: Title,
+        *,
+        replace: bool,
+        progress: ProgressCallback | None,
+    ) -> IngestResult:
+        extraction = finish_extraction(
+            scanned,
+            self.settings,
+            self._loader.get,
+            progress=progress,
+            tagger=lambda: self.tagger,
+        )
+        return self.store(prepare_title(extraction), title, replace=replace)
 
     def check(
         self, *, title_id: str, name: str, genres: Sequence[str] = (), replace: bool = False

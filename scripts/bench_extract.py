@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Benchmark the extractor: ``scripts/bench_extract.py [--minutes N] [--json] [--video FILE]``.
+"""Benchmark the extractor: ``scripts/bench_extract.py [--minutes N] [--grain [SIGMA]]
+[--batch N] [--json] [--video FILE] [--no-process] [--no-reference]``.
 
 A thin wrapper over :func:`artwork.candidates.benchmark.main`; see that module for what is
-measured. Run it inside the environment: ``V=$(scripts/bootstrap); $V/bin/python
-scripts/bench_extract.py --json``.
+measured (the headline ``realtime_factor`` is the whole ``artwork ingest`` process). Run it
+inside the environment: ``V=$(scripts/bootstrap); $V/bin/python scripts/bench_extract.py
+--json``.
 """
 
 from __future__ import annotations

@@ -17,6 +17,16 @@ from artwork.testing.footage import sample_clip
 from artwork.testing.synthetic import SyntheticTruth, write_synthetic_video
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One model cache for the session (``ARTWORK_MODEL_CACHE_DIR``), so the ONNX MobileNetV2
+    is exported once, not once per temporary ``ARTWORK_HOME``; subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARTWORK_MODEL_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)

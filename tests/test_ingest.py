@@ -293,6 +293,21 @@ def test_ingest_all_stores_each_file_on_its_own(
     assert {"three", "other-one"} <= set(seen)
 
 
+def test_a_batch_pipelines_files_and_checks_ids_again_before_storing(
+    services: Services, video: SyntheticTruth, tmp_path: Path
+) -> None:
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    same_id = twin / video.path.name
+    same_id.symlink_to(video.path)
+    jobs = [IngestJob.for_file(p) for p in (video.path, same_id)]
+    outcomes = list(services.ingestor.ingest_all(jobs))
+    assert outcomes[0].result is not None
+    assert isinstance(outcomes[1].error, TitleExistsError)  # the scan ran before the store
+    assert [t.title_id for t in services.catalog.list_titles()] == ["three"]
+    assert list(services.ingestor.ingest_all([])) == []
+
+
 @pytest.mark.slow
 def test_real_footage_is_ingested(services: Services) -> None:
     services.ingestor.settings = services.ingestor.settings.model_copy(

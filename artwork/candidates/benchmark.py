@@ -1,17 +1,27 @@
-"""The extractor benchmark: the whole pipeline against real time and against PySceneDetect.
+"""The extractor benchmark: the whole ``artwork ingest`` process against real time and against
+PySceneDetect.
 
-``scripts/bench_extract.py [--minutes N] [--json] [--video FILE]`` calls :func:`main`. Without
-``--video`` it generates (once; cached under ``~/.cache/artwork/bench/``, keyed by its
-parameters) a 1080p24 H.264 film of ``--minutes`` (default 10) from
-:func:`~artwork.testing.synthetic.write_film_like_video`: textured sets, camera motion, grain,
-a cut every 2-8 s, some fades and dissolves, encoded by x264 with its default GOP. Then, in one
-process:
+``scripts/bench_extract.py [--minutes N] [--grain [SIGMA]] [--batch N] [--json] [--video FILE]``
+calls :func:`main`. Without ``--video`` it generates (once; cached under
+``~/.cache/artwork/bench/``, keyed by its parameters) a 1080p24 H.264 film of ``--minutes``
+(default 10) from :func:`~artwork.testing.synthetic.write_film_like_video`: textured sets, camera
+motion, grain (``--grain`` makes it heavy: temporal noise that makes every packet's size noisy,
+as real film grain does), a cut every 2-8 s, some fades and dissolves, encoded by x264 with its
+default GOP. Then:
 
-1. the whole pipeline: :func:`~artwork.candidates.extractor.extract` (shot detection, scoring,
-   embedding with the default MobileNetV2, selection, full-resolution stills, tags), timed from
-   the call to its return (loading the model, once per process, is timed apart);
-2. the peak resident memory so far (``ru_maxrss``), before the reference runs;
-3. the reference: PySceneDetect's ``detect-content`` (``ContentDetector``, default threshold)
+1. in this process, the pipeline: :func:`~artwork.candidates.extractor.extract` (shot
+   detection, scoring, embedding with the default MobileNetV2, selection, full-resolution
+   stills, tags), timed from the call to its return, the model loaded beforehand (timed
+   apart); its shots are scored against the planted truth;
+2. the peak resident memory of this process so far (``ru_maxrss``);
+3. **the headline**: ``artwork ingest VIDEO --json`` as a subprocess, from its start to its
+   exit (interpreter start-up, imports, model load, extraction, crops, JPEGs, the database),
+   with a fresh ``ARTWORK_HOME`` and the model cache of step 1 (warm: the export of a fresh
+   machine's first ingest is not counted), and its own peak RSS (``wait4``); its real-time
+   factor is ``realtime_factor``;
+4. with ``--batch N``: ``artwork ingest`` of N copies (links) of the video in one process,
+   against N times the single run;
+5. the reference: PySceneDetect's ``detect-content`` (``ContentDetector``, default threshold)
    on the same file.
 
 With the planted truth known, both are also scored on cuts (a detected cut within one frame
@@ -25,7 +35,9 @@ import json
 import math
 import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -42,6 +54,10 @@ from artwork.video.shots import Progress, SamplingPlan, ShotDetector, ShotScan
 GENERATOR_VERSION = 1
 """Bumped whenever the generated film changes, so a stale cached file is not reused."""
 DEFAULT_MINUTES = 10.0
+DEFAULT_GRAIN = 4.5
+"""Grain of the default film (luma levels, standard deviation)."""
+HEAVY_GRAIN = 12.0
+"""Grain of ``--grain`` without a value: noisy enough that packet sizes vary by frame."""
 TOLERANCE_FRAMES = 1
 
 
@@ -53,8 +69,13 @@ class BenchResult:
     video_seconds: float
     resolution: str
     detector: str
+    realtime_factor: float | None
+    """Of the whole ``artwork ingest`` process (start to exit); ``None`` when not run."""
+    process_wall_seconds: float | None
+    process_peak_rss_mb: float | None
+    inprocess_realtime_factor: float
     wall_seconds: float
-    realtime_factor: float
+    """The in-process extraction (model loaded beforehand)."""
     model_load_seconds: float
     pyscenedetect_wall_seconds: float | None
     ratio_vs_pyscenedetect: float | None
@@ -72,7 +93,14 @@ class BenchResult:
     pyscenedetect_cuts: int | None
     pyscenedetect_cut_recall: float | None
     pyscenedetect_cut_precision: float | None
+    batch_files: int | None
+    batch_wall_seconds: float | None
+    batch_vs_single: float | None
+    """Batch wall over ``batch_files`` times the single process's wall (< 1: pipelining pays)."""
+    grain: float | None
     cpus: int
+    load_average: float
+    """The 1-minute load average when the run ended (others' work slows every figure)."""
 
 
 def cache_dir() -> Path:
@@ -88,6 +116,7 @@ def bench_video(
     width: int = 1920,
     height: int = 1080,
     fps: int = 24,
+    grain: float = DEFAULT_GRAIN,
     folder: Path | None = None,
     log: Callable[[str], None] | None = None,
 ) -> FilmTruth:
@@ -99,6 +128,7 @@ def bench_video(
         width: frame width.
         height: frame height.
         fps: frame rate.
+        grain: film grain, standard deviation in luma levels (>= 0).
         folder: where films are cached; default :func:`cache_dir`.
         log: told when a film is being generated (it takes about a minute per minute).
 
@@ -107,8 +137,14 @@ def bench_video(
     """
     if not (math.isfinite(minutes) and minutes > 0):
         raise ValueError(f"minutes must be > 0, got {minutes}")
+    if not (math.isfinite(grain) and grain >= 0):
+        raise ValueError(f"grain must be >= 0, got {grain}")
     folder = folder or cache_dir()
-    name = f"film-{minutes:g}min-{width}x{height}-{fps}fps-seed{seed}-v{GENERATOR_VERSION}.mp4"
+    grained = "" if grain == DEFAULT_GRAIN else f"-grain{grain:g}"
+    name = (
+        f"film-{minutes:g}min-{width}x{height}-{fps}fps-seed{seed}{grained}"
+        f"-v{GENERATOR_VERSION}.mp4"
+    )
     path = folder / name
     seconds = minutes * 60
     if path.is_file():
@@ -117,7 +153,9 @@ def bench_video(
     partial = path.with_suffix(".partial.mp4")
     if log is not None:
         log(f"generating {path} ({minutes:g} min of 1080p; cached for later runs)")
-    write_film_like_video(partial, seconds=seconds, width=width, height=height, fps=fps, seed=seed)
+    write_film_like_video(
+        partial, seconds=seconds, width=width, height=height, fps=fps, seed=seed, grain=grain
+    )
     partial.replace(path)
     return film_truth(path, seconds=seconds, width=width, height=height, fps=fps, seed=seed)
 
@@ -146,15 +184,26 @@ def run_benchmark(
     settings: Settings,
     *,
     reference: bool = True,
+    process: bool = True,
+    batch: int = 0,
+    grain: float | None = None,
 ) -> BenchResult:
-    """Time the pipeline (and PySceneDetect) on ``video``; see the module docstring.
+    """Time the pipeline, the whole process (and PySceneDetect) on ``video``; see the module
+    docstring.
 
     Args:
         video: the file.
         truth: its planted truth, if known.
-        settings: extraction settings (the embedder named there is used).
+        settings: extraction settings (the embedder named there is used); the subprocesses
+            get them through the inherited ``ARTWORK_*`` environment, except ``ARTWORK_HOME``
+            (a fresh temporary one) and ``ARTWORK_MODEL_CACHE_DIR`` (this one's, warm).
         reference: also run PySceneDetect.
+        process: also time ``artwork ingest`` as a subprocess (the headline figure).
+        batch: also time one ``artwork ingest`` of this many copies (0: not; else >= 2).
+        grain: the film's grain, recorded in the result.
     """
+    if batch and batch < 2:
+        raise ValueError(f"batch must be 0 or >= 2, got {batch}")
     from artwork.candidates.extractor import extract
     from artwork.scoring.registry import create_embedder
     from artwork.video.decode import probe
@@ -162,8 +211,8 @@ def run_benchmark(
 
     info = probe(video)
     loading = time.perf_counter()
-    embedder = create_embedder(settings)
-    embedder.embed([_blank()])  # first call warms torch up
+    embedder = create_embedder(settings)  # exports the ONNX model here if the cache is cold
+    embedder.embed([_blank()])  # the first call warms the runtime up
     model_load = time.perf_counter() - loading
 
     detector = _Recording(create_shot_detector(settings, info))
@@ -185,6 +234,19 @@ def run_benchmark(
             )
         )
 
+    single: _ProcessRun | None = None
+    batched: _ProcessRun | None = None
+    if process or batch:
+        single = ingest_process([video], settings)
+    if batch:
+        with tempfile.TemporaryDirectory(prefix="artwork-bench-batch-") as folder:
+            copies = []
+            for number in range(batch):
+                copy = Path(folder) / f"{video.stem}-copy{number}{video.suffix}"
+                copy.symlink_to(video.resolve())
+                copies.append(copy)
+            batched = ingest_process(copies, settings)
+
     theirs_wall = theirs_cuts = theirs_recall = theirs_precision = None
     if reference:
         theirs_wall, cuts = _pyscenedetect(video)
@@ -192,16 +254,21 @@ def run_benchmark(
         if truth is not None:
             theirs_recall, theirs_precision = cut_scores(cuts, truth.cuts_s, info.fps)
 
+    headline = single.wall_s if single is not None else None
+    compared = headline if headline is not None else wall
     return BenchResult(
         video=str(video),
         video_seconds=round(info.duration_s, 2),
         resolution=f"{info.width}x{info.height}@{info.fps:g}",
         detector=extraction.detector,
+        realtime_factor=None if headline is None else round(info.duration_s / headline, 1),
+        process_wall_seconds=None if headline is None else round(headline, 2),
+        process_peak_rss_mb=None if single is None else round(single.peak_rss_mb, 1),
+        inprocess_realtime_factor=round(info.duration_s / wall, 1),
         wall_seconds=round(wall, 2),
-        realtime_factor=round(info.duration_s / wall, 1),
         model_load_seconds=round(model_load, 2),
         pyscenedetect_wall_seconds=None if theirs_wall is None else round(theirs_wall, 2),
-        ratio_vs_pyscenedetect=None if theirs_wall is None else round(wall / theirs_wall, 3),
+        ratio_vs_pyscenedetect=None if theirs_wall is None else round(compared / theirs_wall, 3),
         peak_rss_mb=round(peak_mb, 1),
         shots_found=extraction.shots,
         frames_decoded=extraction.frames_decoded,
@@ -218,22 +285,94 @@ def run_benchmark(
         pyscenedetect_cut_precision=(
             None if theirs_precision is None else round(theirs_precision, 3)
         ),
+        batch_files=batch or None,
+        batch_wall_seconds=None if batched is None else round(batched.wall_s, 2),
+        batch_vs_single=(
+            None
+            if batched is None or single is None
+            else round(batched.wall_s / (batch * single.wall_s), 3)
+        ),
+        grain=grain,
         cpus=os.cpu_count() or 0,
+        load_average=round(os.getloadavg()[0], 2),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _ProcessRun:
+    wall_s: float
+    peak_rss_mb: float
+    output: str
+
+
+def ingest_process(videos: Sequence[Path], settings: Settings) -> _ProcessRun:
+    """Run ``artwork ingest VIDEO... --json`` in a fresh process and time it start to exit.
+
+    The process gets a temporary ``ARTWORK_HOME`` (an empty catalogue) and this process's
+    model cache, and otherwise inherits the environment.
+
+    Raises:
+        RuntimeError: the ingest failed (its stderr is quoted).
+    """
+    with tempfile.TemporaryDirectory(prefix="artwork-bench-home-") as home:
+        env = dict(os.environ)
+        env["ARTWORK_HOME"] = home
+        env["ARTWORK_MODEL_CACHE_DIR"] = str(settings.resolved_model_cache_dir)
+        env["ARTWORK_SHOT_DETECTOR"] = settings.shot_detector
+        env["ARTWORK_EMBEDDER"] = settings.embedder
+        env["ARTWORK_EMBEDDER_RUNTIME"] = settings.embedder_runtime
+        command = [sys.executable, "-m", "artwork.cli.main", "ingest", "--json", "--no-progress"]
+        command += [str(video) for video in videos]
+        started = time.perf_counter()
+        child = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        out, err = child.communicate()
+        wall = time.perf_counter() - started
+        # communicate() has reaped the child; its own peak RSS is in the children's usage.
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if child.returncode != 0:
+            raise RuntimeError(
+                f"artwork ingest exited with {child.returncode}: {err.strip()[-2000:]}"
+            )
+    return _ProcessRun(wall, peak_kb / 1024, out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``scripts/bench_extract.py``: run the benchmark and print a table or one JSON object."""
     parser = argparse.ArgumentParser(
         prog="bench_extract.py",
-        description="Time the artwork extractor against real time and PySceneDetect.",
+        description="Time the artwork extractor (the whole `artwork ingest` process) against "
+        "real time and PySceneDetect.",
     )
     parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES, help="generated length")
+    parser.add_argument(
+        "--grain",
+        type=float,
+        nargs="?",
+        const=HEAVY_GRAIN,
+        default=DEFAULT_GRAIN,
+        metavar="SIGMA",
+        help=f"film grain of the generated film, in luma levels (default {DEFAULT_GRAIN:g}; "
+        f"--grain alone: heavy, {HEAVY_GRAIN:g})",
+    )
     parser.add_argument("--video", type=Path, help="benchmark this file instead (no truth)")
     parser.add_argument("--seed", type=int, default=0, help="which generated film")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--no-reference", action="store_true", help="skip PySceneDetect (the reference)"
+    )
+    parser.add_argument(
+        "--no-process",
+        action="store_true",
+        help="skip the whole-process run (`artwork ingest` in a subprocess)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also ingest N copies of the video in one process (N >= 2)",
     )
     parser.add_argument(
         "--detector",
@@ -244,6 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (math.isfinite(args.minutes) and args.minutes > 0):
         parser.error(f"--minutes must be > 0, got {args.minutes}")
+    if not (math.isfinite(args.grain) and args.grain >= 0):
+        parser.error(f"--grain must be >= 0, got {args.grain}")
+    if args.batch and args.batch < 2:
+        parser.error(f"--batch must be >= 2, got {args.batch}")
     from artwork.config import get_settings
 
     settings = get_settings()
@@ -254,10 +397,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         video = args.video
     else:
         truth = bench_video(
-            args.minutes, seed=args.seed, log=lambda m: print(m, file=sys.stderr, flush=True)
+            args.minutes,
+            seed=args.seed,
+            grain=args.grain,
+            log=lambda m: print(m, file=sys.stderr, flush=True),
         )
         video = truth.path
-    result = run_benchmark(video, truth, settings, reference=not args.no_reference)
+    result = run_benchmark(
+        video,
+        truth,
+        settings,
+        reference=not args.no_reference,
+        process=not args.no_process,
+        batch=args.batch,
+        grain=None if args.video is not None else args.grain,
+    )
     if args.json:
         print(json.dumps(asdict(result)))
     else:

@@ -20,20 +20,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from artwork.candidates.select import SelectionParams, select_frames
 from artwork.config import Settings
-from artwork.domain import Candidate, Embedding, Extraction, Frame, ScoredFrame
+from artwork.domain import Candidate, Embedding, Extraction, Frame, ScoredFrame, VideoInfo
 from artwork.scoring.base import Embedder, FrameScorer
 from artwork.scoring.quality import BadFrameThresholds, quality
 from artwork.scoring.registry import default_frame_scorers
 from artwork.scoring.tags import Tagger, create_tagger
 from artwork.video.decode import probe, read_frames_at
 from artwork.video.registry import create_shot_detector
-from artwork.video.shots import SamplingPlan, ShotDetector, ShotList
+from artwork.video.shots import SamplingPlan, ShotDetector, ShotList, ShotScan
 
 logger = logging.getLogger(__name__)
 
@@ -44,27 +46,56 @@ SCAN_SHARE = 80
 
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: percent done of one extraction (``total`` is 100)."""
+T = TypeVar("T")
+
+
+Deferred = Callable[[], T]
+"""A value built on first need: the extractor calls it after the scan, so an embedder that
+loads in the background (``artwork.scoring.loading``) never delays decoding."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScannedVideo:
+    """The first half of an extraction: the video probed and scanned (shots and samples).
+
+    Attributes:
+        path: the video file.
+        info: what :func:`~artwork.video.decode.probe` found.
+        scan: the shot detector's pass.
+        started: ``time.perf_counter()`` when the scan began.
+        scanned: ``time.perf_counter()`` when it ended.
+    """
+
+    path: Path
+    info: VideoInfo
+    scan: ShotScan
+    started: float
+    scanned: float
 
 
 def extract(
     path: Path,
     settings: Settings,
-    embedder: Embedder,
+    embedder: Embedder | Deferred[Embedder],
     *,
     progress: ProgressCallback | None = None,
     scorers: Sequence[FrameScorer] | None = None,
     params: SelectionParams | None = None,
     detector: ShotDetector | None = None,
-    tagger: Tagger | None = None,
+    tagger: Tagger | Deferred[Tagger] | None = None,
 ) -> Extraction:
     """Find the best ``settings.variants_per_title`` artwork candidates of a video.
+
+    :func:`scan_video` then :func:`finish_extraction`; a batch runs the first of the next file
+    while the second of this one runs (``artwork.ingest``).
 
     Args:
         path: the video file.
         settings: ``analysis_width``, ``sample_interval_s``, ``max_sampled_frames``,
             ``exclude_tail_fraction``, ``variants_per_title``, the shot detector's and the
             bad-frame rule's settings are read.
-        embedder: content embedder; its name is recorded on the extraction.
+        embedder: content embedder (its name is recorded on the extraction), or a callable
+            returning it, called once the scan and the frame scores are done.
         progress: called as ``progress(percent_done, 100)`` as the work goes, and once at the
             end with ``(100, 100)``.
         scorers: per-frame scorers whose scores are merged (a later one wins a clash);
@@ -73,7 +104,7 @@ def extract(
         params: selection parameters; default :class:`SelectionParams` with the bad-frame
             thresholds of the settings.
         detector: shot detector; default the one ``settings.shot_detector`` names.
-        tagger: tags the final candidates; default
+        tagger: tags the final candidates (or a callable returning it); default
             :func:`~artwork.scoring.tags.create_tagger` for ``embedder``.
 
     Returns:
@@ -85,10 +116,38 @@ def extract(
     """
     if scorers is not None and not scorers:
         raise ValueError("scorers must hold at least one FrameScorer, got none")
+    scanned = scan_video(path, settings, progress=progress, detector=detector)
+    return finish_extraction(
+        scanned,
+        settings,
+        embedder,
+        progress=progress,
+        scorers=scorers,
+        params=params,
+        tagger=tagger,
+    )
+
+
+def scan_video(
+    path: Path,
+    settings: Settings,
+    *,
+    progress: ProgressCallback | None = None,
+    detector: ShotDetector | None = None,
+) -> ScannedVideo:
+    """Probe and scan a video: its shots and its sampled small frames (no model needed).
+
+    Args:
+        path: the video file.
+        settings: the sampling and shot detector's settings are read.
+        progress: called as ``progress(percent_done, 100)``, up to ``SCAN_SHARE`` percent.
+        detector: shot detector; default the one ``settings.shot_detector`` names.
+
+    Raises:
+        VideoError: the file cannot be used.
+    """
     started = time.perf_counter()
     info = probe(path)
-    scorers = default_frame_scorers(settings) if scorers is None else scorers
-    params = params or SelectionParams(thresholds=BadFrameThresholds.from_settings(settings))
     detector = detector or create_shot_detector(settings, info)
     plan = SamplingPlan(
         width=settings.analysis_width,
@@ -102,14 +161,44 @@ def extract(
             progress(min(SCAN_SHARE, int(SCAN_SHARE * seconds / info.duration_s)), 100)
 
     scan = detector.scan(path, info, plan, progress=scanned)
-    scanned_at = time.perf_counter()
-    scored = _score(scan.samples, scan.shots, scorers, embedder, progress)
+    return ScannedVideo(path, info, scan, started, time.perf_counter())
+
+
+def finish_extraction(
+    scanned: ScannedVideo,
+    settings: Settings,
+    embedder: Embedder | Deferred[Embedder],
+    *,
+    progress: ProgressCallback | None = None,
+    scorers: Sequence[FrameScorer] | None = None,
+    params: SelectionParams | None = None,
+    tagger: Tagger | Deferred[Tagger] | None = None,
+) -> Extraction:
+    """Score, embed and select the scanned samples, then decode, tag the winners.
+
+    Args:
+        scanned: from :func:`scan_video`.
+        settings, embedder, progress, scorers, params, tagger: as for :func:`extract`.
+
+    Raises:
+        VideoError: the file cannot be read again for the full-resolution stills.
+    """
+    if scorers is not None and not scorers:
+        raise ValueError("scorers must hold at least one FrameScorer, got none")
+    path, info, scan = scanned.path, scanned.info, scanned.scan
+    resumed = time.perf_counter()
+    scorers = default_frame_scorers(settings) if scorers is None else scorers
+    params = params or SelectionParams(thresholds=BadFrameThresholds.from_settings(settings))
+    scored, model = _score(scan.samples, scan.shots, scorers, embedder, progress)
     scored_at = time.perf_counter()
 
     selection = select_frames(scored, settings.variants_per_title, params)
     picks = [pick.frame for pick in selection.picks]
     stills = read_frames_at(path, [scored_frame.frame.time_s for scored_frame in picks])
-    tagger = tagger or create_tagger(embedder, settings)
+    if tagger is None:
+        tagger = create_tagger(model, settings)
+    elif not isinstance(tagger, Tagger):
+        tagger = tagger()
     tags = tagger.tag(
         [still.image for still in stills],
         _embeddings(picks),
@@ -132,6 +221,8 @@ def extract(
     finished = time.perf_counter()
     if progress is not None:
         progress(100, 100)
+    # A scan that ran ahead (a batch) waited for this file's turn: that wait is not counted.
+    seconds = (scanned.scanned - scanned.started) + (finished - resumed)
     logger.info(
         "%s: %s detector, %d shots, %d frames decoded in %.2f s; %d scored in %.2f s; "
         "%d candidates in %.2f s total (rejected %s, %d near-duplicates%s)",
@@ -139,24 +230,24 @@ def extract(
         scan.detector,
         len(scan.shots.shots),
         scan.frames_decoded,
-        scanned_at - started,
+        scanned.scanned - scanned.started,
         len(scored),
-        scored_at - scanned_at,
+        scored_at - resumed,
         len(candidates),
-        finished - started,
+        seconds,
         dict(selection.rejected),
         selection.duplicates,
         ", fallback: every frame looked bad" if selection.fallback else "",
     )
     return Extraction(
         video=info,
-        embedder=embedder.name,
+        embedder=model.name,
         candidates=candidates,
         frames_analysed=len(scored),
         shots=len(scan.shots.shots),
         frames_decoded=scan.frames_decoded,
         detector=scan.detector,
-        seconds=finished - started,
+        seconds=seconds,
     )
 
 
@@ -164,19 +255,32 @@ def _score(
     samples: Sequence[Frame],
     shots: ShotList,
     scorers: Sequence[FrameScorer],
-    embedder: Embedder,
+    embedder: Embedder | Deferred[Embedder],
     progress: ProgressCallback | None,
-) -> list[ScoredFrame]:
-    """Score and embed the samples, batch by batch; shot and transition come from the scan."""
+) -> tuple[list[ScoredFrame], Embedder]:
+    """Score, then embed the samples; shot and transition come from the scan.
+
+    Every frame is scored before the embedder is asked for, so one loading in the background
+    has the longest time to get ready.
+    """
+    merged: list[dict[str, float]] = []
+    for frame in samples:
+        scores: dict[str, float] = {}
+        for scorer in scorers:
+            scores.update(scorer.score(frame.image))
+        scores["transition"] = shots.transition_at(frame.time_s)
+        merged.append(scores)
+        if progress is not None and len(merged) % EMBED_BATCH == 0:
+            done = SCAN_SHARE + (100 - SCAN_SHARE - 1) * len(merged) // (2 * len(samples))
+            progress(done, 100)
+    model = embedder if isinstance(embedder, Embedder) else embedder()
     scored: list[ScoredFrame] = []
     for start in range(0, len(samples), EMBED_BATCH):
         batch = samples[start : start + EMBED_BATCH]
-        vectors = embedder.embed([frame.image for frame in batch])
-        for frame, vector in zip(batch, vectors, strict=True):
-            scores: dict[str, float] = {}
-            for scorer in scorers:
-                scores.update(scorer.score(frame.image))
-            scores["transition"] = shots.transition_at(frame.time_s)
+        vectors = model.embed([frame.image for frame in batch])
+        for frame, scores, vector in zip(
+            batch, merged[start : start + len(batch)], vectors, strict=True
+        ):
             scored.append(
                 ScoredFrame(
                     frame,
@@ -187,9 +291,11 @@ def _score(
                 )
             )
         if progress is not None:
-            done = SCAN_SHARE + (100 - SCAN_SHARE - 1) * len(scored) // max(1, len(samples))
+            done = SCAN_SHARE + (100 - SCAN_SHARE - 1) * (len(samples) + len(scored)) // (
+                2 * max(1, len(samples))
+            )
             progress(done, 100)
-    return scored
+    return scored, model
 
 
 def _embeddings(frames: Sequence[ScoredFrame]) -> Embedding:

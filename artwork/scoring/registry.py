@@ -17,7 +17,10 @@ Embedders (``ARTWORK_EMBEDDER``):
 =================  ======================================================================
 name               embedder
 =================  ======================================================================
-``mobilenet_v2``   :class:`~artwork.scoring.mobilenet.MobileNetV2Embedder`, packaged weights
+``mobilenet_v2``   the packaged MobileNetV2 weights, on ONNX Runtime
+                   (:class:`~artwork.scoring.mobilenet_onnx.OnnxMobileNetV2Embedder`) or torch
+                   (:class:`~artwork.scoring.mobilenet.MobileNetV2Embedder`) as
+                   ``ARTWORK_EMBEDDER_RUNTIME`` says (``auto``: ONNX when installed)
 ``clip``           :class:`~artwork.scoring.clip.ClipEmbedder` from ``ARTWORK_CLIP_WEIGHTS``
 ``auto``           ``clip`` when ``ARTWORK_CLIP_WEIGHTS`` is set, else ``mobilenet_v2``
 =================  ======================================================================
@@ -25,6 +28,7 @@ name               embedder
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -63,7 +67,23 @@ def default_frame_scorers(settings: Settings) -> list[FrameScorer]:
     return [factory(settings) for factory in FRAME_SCORERS.values()]
 
 
+def mobilenet_runtime_for(settings: Settings) -> str:
+    """``"onnx"`` or ``"torch"``: the runtime ``settings.embedder_runtime`` resolves to.
+
+    ``auto`` is ``onnx`` when onnxruntime is installed (located, not imported).
+    """
+    if settings.embedder_runtime != "auto":
+        return settings.embedder_runtime
+    return "onnx" if importlib.util.find_spec("onnxruntime") is not None else "torch"
+
+
 def _mobilenet_v2(settings: Settings) -> Embedder:
+    if mobilenet_runtime_for(settings) == "onnx":
+        from artwork.scoring.mobilenet_onnx import OnnxMobileNetV2Embedder, onnx_dir
+
+        return OnnxMobileNetV2Embedder(
+            onnx_dir(settings.resolved_model_cache_dir), threads=settings.torch_threads
+        )
     from artwork.scoring.mobilenet import MobileNetV2Embedder
 
     return MobileNetV2Embedder(torch_threads=settings.torch_threads)

@@ -26,8 +26,10 @@ from which nothing decodes raises ``VideoError``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+import threading
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -140,7 +142,9 @@ def plan_sample_times(
 def probe(path: Path) -> VideoInfo:
     """Check that ``path`` is a video with at least one decodable frame and describe it.
 
-    Decodes only the first frame (to prove the stream decodes and to read its rotation).
+    Decodes only the first frame (to prove the stream decodes and to read its rotation). An
+    ingest asks several times (the check, the scan, the keyframe pass); the answer for the same
+    file (path, size, modification time) is remembered, so the file is opened once.
 
     Args:
         path: the video file.
@@ -152,6 +156,31 @@ def probe(path: Path) -> VideoInfo:
         VideoError: the file is missing, empty, not a video, has no video stream, or no frame
             of it decodes.
     """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _probe(path)  # _open says what is wrong with it
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _PROBED_LOCK:
+        known = _PROBED.get(key)
+    if known is not None:
+        return dataclasses.replace(known, path=path)
+    info = _probe(path)
+    with _PROBED_LOCK:
+        _PROBED[key] = info
+        while len(_PROBED) > PROBE_MEMORY:  # oldest first: dicts keep insertion order
+            del _PROBED[next(iter(_PROBED))]
+    return info
+
+
+PROBE_MEMORY = 16
+"""Probed files remembered (the least recently probed is forgotten first)."""
+_PROBED: dict[tuple[str, int, int], VideoInfo] = {}
+_PROBED_LOCK = threading.Lock()
+
+
+def _probe(path: Path) -> VideoInfo:
     with _open(path) as container:
         stream = _video_stream(container, path)
         duration = _duration(container, stream)

@@ -20,7 +20,8 @@ both a sample of every shot and a list of cut candidates. The pass:
      at a scene change;
    - whether either end is dark or fading (encoders put keyframes at the black of a fade);
    - packet-size anomalies inside the interval: a frame coded nearly as large as a keyframe
-     (``SPIKE_RATIO`` times the interval's median packet and ``SPIKE_KEY_SHARE`` of the median
+     (``SPIKE_RATIO`` times its reference size, :func:`reference_sizes`: a high percentile of
+     its neighbours', which film grain does not inflate, and ``SPIKE_KEY_SHARE`` of the median
      keyframe) is a cut the encoder did not mark with a keyframe; a run of near-empty packets
      is black or frozen frames (a fade's bottom, a slate).
 
@@ -34,7 +35,10 @@ both a sample of every shot and a list of cut candidates. The pass:
    :class:`~artwork.video.changes.ChangeTracker`, which places its cuts to within a frame and
    finds its fades and dissolves.
 4. **Budget**: refinement covers at most ``refine_budget`` (default 10%) of the video's frames
-   (but always ``MIN_REFINE_S`` seconds' worth), shortest intervals first; adjacent intervals
+   (6 s a minute; at least ``MIN_REFINE_S`` seconds' worth), intervals that may hide a cut (a
+   packet anomaly, a change at an on-grid keyframe) first, then those whose end keyframe may
+   be a cut after a fade-in from black, then those that only measure a fade, shortest first
+   within each; adjacent intervals
    are decoded as one run, and a run is widened by a keyframe interval when a transition runs
    into its edge. An interval left over keeps its keyframe as an *approximate* boundary
    (:attr:`~artwork.video.shots.ShotList.approximate_s`): the shot assignment of keyframe
@@ -89,7 +93,12 @@ from artwork.video.shots import (
 
 logger = logging.getLogger(__name__)
 
-SPIKE_RATIO = 4.0
+SPIKE_RATIO = 2.0
+"""A packet this many times its :func:`reference_sizes` (and ``SPIKE_KEY_SHARE`` of the median
+keyframe) is a frame coded afresh: a cut without a keyframe."""
+REFERENCE_SPAN = 12
+"""Packets either side that make a packet's reference size."""
+REFERENCE_PERCENTILE = 85.0
 SPIKE_KEY_SHARE = 0.35
 EMPTY_RATIO = 0.2
 EMPTY_RUN = 3
@@ -115,10 +124,26 @@ class _Keyframe:
 
 @dataclass(frozen=True, slots=True)
 class _Interval:
-    """The keyframe interval ending at keyframe ``end`` (an index), ``frames`` long."""
+    """The keyframe interval ending at keyframe ``end`` (an index), ``frames`` long.
+
+    ``may_hide_cut``: a packet-size anomaly or a content change at an on-grid keyframe, where
+    a cut may lie that no keyframe marks; otherwise the window only measures a fade at a dark
+    or fading keyframe, whose boundary the keyframe already gives.
+    """
 
     end: int
     frames: int
+    may_hide_cut: bool = True
+    end_may_be_cut: bool = False
+    """Only its start was dark (a fade-in from black) and its end is a bright, off-grid
+    keyframe after a change: decoding it tells whether that keyframe is a cut (the change
+    measured from a dark keyframe may be the fade's alone)."""
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Decoding order: windows that may hide a cut, then those whose end may be one, then
+        those that only measure a fade; shortest first within each."""
+        return (0 if self.may_hide_cut else 1 if self.end_may_be_cut else 2, self.frames)
 
 
 class KeyframeShotDetector(ShotDetector):
@@ -235,6 +260,7 @@ class KeyframeShotDetector(ShotDetector):
     ) -> tuple[list[float], list[_Interval]]:
         """Cuts placed at keyframes, and the intervals that need decoding."""
         times, sizes, keys = packets.arrays()
+        reference = reference_sizes(sizes, keys)
         key_sizes = sizes[keys]
         key_median = float(np.median(key_sizes)) if key_sizes.size else 0.0
         gaps = [round((b.time_s - a.time_s) * info.fps) for a, b in itertools.pairwise(keyframes)]
@@ -248,7 +274,7 @@ class KeyframeShotDetector(ShotDetector):
             zip(itertools.pairwise(keyframes), gaps, strict=True), start=1
         ):
             inside = (times > before.time_s + half) & (times < after.time_s - half)
-            anomaly = _anomaly(sizes[inside], key_median)
+            anomaly = _anomaly(sizes[inside], reference[inside], key_median)
             changed = after.distance >= self.params.cut_threshold
             on_grid = abs(gap - grid_gop) <= 1
             # Encoders put keyframes at the black of a fade, or in it: such an end asks for a
@@ -263,7 +289,24 @@ class KeyframeShotDetector(ShotDetector):
             if changed and not (anomaly or on_grid or dark):
                 cuts.append(after.time_s)
                 continue
-            windows.append(_Interval(end, gap + 1))
+            reasons = ("packet sizes " if anomaly else "") + ("dark/fading " if dark else "")
+            reasons += "change at an on-grid keyframe" if changed and on_grid else ""
+            logger.debug(
+                "window %.2f-%.2f s (%d frames): %s",
+                before.time_s,
+                after.time_s,
+                gap + 1,
+                reasons.strip() or "change",
+            )
+            end_dark = after.luma < self.params.black_luma or end in fading
+            windows.append(
+                _Interval(
+                    end,
+                    gap + 1,
+                    may_hide_cut=anomaly or (changed and on_grid),
+                    end_may_be_cut=changed and not (anomaly or on_grid or end_dark),
+                )
+            )
         return cuts, windows
 
     # --- step 3: refining ------------------------------------------------------------------
@@ -283,7 +326,7 @@ class KeyframeShotDetector(ShotDetector):
         budget = seconds * info.fps if self.refine_budget > 0 else 0.0
         chosen: set[int] = set()  # keyframe indices ending a chosen interval
         spent = 0
-        for window in sorted(windows, key=lambda w: w.frames):
+        for window in sorted(windows, key=lambda w: w.rank):
             if spent + window.frames > budget:
                 approximate.append(keyframes[window.end].time_s)
                 continue
@@ -350,14 +393,20 @@ def _touches(changes: Changes, edge_s: float, info: VideoInfo, *, at_end: bool =
     return False
 
 
-def _anomaly(sizes: NDArray[np.int64], key_median: float) -> bool:
-    """Whether packet sizes inside a keyframe interval hint at a cut or black frames."""
+def _anomaly(sizes: NDArray[np.int64], reference: NDArray[np.float64], key_median: float) -> bool:
+    """Whether packet sizes inside a keyframe interval hint at a cut or black frames.
+
+    Args:
+        sizes: the interval's packet sizes.
+        reference: :func:`reference_sizes` at the same packets.
+        key_median: the video's median keyframe size.
+    """
     if sizes.size < 2:
         return False
-    median = float(np.median(sizes))
-    spikes = (sizes >= SPIKE_RATIO * median) & (sizes >= SPIKE_KEY_SHARE * key_median)
+    spikes = (sizes >= SPIKE_RATIO * reference) & (sizes >= SPIKE_KEY_SHARE * key_median)
     if spikes.any():
         return True
+    median = float(np.median(sizes))
     empty = sizes <= EMPTY_RATIO * median
     run = 0
     for flag in empty:
@@ -365,3 +414,34 @@ def _anomaly(sizes: NDArray[np.int64], key_median: float) -> bool:
         if run >= EMPTY_RUN:
             return True
     return False
+
+
+def reference_sizes(sizes: NDArray[np.int64], keys: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """What each packet "should" weigh: a high percentile of its non-key neighbours' sizes.
+
+    Frame types differ in size (a P-frame several times a B-frame), and film grain, which no
+    prediction removes, makes every reference frame costly and every size noisy; compared
+    with the median of all packets, ordinary P-frames of grainy footage look like spikes. With
+    at most three B-frames between reference frames (x264's default), at least a quarter of
+    the packets are reference frames, so the ``REFERENCE_PERCENTILE`` of the
+    ``REFERENCE_SPAN`` packets either side (itself and keyframes left out) is the size of a
+    typical reference frame there, and one frame coded afresh (a cut the encoder did not mark
+    with a keyframe) does not raise it: a spike against it is a cut, not grain.
+
+    Args:
+        sizes: packet sizes in presentation order.
+        keys: their keyframe flags.
+
+    Returns:
+        One reference size per packet (``inf`` where no neighbour exists).
+    """
+    span = REFERENCE_SPAN
+    values = np.where(keys, np.nan, sizes.astype(np.float64))
+    padded = np.pad(values, span, constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * span + 1).copy()
+    windows[:, span] = np.nan
+    reference = np.full(len(sizes), np.inf)
+    known = ~np.all(np.isnan(windows), axis=1)
+    if known.any():
+        reference[known] = np.nanpercentile(windows[known], REFERENCE_PERCENTILE, axis=1)
+    return reference

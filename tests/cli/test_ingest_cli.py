@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from artwork.candidates.crops import CROP_FORMATS
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.repository import Catalog
 from artwork.domain import VariantStatus
+from artwork.scoring.base import Embedder
 from artwork.testing.footage import sample_clip
 from artwork.testing.synthetic import Segment, write_synthetic_video
 
@@ -129,6 +133,28 @@ def test_many_files_each_succeed_or_fail_on_their_own(
     assert all(line.get("variants") for line in (lines[0], lines[2]))
     assert result.stderr.count("\n") == 1 and "broken.mp4" in result.stderr
     assert {t.title_id for t in _catalog(home).list_titles()} == {"first-film", "second_film"}
+
+
+def test_a_warm_model_cache_ingests_without_importing_torch(
+    home: Path, videos: list[Path], embedder: Embedder
+) -> None:
+    """The default embedder runs on ONNX Runtime: with its export cached (the session's
+    ``embedder`` made it), the whole ``artwork ingest`` process never imports torch."""
+    code = (
+        "import json, sys\n"
+        "from artwork.cli.main import main\n"
+        f"code = main(['ingest', {str(videos[0])!r}, '--json', '--no-progress'])\n"
+        "print(json.dumps([code, sorted(m for m in ('torch', 'torchvision') if m in "
+        "sys.modules)]))\n"
+    )
+    env = dict(os.environ, ARTWORK_EMBEDDER_RUNTIME="auto")
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    title, verdict = done.stdout.strip().splitlines()
+    assert json.loads(title)["embedder"] == "mobilenet_v2-imagenet"
+    assert json.loads(verdict) == [0, []]
 
 
 def test_text_output_and_a_progress_bar(

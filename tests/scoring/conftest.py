@@ -14,6 +14,7 @@ import pytest
 from artwork.scoring.clip import ClipEmbedder
 from artwork.scoring.manifest import sha256_file
 from artwork.scoring.mobilenet import MobileNetV2Embedder
+from artwork.scoring.mobilenet_onnx import OnnxMobileNetV2Embedder, onnx_dir
 from artwork.testing.footage import sample_clip
 
 TINY_CLIP = "artwork-test-tiny-clip"
@@ -42,6 +43,12 @@ def mobilenet(request: pytest.FixtureRequest) -> MobileNetV2Embedder:
     except pytest.FixtureLookupError:
         shared = None
     return shared if isinstance(shared, MobileNetV2Embedder) else MobileNetV2Embedder()
+
+
+@pytest.fixture(scope="session")
+def onnx_mobilenet(model_cache_dir: Path) -> OnnxMobileNetV2Embedder:
+    """The packaged MobileNetV2 on ONNX Runtime, exported once into the session's model cache."""
+    return OnnxMobileNetV2Embedder(onnx_dir(model_cache_dir))
 
 
 @pytest.fixture(scope="session")

@@ -35,10 +35,16 @@ from artwork.scoring.mobilenet import (
     MobileNetV2Embedder,
     default_weights_path,
 )
-from artwork.scoring.registry import EMBEDDERS, create_embedder, embedder_name_for
+from artwork.scoring.mobilenet_onnx import OnnxMobileNetV2Embedder
+from artwork.scoring.registry import (
+    EMBEDDERS,
+    create_embedder,
+    embedder_name_for,
+    mobilenet_runtime_for,
+)
 from artwork.scoring.tags import ZeroShotTagger, create_tagger, load_tag_bank, tagger_name_for
 
-ALL_EMBEDDERS = ["mobilenet", "clip"]
+ALL_EMBEDDERS = ["mobilenet", "onnx_mobilenet", "clip"]
 
 
 @pytest.fixture(params=ALL_EMBEDDERS)
@@ -282,4 +288,7 @@ def test_create_embedder_builds_clip_from_settings(tmp_path: Path, clip: ClipEmb
 
 def test_create_embedder_builds_mobilenet_by_default(tmp_path: Path) -> None:
     built = create_embedder(Settings(home=tmp_path))
-    assert isinstance(built, MobileNetV2Embedder) and built.name == "mobilenet_v2-imagenet"
+    assert isinstance(built, OnnxMobileNetV2Embedder) and built.name == "mobilenet_v2-imagenet"
+    assert mobilenet_runtime_for(Settings(home=tmp_path)) == "onnx"
+    on_torch = create_embedder(Settings(home=tmp_path, embedder_runtime="torch"))
+    assert isinstance(on_torch, MobileNetV2Embedder) and on_torch.name == built.name

@@ -396,3 +396,17 @@ def test_frame_reader_checks_its_arguments(synthetic: SyntheticTruth, tmp_path: 
             reader.frames(2.0, 1.0)
     with pytest.raises(ValueError, match="width must be >= 1, got 0"):
         iter_keyframes(synthetic.path, width=0)
+
+
+def test_probe_remembers_a_file_until_it_changes(tmp_path: Path) -> None:
+    path = write_synthetic_video(tmp_path / "a.mp4", seconds=1).path
+    first = probe(path)
+    assert probe(path) == first
+    link = tmp_path / "link.mp4"
+    link.symlink_to(path)
+    assert probe(link).path == link and probe(link).duration_s == first.duration_s
+    write_synthetic_video(path, seconds=2)  # rewritten: another size and time
+    assert probe(path).duration_s == pytest.approx(2, abs=0.1)
+    path.write_bytes(b"")
+    with pytest.raises(VideoError, match="empty"):
+        probe(path)

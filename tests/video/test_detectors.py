@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from artwork.config import Settings
@@ -24,7 +25,7 @@ from artwork.testing.synthetic import (
 )
 from artwork.video.decode import probe
 from artwork.video.frames import FrameShotDetector
-from artwork.video.keyframes import KeyframeShotDetector
+from artwork.video.keyframes import KeyframeShotDetector, _anomaly, reference_sizes
 from artwork.video.registry import SHOT_DETECTORS, create_shot_detector, shot_detector_name_for
 from artwork.video.shots import SamplingPlan, ShotDetector
 
@@ -141,6 +142,49 @@ def test_keyframes_find_film_cuts_and_transitions(
     # Only keyframes and the refinement windows were decoded, not the whole film.
     assert scan.frames_decoded < truth.frame_count
     assert scan.keyframes == len(scan.samples) or len(scan.samples) <= scan.keyframes
+
+
+def test_grain_does_not_make_ordinary_frames_look_like_cuts() -> None:
+    rng = np.random.default_rng(3)
+    # P-frames three times the B-frames between them, both noisy as under film grain: against
+    # the median of all packets every P-frame is a "spike"; against its reference it is not.
+    pattern = np.tile([300_000, 100_000, 100_000, 100_000], 30).astype(np.float64)
+    sizes = (pattern * rng.uniform(0.8, 1.25, pattern.size)).astype(np.int64)
+    keys = np.zeros(sizes.size, bool)
+    keys[0] = True
+    sizes[0] = 800_000
+    reference = reference_sizes(sizes, keys)
+    inside = slice(1, None)
+    assert not _anomaly(sizes[inside], reference[inside], key_median=800_000)
+    fresh = sizes.copy()
+    fresh[61] = 800_000  # a frame coded afresh: a cut the encoder did not mark with a keyframe
+    reference = reference_sizes(fresh, keys)
+    assert _anomaly(fresh[inside], reference[inside], key_median=800_000)
+    assert np.isinf(reference_sizes(np.array([5]), np.array([True]))).all()
+
+
+@pytest.fixture(scope="module")
+def grainy_film(tmp_path_factory: pytest.TempPathFactory) -> FilmTruth:
+    """The film of ``film`` under heavy grain (sigma 12): every packet's size is noisy."""
+    return write_film_like_video(
+        tmp_path_factory.mktemp("film") / "grainy.mp4",
+        seconds=40,
+        width=320,
+        height=180,
+        seed=1,
+        grain=12.0,
+    )
+
+
+def test_keyframes_stay_cheap_and_exact_on_grainy_film(grainy_film: FilmTruth) -> None:
+    info = probe(grainy_film.path)
+    scan = KeyframeShotDetector().scan(grainy_film.path, info, _plan(info))
+    found = _frames(scan.shots.cuts_s, grainy_film.fps)
+    planted = _frames(grainy_film.cuts_s, grainy_film.fps)
+    hits = [c for c in planted if any(abs(c - f) <= 1 for f in found)]
+    assert len(hits) >= len(planted) - len(scan.shots.approximate_s)
+    assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found  # no false cut
+    assert scan.frames_decoded < grainy_film.frame_count / 3
 
 
 def test_keyframes_decode_a_fraction_when_the_encoder_marks_cuts(film: FilmTruth) -> None:
