@@ -35,6 +35,7 @@ from artwork.ranking.metrics import TemporalSplit, evaluate, first_screen, sampl
 from artwork.ranking.model import RankingConfig, RankingModel
 from artwork.ranking.page import PageBuilder
 from artwork.ranking.page_model import PageModel
+from artwork.ranking.protocols import PROTOCOLS, ProtocolResult, member_protocol, summarise
 from artwork.ranking.rankers import ContinueWatchingRanker, PopularityRanker
 from artwork.ranking.selectors import ROW_SELECTORS
 from artwork.ranking.simulate import (
@@ -65,6 +66,11 @@ class BenchmarkOptions:
     ease_l2: float = 200.0
     because_you_watched_rows: int = 8
     full_train: bool = True
+    splits: tuple[str, ...] = PROTOCOLS
+    holdout: float = 0.2
+    snapshots: int = 3
+    snapshot_spacing: float = 0.1
+    resamples: int = 1000
 
     def __post_init__(self) -> None:
         for name in (
@@ -80,6 +86,9 @@ class BenchmarkOptions:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        unknown = [s for s in self.splits if s not in PROTOCOLS]
+        if unknown or not self.splits:
+            raise ValueError(f"splits must be some of {PROTOCOLS}, got {self.splits}")
 
 
 def _load(options: BenchmarkOptions) -> tuple[RankingData, SyntheticCatalogue | None, str]:
@@ -146,46 +155,73 @@ def run(
 
     wanted = targets(split, train)
     chosen = sample_members(wanted.new, options.eval_users, options.seed)
-    viewers = np.bincount(train.log.pairs()[1], minlength=len(train.index))
     discovery = {n: r for n, r in model.rankers.items() if n != ContinueWatchingRanker.name}
-    scores = evaluate(
-        discovery,
-        train,
-        {u: wanted.new[u] for u in chosen},
-        options.k,
-        cold_titles=viewers == 0,
-    )
+    k = options.k
+    protocols: dict[str, dict[str, Any]] = {}
+    if "global" in options.splits:
+        viewers = np.bincount(train.log.pairs()[1], minlength=len(train.index))
+        scores = evaluate(
+            discovery,
+            train,
+            {u: wanted.new[u] for u in chosen},
+            k,
+            cold_titles=viewers == 0,
+        )
+        protocols["global"] = summarise(
+            ProtocolResult(
+                "global",
+                scores,
+                {
+                    "cutoff": from_epoch(split.cutoff).isoformat(),
+                    "eligible_members": len(wanted.new),
+                },
+            ),
+            k,
+            options.resamples,
+            options.seed,
+        )
+        log(f"global split: evaluated {len(chosen)} of {len(wanted.new)} members")
+    if "member" in options.splits:
+        result = member_protocol(
+            base,
+            config,
+            list(discovery),
+            holdout=options.holdout,
+            snapshots=options.snapshots,
+            spacing=options.snapshot_spacing,
+            eval_users=options.eval_users,
+            k=k,
+            seed=options.seed,
+            log=log,
+        )
+        protocols["member"] = summarise(result, k, options.resamples, options.seed)
+        log(f"member split: evaluated {result.members} members")
     resume_ids = sample_members(wanted.resumed, options.eval_users, options.seed)
     resume = evaluate(
         {n: model.rankers[n] for n in (ContinueWatchingRanker.name, PopularityRanker.name)},
         train,
         {u: wanted.resumed[u] for u in resume_ids},
-        options.k,
+        k,
         exclude_seen=False,
         target="resume",
     )
-    log(f"evaluated {len(chosen)} members (new titles), {len(resume_ids)} (resumed)")
-    popular = scores[PopularityRanker.name]
-    k = options.k
-    rankers: dict[str, dict[str, Any]] = {}
-    for name, score in {
-        **scores,
-        ContinueWatchingRanker.name: resume[ContinueWatchingRanker.name],
-    }.items():
-        baseline = popular if score.target == "new" else resume[PopularityRanker.name]
-        rankers[name] = {
-            f"recall@{k}": round(score.recall, 4),
-            f"ndcg@{k}": round(score.ndcg, 4),
-            f"popularity_recall@{k}": round(baseline.recall, 4),
-            "lift_vs_popularity": round(score.recall / baseline.recall, 2)
-            if baseline.recall
-            else None,
-            "target": score.target,
-            "members": score.members,
-            f"new_title_recall@{k}": None
-            if score.cold_recall is None
-            else round(score.cold_recall, 4),
-        }
+    resumed = resume[ContinueWatchingRanker.name]
+    baseline = resume[PopularityRanker.name]
+    continue_watching = {
+        f"recall@{k}": round(resumed.recall, 4),
+        f"ndcg@{k}": round(resumed.ndcg, 4),
+        f"popularity_recall@{k}": round(baseline.recall, 4),
+        "lift_vs_popularity": round(resumed.recall / baseline.recall, 2)
+        if baseline.recall
+        else None,
+        "target": "resume",
+        "members": resumed.members,
+    }
+    first = protocols[options.splits[0]]
+    rankers: dict[str, dict[str, Any]] = {
+        **first["rankers"],
+        ContinueWatchingRanker.name: continue_watching,
+    }
 
     builder = PageBuilder(config=config).use(model)
     page_model_info: dict[str, Any] | None = None
@@ -227,6 +263,7 @@ def run(
         },
         "config": config.to_dict(),
         "k": k,
+        "splits": protocols,
         "rankers": rankers,
         "page_ms_p50": slowest,
         "selectors": selectors,
@@ -311,19 +348,43 @@ def format_table(result: dict[str, Any]) -> str:
     data, k = result["data"], result["k"]
     lines = [
         f"ranking benchmark: {data['titles']:,} titles, {data['members']:,} members, "
-        f"{data['interactions']:,} plays ({data['source']}); test period from {data['cutoff']}",
-        "",
-        f"{'ranker':<22}{'recall@' + str(k):>11}{'ndcg@' + str(k):>10}{'popularity':>12}"
-        f"{'lift':>7}{'new-title recall':>18}  target",
+        f"{data['interactions']:,} plays ({data['source']}); global cut-off {data['cutoff']}",
     ]
-    for name, row in result["rankers"].items():
-        cold = row[f"new_title_recall@{k}"]
-        lift = row["lift_vs_popularity"]
-        lines.append(
-            f"{name:<22}{row[f'recall@{k}']:>11.4f}{row[f'ndcg@{k}']:>10.4f}"
-            f"{row[f'popularity_recall@{k}']:>12.4f}{'' if lift is None else f'{lift:.2f}x':>7}"
-            f"{'-' if cold is None else f'{cold:.4f}':>18}  {row['target']} ({row['members']})"
-        )
+    for split, table in result["splits"].items():
+        lines += [
+            "",
+            f"{split} split: {table['members']:,} members evaluated (of "
+            f"{table['eligible_members']:,} eligible); 95% bootstrap intervals over members",
+            f"{'ranker':<22}{'recall@' + str(k):>22}{'ndcg@' + str(k):>22}"
+            f"{'ndcg x popularity':>22}{'new-title recall':>18}",
+        ]
+        for name, row in table["rankers"].items():
+            cold = row[f"new_title_recall@{k}"]
+            recall_ci, ndcg_ci = row[f"recall@{k}_ci"], row[f"ndcg@{k}_ci"]
+            lift_ci = row.get("ndcg_vs_popularity_ci", [float("nan")] * 2)
+            lines.append(
+                f"{name:<22}"
+                f"{row[f'recall@{k}']:>8.4f} [{recall_ci[0]:.4f},{recall_ci[1]:.4f}]"
+                f"{row[f'ndcg@{k}']:>8.4f} [{ndcg_ci[0]:.4f},{ndcg_ci[1]:.4f}]"
+                f"{row.get('ndcg_vs_popularity', float('nan')):>8.2f}x "
+                f"[{lift_ci[0]:.2f},{lift_ci[1]:.2f}]"
+                f"{'-' if cold is None else f'{cold:.4f}':>18}"
+            )
+        versus = table.get("comparison")
+        if versus:
+            ratio_ci = versus[f"ndcg@{k}_ratio_ci"]
+            lines.append(
+                f"{versus['ranker']} / {versus['best_non_personalised']} (best non-personalised) "
+                f"nDCG@{k}: {versus[f'ndcg@{k}_ratio']:.2f}x [{ratio_ci[0]:.2f}, {ratio_ci[1]:.2f}]"
+            )
+    cw = result["rankers"].get("continue_watching")
+    if cw:
+        lines += [
+            "",
+            f"continue_watching on titles resumed after the global cut-off: recall@{k} "
+            f"{cw[f'recall@{k}']:.4f}, nDCG@{k} {cw[f'ndcg@{k}']:.4f} (popularity recall "
+            f"{cw[f'popularity_recall@{k}']:.4f}; {cw['members']} members)",
+        ]
     lines += [
         "",
         f"{'selector':<14}{'ms p50':>8}{'ms p95':>8}{'rows':>6}{'width':>7}{'distinct':>10}"
@@ -389,6 +450,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-full-train", action="store_true", help="skip timing a fit on the whole log"
     )
+    parser.add_argument(
+        "--split",
+        choices=(*PROTOCOLS, "both"),
+        default="both",
+        help="evaluation protocol: 'global' (one cut-off time for everyone), 'member' (each "
+        "member's last plays held out, scored as of their own cut-off) or both",
+    )
+    parser.add_argument(
+        "--holdout", type=float, default=defaults.holdout, help="member split: share held out"
+    )
+    parser.add_argument(
+        "--snapshots",
+        type=int,
+        default=defaults.snapshots,
+        help="member split: model snapshots (each a full fit)",
+    )
+    parser.add_argument(
+        "--resamples", type=int, default=defaults.resamples, help="bootstrap resamples"
+    )
     args = parser.parse_args(argv)
     try:
         options = BenchmarkOptions(
@@ -405,6 +485,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             ease_max_titles=args.ease_max_titles,
             ease_l2=args.ease_l2,
             full_train=not args.no_full_train,
+            splits=PROTOCOLS if args.split == "both" else (args.split,),
+            holdout=args.holdout,
+            snapshots=args.snapshots,
+            resamples=args.resamples,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -44,7 +44,24 @@ def test_json_has_the_promised_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["selectors"]["stagewise"]["first_screen_distinct"] == 1.0
     assert result["page_model"]["rows"] > 0
     assert result["train_seconds"] > 0 and result["page_ms_p50"] > 0
-    assert "recall@10" in format_table(result)
+    for split in ("global", "member"):
+        table = result["splits"][split]
+        assert table["members"] > 0 and table["eligible_members"] >= table["members"]
+        for row in table["rankers"].values():
+            low, high = row["ndcg@10_ci"]
+            assert low <= row["ndcg@10"] <= high
+        assert table["comparison"]["best_non_personalised"] in {"popularity", "trending"}
+    text = format_table(result)
+    assert "recall@10" in text and "member split" in text and "members evaluated" in text
+
+
+def test_one_split_at_a_time(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*TINY, "--json", "--split", "member", "--no-full-train"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["splits"]) == {"member"}
+    assert "continue_watching" in result["rankers"]
+    with pytest.raises(ValueError, match="splits"):
+        BenchmarkOptions(splits=("sideways",))
 
 
 @pytest.mark.slow
