@@ -21,24 +21,29 @@ import os
 import resource
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from artwork.domain import Title
 from artwork.ranking.base import RankingData
 from artwork.ranking.interactions import InteractionLog, Member, from_epoch
+from artwork.ranking.intervals import MemberBootstrap
 from artwork.ranking.metrics import TemporalSplit, evaluate, first_screen, sample_members, targets
 from artwork.ranking.model import RankingConfig, RankingModel
 from artwork.ranking.page import PageBuilder
 from artwork.ranking.page_model import PageModel
 from artwork.ranking.protocols import PROTOCOLS, ProtocolResult, member_protocol, summarise
 from artwork.ranking.rankers import ContinueWatchingRanker, PopularityRanker
-from artwork.ranking.selectors import ROW_SELECTORS
+from artwork.ranking.selectors import ROW_SELECTORS, RowRankingSelector
 from artwork.ranking.simulate import (
+    ROW_ATTENTION,
+    SLOT_ATTENTION,
     SyntheticCatalogue,
     expected_play,
     play_probabilities,
@@ -228,8 +233,15 @@ def run(
     if world is not None:
         builder.data = train
         start = time.perf_counter()
+        # Logged homepages from the training period: ten minutes apart, the last just before
+        # the cut-off, each member answering with what appealed to them at that moment.
         simulated = simulate_impressions(
-            world, builder, pages=options.pages, seed=options.seed, keep_impressions=False
+            world,
+            builder,
+            pages=options.pages,
+            seed=options.seed,
+            keep_impressions=False,
+            at=from_epoch(split.cutoff - 600.0 * options.pages),
         )
         page_model = PageModel.fit(simulated.features, simulated.labels)
         model.page_model = page_model
@@ -247,7 +259,10 @@ def run(
         }
         log(f"page model fitted on {page_model.examples} simulated rows")
 
-    selectors = _pages(builder, train, world, chosen, options)
+    test_moment = from_epoch((split.cutoff + base.now.timestamp()) / 2.0)
+    selectors, page_lift = _pages(
+        builder, train, world, chosen, {u: wanted.new[u] for u in chosen}, test_moment, options
+    )
     slowest = max(s["page_ms_p50"] for s in selectors.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {
@@ -267,6 +282,7 @@ def run(
         "rankers": rankers,
         "page_ms_p50": slowest,
         "selectors": selectors,
+        "page_lift": page_lift,
         "page_model": page_model_info,
         "train_seconds": None if train_seconds is None else round(train_seconds, 4),
         "train_fit_seconds": {n: round(s, 3) for n, s in full_fit.items()},
@@ -286,17 +302,25 @@ def _pages(
     train: RankingData,
     world: SyntheticCatalogue | None,
     members: Sequence[str],
+    wanted: Mapping[str, set[int]],
+    at: datetime,
     options: BenchmarkOptions,
-) -> dict[str, dict[str, Any]]:
-    """Per selector: build time, first-screen distinct titles and genres, simulated play rate."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Per selector: build time, first-screen distinct titles and genres, and two page-level
+    outcomes per member (pages built at the cut-off): the held-out titles the page shows,
+    weighted by the attention their slot gets, and (simulated data) the click model's chance
+    of a play in the middle of the test period. Also each selector's lift over row-ranking on
+    those outcomes, with paired bootstrap intervals over members."""
     config = builder.config
     ids = list(members[: options.page_users])
     histories = [train.member(u) for u in ids]
     cold = [Member.cold(f"new-member-{i}") for i in range(max(1, len(ids) // 10))]
     index = train.index
+    visible = config.first_screen_titles
     for member in histories[:20]:  # warm caches and code paths before timing
         builder.build(member, "stagewise")
     result: dict[str, dict[str, Any]] = {}
+    outcomes: dict[str, dict[str, NDArray[np.float64]]] = {}
     for name in ROW_SELECTORS:
         times: list[float] = []
         distinct: list[float] = []
@@ -304,13 +328,14 @@ def _pages(
         rows: list[int] = []
         width: list[float] = []
         plays: list[float] = []
+        noticed: list[float] = []
         cold_distinct: list[float] = []
         cold_genres: list[int] = []
         for member in [*histories, *cold]:
             start = time.perf_counter_ns()
             page = builder.build(member, name)
             times.append((time.perf_counter_ns() - start) / 1e6)
-            screen = first_screen(page, index, config.first_screen_rows, config.first_screen_titles)
+            screen = first_screen(page, index, config.first_screen_rows, visible)
             rows.append(len(page.rows))
             width.append(float(np.mean([len(r.items) for r in page.rows])) if page.rows else 0.0)
             if member.is_cold:
@@ -319,15 +344,15 @@ def _pages(
                 continue
             distinct.append(screen.distinct_share)
             genres.append(screen.genres)
+            titles = [np.array([index.position[i.title_id] for i in r.items]) for r in page.rows]
+            noticed.append(_held_out_attention(titles, wanted.get(member.user_id, set()), visible))
             if world is not None:
                 u = world.log.user_index[member.user_id]
-                titles = [
-                    np.array([index.position[i.title_id] for i in r.items]) for r in page.rows
-                ]
                 chance = play_probabilities(
-                    world, u, titles, member.seen_mask(len(index)), config.first_screen_titles
+                    world, u, titles, member.seen_mask(len(index)), visible, at
                 )
                 plays.append(expected_play(chance))
+        outcomes[name] = {"held_out_attention": np.array(noticed), "play_rate": np.array(plays)}
         result[name] = {
             "page_ms_p50": round(float(np.percentile(times, 50)), 3),
             "page_ms_p95": round(float(np.percentile(times, 95)), 3),
@@ -338,9 +363,36 @@ def _pages(
             "cold_first_screen_distinct": round(float(np.mean(cold_distinct)), 4),
             "cold_first_screen_genres": round(float(np.mean(cold_genres)), 2),
             "simulated_play_rate": round(float(np.mean(plays)), 4) if plays else None,
+            "held_out_attention": round(float(np.mean(noticed)), 4) if noticed else None,
             "pages": len(times),
         }
-    return result
+    boot = MemberBootstrap(len(histories), options.resamples, options.seed)
+    base = outcomes[RowRankingSelector.name]
+    lift: dict[str, Any] = {"members": len(histories), "baseline": RowRankingSelector.name}
+    for name, values in outcomes.items():
+        if name == RowRankingSelector.name:
+            continue
+        entry: dict[str, Any] = {}
+        for metric, numbers in values.items():
+            if len(numbers) and float(base[metric].mean()) > 0:
+                ratio = boot.ratio(numbers, base[metric])
+                entry[metric] = round(ratio.estimate, 3)
+                entry[f"{metric}_ci"] = ratio.as_list(3)
+        lift[name] = entry
+    return result, lift
+
+
+def _held_out_attention(
+    page: Sequence[NDArray[np.integer]], relevant: set[int], visible: int
+) -> float:
+    """Held-out titles a page shows, each weighted by the attention its slot gets (the click
+    model's fall-off down rows and across titles; only the visible part of each row)."""
+    total = 0.0
+    for r, titles in enumerate(page):
+        for s, t in enumerate(titles[:visible].tolist()):
+            if t in relevant:
+                total += ROW_ATTENTION**r * SLOT_ATTENTION**s
+    return total
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -401,6 +453,19 @@ def format_table(result: dict[str, Any]) -> str:
             f"{'-' if genres is None else f'{genres:.1f}':>8}"
             f"{row['cold_first_screen_distinct']:>15.3f}{row['cold_first_screen_genres']:>13.1f}"
             f"{'-' if play is None else f'{play:.4f}':>11}"
+        )
+    lift = result.get("page_lift") or {}
+    for name, entry in lift.items():
+        if not isinstance(entry, dict) or not entry:
+            continue
+        parts = [
+            f"{metric} {entry[metric]:.3f}x [{entry[metric + '_ci'][0]:.3f}, "
+            f"{entry[metric + '_ci'][1]:.3f}]"
+            for metric in ("held_out_attention", "play_rate")
+            if metric in entry
+        ]
+        lines.append(
+            f"{name} / {lift['baseline']} over {lift['members']} members: " + "; ".join(parts)
         )
     train = result["train_seconds"]
     lines += [

@@ -227,21 +227,36 @@ class SyntheticCatalogue:
             content=self.content_vectors(),
         )
 
-    def appeal(self, user: int, titles: NDArray[np.integer]) -> NDArray[np.float64]:
-        """How much member ``user`` likes each title now, in [0, 1]: their taste for its
-        cluster relative to their favourite cluster, mixed by their ``novelty`` with how
-        popular it is now relative to the most popular title."""
+    def appeal(
+        self, user: int, titles: NDArray[np.integer], at: datetime | None = None
+    ) -> NDArray[np.float64]:
+        """How much member ``user`` likes each title at ``at`` (default ``now``), in [0, 1]:
+        their taste for its cluster relative to their favourite cluster, mixed by their
+        ``novelty`` with how popular it is then relative to the most popular title."""
         taste = self.taste[user]
         liked = taste[self.cluster[titles]] / taste.max()
-        hot = self.current_interest
+        hot = self.interest_at(at or self.now)
         return (1.0 - self.novelty[user]) * liked + self.novelty[user] * hot[titles]
 
-    @cached_property
+    @property
     def current_interest(self) -> NDArray[np.float64]:
-        """Popularity x lifecycle interest of every title at ``now``, scaled to max 1."""
-        age = (self.now.timestamp() - self.release) / _DAY
-        value = self.popularity * lifecycle(age, self.decay)
-        return value / max(float(value.max(initial=0.0)), 1e-12)
+        """``interest_at(now)``."""
+        return self.interest_at(self.now)
+
+    def interest_at(self, moment: datetime) -> NDArray[np.float64]:
+        """Popularity x lifecycle interest of every title at ``moment``, scaled to max 1."""
+        key = moment.timestamp()
+        last = self._interest
+        if key not in last:  # one moment kept: pages are built for one moment at a time
+            age = (key - self.release) / _DAY
+            value = self.popularity * lifecycle(age, self.decay)
+            last.clear()
+            last[key] = value / max(float(value.max(initial=0.0)), 1e-12)
+        return last[key]
+
+    @cached_property
+    def _interest(self) -> dict[float, NDArray[np.float64]]:
+        return {}
 
 
 def simulate_catalogue(
@@ -549,6 +564,7 @@ def play_probabilities(
     page: Sequence[NDArray[np.integer]],
     seen: NDArray[np.bool_],
     visible: int,
+    at: datetime | None = None,
 ) -> NDArray[np.float64]:
     """The click model: for each visible slot of each row, the chance the member would play
     that title if they got that far (independently of other slots).
@@ -559,6 +575,7 @@ def play_probabilities(
         page: title indices of each row, top to bottom.
         seen: titles the member has watched.
         visible: titles per row a member looks at without scrolling sideways.
+        at: when the page is shown (what is popular then); default: ``world.now``.
 
     Returns:
         rows x ``visible`` probabilities (0 where a row is shorter).
@@ -569,7 +586,7 @@ def play_probabilities(
         part = np.asarray(titles[:visible], dtype=np.int64)
         if not len(part):
             continue
-        value = PLAY_RATE * world.appeal(user, part)
+        value = PLAY_RATE * world.appeal(user, part, at)
         value *= np.where(seen[part], WATCHED_DISCOUNT, 1.0)
         value *= np.where(shown[part], REPEAT_DISCOUNT, 1.0)
         attention = ROW_ATTENTION**r * SLOT_ATTENTION ** np.arange(len(part))
@@ -654,11 +671,11 @@ def simulate_impressions(
         rows = [plan.homepage.rows[i] for i in order]
         x = page_features(rows, plan.context)
         page = [plan.context.titles_of(r) for r in rows]
-        chance = play_probabilities(world, u, page, member.seen_mask(len(index)), visible)
+        when = moment + timedelta(minutes=10.0 * p)
+        chance = play_probabilities(world, u, page, member.seen_mask(len(index)), visible, when)
         hit = np.flatnonzero(rng.random(chance.size) < chance.ravel())
         played_row = int(hit[0] // visible) if len(hit) else -1
         impression_id = f"sim-{seed}-{p}"
-        when = moment + timedelta(minutes=10.0 * p)
         features.extend(x)
         labels.extend(int(position == played_row) for position in range(len(rows)))
         for position, row in enumerate(rows if keep_impressions else ()):

@@ -37,6 +37,7 @@ def test_json_has_the_promised_keys(capsys: pytest.CaptureFixture[str]) -> None:
         "genre",
         "content",
         "continue_watching",
+        "top_picks",
     } == set(result["rankers"])
     for metrics in result["rankers"].values():
         assert 0.0 <= metrics["recall@10"] <= 1.0 and 0.0 <= metrics["ndcg@10"] <= 1.0
@@ -51,6 +52,11 @@ def test_json_has_the_promised_keys(capsys: pytest.CaptureFixture[str]) -> None:
             low, high = row["ndcg@10_ci"]
             assert low <= row["ndcg@10"] <= high
         assert table["comparison"]["best_non_personalised"] in {"popularity", "trending"}
+    lift = result["page_lift"]
+    assert lift["baseline"] == "row_ranking" and lift["members"] > 0
+    learned = lift["learned"]
+    assert learned["play_rate_ci"][0] <= learned["play_rate"] <= learned["play_rate_ci"][1]
+    assert result["selectors"]["learned"]["held_out_attention"] is not None
     text = format_table(result)
     assert "recall@10" in text and "member split" in text and "members evaluated" in text
 

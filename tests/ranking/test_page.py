@@ -22,7 +22,7 @@ def data() -> RankingData:
 def test_page_puts_continue_watching_first_and_genres_by_affinity(data: RankingData) -> None:
     page = PageBuilder().fit(data).build("u1")
     ids = [row.row_id for row in page.rows]
-    assert ids[:2] == ["continue-watching", "popular"]
+    assert ids[:3] == ["continue-watching", "top-picks", "popular"]
     # u1 watched drama twice and comedy twice, sci-fi never.
     assert ids.index("genre:sci-fi") > ids.index("genre:drama")
     assert all(row.items for row in page.rows)
