@@ -83,6 +83,11 @@ def test_personalised_rankers_beat_popularity_on_taste_structure() -> None:
         full_train=False,
     )
     result = run(options)
+    # Top picks beats every non-personalised ranker under both protocols.
+    for split in ("global", "member"):
+        versus = result["splits"][split]["comparison"]
+        assert versus["ranker"] == "top_picks" and versus["ndcg@10_ratio"] > 1.1
+    assert result["splits"]["member"]["rankers"]["top_picks"]["ndcg_vs_popularity"] > 1.5
     assert result["rankers"]["personalized"]["lift_vs_popularity"] > 1.5
     assert result["rankers"]["because_you_watched"]["lift_vs_popularity"] > 1.0
     assert result["rankers"]["continue_watching"]["lift_vs_popularity"] > 2.0
