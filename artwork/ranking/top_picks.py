@@ -300,7 +300,7 @@ class TopPicksRanker(Ranker):
         l2: float = 200.0,
         max_titles: int = 4000,
         half_life_d: float = 30.0,
-        candidates: int = 200,
+        candidates: int = 100,
         seed: int = 0,
     ) -> None:
         if not l2 > 0:

@@ -89,38 +89,35 @@ class TreeEnsemble:
         n_trees, width = self.feature.shape
         if len(x) == 0 or n_trees == 0:
             return np.full(len(x), self.baseline)
-        feature, threshold, left, right, missing_left = self._flat
+        feature, threshold, children, missing_right = self._flat
         # Flat node ids (tree * width + node), one per sample and tree; leaves loop to
-        # themselves, so every sample can take the same number of steps.
-        node = np.broadcast_to(np.arange(n_trees, dtype=np.int64) * width, (len(x), n_trees))
-        base = (np.arange(len(x), dtype=np.int64) * x.shape[1])[:, None]
+        # themselves, so every sample takes the same number of steps. A node's children sit
+        # at 2 * node (left) and 2 * node + 1 (right).
+        node = np.broadcast_to(np.arange(n_trees, dtype=np.int32) * width, (len(x), n_trees))
+        base = (np.arange(len(x), dtype=np.int32) * x.shape[1])[:, None]
         flat_x = x.ravel()
+        has_nan = bool(np.isnan(flat_x).any())
         for _ in range(self.depth):
             data = flat_x[base + feature[node]]
-            go_left = data <= threshold[node]
-            nan = np.isnan(data)
-            if nan.any():
-                go_left = np.where(nan, missing_left[node], go_left)
-            node = np.where(go_left, left[node], right[node])
+            right = data > threshold[node]
+            if has_nan:
+                nan = np.isnan(data)
+                right = np.where(nan, missing_right[node], right)
+            node = children[2 * node + right]
         return self.baseline + self._flat_value[node].sum(axis=1)
 
     @cached_property
     def _flat(
         self,
-    ) -> tuple[
-        NDArray[np.int64],
-        NDArray[np.float64],
-        NDArray[np.int64],
-        NDArray[np.int64],
-        NDArray[np.bool_],
-    ]:
+    ) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.int32], NDArray[np.bool_]]:
         n_trees, width = self.feature.shape
-        offset = (np.arange(n_trees, dtype=np.int64) * width)[:, None]
-        own = offset + np.arange(width, dtype=np.int64)[None, :]
+        offset = (np.arange(n_trees, dtype=np.int32) * width)[:, None]
+        own = offset + np.arange(width, dtype=np.int32)[None, :]
         left = np.where(self.leaf, own, offset + self.left).ravel()
         right = np.where(self.leaf, own, offset + self.right).ravel()
-        feature = np.where(self.leaf, 0, self.feature).ravel().astype(np.int64)
-        return feature, self.threshold.ravel(), left, right, self.missing_left.ravel()
+        children = np.stack([left, right], axis=1).ravel().astype(np.int32)
+        feature = np.where(self.leaf, 0, self.feature).ravel().astype(np.int32)
+        return feature, self.threshold.ravel(), children, ~self.missing_left.ravel()
 
     @cached_property
     def _flat_value(self) -> NDArray[np.float64]:
