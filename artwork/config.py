@@ -303,7 +303,7 @@ class Settings(BaseSettings):
         description="'Top picks': days for a play's weight in its time-aware EASE to halve.",
     )
     top_picks_candidates: int = Field(
-        default=100,
+        default=200,
         ge=1,
         description="'Top picks': candidates per member from EASE (the charts add a quarter "
         "each) that its learned blend ranks.",
