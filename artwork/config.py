@@ -310,6 +310,17 @@ class Settings(BaseSettings):
     because_you_watched_rows: int = Field(
         default=3, ge=0, description="'Because you watched X' rows, for the X watched last."
     )
+    top_picks_half_life_d: float = Field(
+        default=30.0,
+        gt=0,
+        description="'Top picks': days for a play's weight in its time-aware EASE to halve.",
+    )
+    top_picks_candidates: int = Field(
+        default=200,
+        ge=1,
+        description="'Top picks': candidates per member from EASE (the charts add a quarter "
+        "each) that its learned blend ranks.",
+    )
     ranking_dir: Path | None = Field(
         default=None,
         description="Where `artwork ranking train` writes versioned artifacts; default "

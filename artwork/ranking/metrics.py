@@ -10,7 +10,7 @@ in progress at the cut-off the member resumed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -108,7 +108,8 @@ def targets(split: TemporalSplit, train: RankingData) -> Targets:
 
 @dataclass(frozen=True)
 class RankerScore:
-    """A ranker's mean metrics over the evaluated members."""
+    """A ranker's mean metrics over the evaluated members, and each member's values (in the
+    order members were given, for bootstrap intervals)."""
 
     recall: float
     ndcg: float
@@ -116,6 +117,8 @@ class RankerScore:
     target: str
     cold_recall: float | None = None
     cold_members: int = 0
+    per_member_recall: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    per_member_ndcg: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
 
 def evaluate(
@@ -139,12 +142,30 @@ def evaluate(
             reported as ``cold_recall`` for members who went on to watch one.
         target: a label for what ``wanted`` holds.
     """
+    histories = [train.member(user_id) for user_id in wanted]
+    return evaluate_members(
+        rankers, histories, list(wanted.values()), k, exclude_seen, cold_titles, target
+    )
+
+
+def evaluate_members(
+    rankers: Mapping[str, Ranker],
+    histories: Sequence[Member],
+    wanted: Sequence[set[int]],
+    k: int = 10,
+    exclude_seen: bool = True,
+    cold_titles: NDArray[np.bool_] | None = None,
+    target: str = "new",
+) -> dict[str, RankerScore]:
+    """Like ``evaluate``, for members given with their histories (``wanted[i]`` belongs to
+    ``histories[i]``), so each member can be scored as of their own cut-off."""
+    if len(histories) != len(wanted):
+        raise ValueError(f"{len(histories)} histories for {len(wanted)} target sets")
     recall: dict[str, list[float]] = {n: [] for n in rankers}
     ndcg: dict[str, list[float]] = {n: [] for n in rankers}
     cold: dict[str, list[float]] = {n: [] for n in rankers}
-    n_titles = len(train.index)
-    for user_id, relevant in wanted.items():
-        member = train.member(user_id)
+    n_titles = len(next(iter(rankers.values())).require_index()) if rankers else 0
+    for member, relevant in zip(histories, wanted, strict=True):
         exclude = member.seen_mask(n_titles) if exclude_seen else None
         cold_relevant = (
             {t for t in relevant if cold_titles[t]} if cold_titles is not None else set()
@@ -163,9 +184,112 @@ def evaluate(
             target,
             float(np.mean(cold[name])) if cold[name] else None,
             len(cold[name]),
+            np.array(recall[name], dtype=np.float64),
+            np.array(ndcg[name], dtype=np.float64),
         )
         for name in rankers
     }
+
+
+@dataclass(frozen=True, eq=False)
+class MemberSplit:
+    """Each member's last ``holdout`` share of plays (by time) held out, scored as of the
+    member's own cut-off without looking past it.
+
+    Models are fitted at a few snapshot times (``snapshots``, seconds since the epoch, on
+    every member's plays before that time, as a service retraining periodically would); a
+    member is scored by the newest snapshot at or before their cut-off (the time of their
+    first held-out play), from their own plays before the cut-off. Nothing a member is scored
+    with comes from after their cut-off, so popularity and trending cannot peek at the
+    future; members whose cut-off precedes the first snapshot are not evaluated.
+
+    Attributes:
+        log: the whole log.
+        snapshots: snapshot times, ascending.
+        cut: per member index, the position (within their plays, oldest first) of their first
+            held-out play; -1 for members with fewer than two plays.
+        cut_time: per member index, the time of that play (NaN where ``cut`` is -1).
+    """
+
+    log: InteractionLog
+    snapshots: tuple[float, ...]
+    cut: NDArray[np.int64]
+    cut_time: NDArray[np.float64]
+
+    @classmethod
+    def by_member(
+        cls,
+        log: InteractionLog,
+        holdout: float = 0.2,
+        snapshots: int = 3,
+        spacing: float = 0.1,
+    ) -> MemberSplit:
+        """Hold out each member's last ``holdout`` of plays (at least one, and at least one
+        kept); snapshots at the play-time quantiles ``1 - spacing``, ``1 - 2 spacing``, ...
+
+        Raises:
+            ValueError: an argument is out of range, or the log is empty.
+        """
+        if not 0.0 < holdout < 1.0:
+            raise ValueError(f"holdout must be in (0, 1), got {holdout}")
+        if snapshots < 1:
+            raise ValueError(f"snapshots must be >= 1, got {snapshots}")
+        if not spacing > 0.0 or snapshots * spacing >= 1.0:
+            raise ValueError(
+                f"spacing must be > 0 with snapshots x spacing < 1, got {spacing} x {snapshots}"
+            )
+        if len(log) == 0:
+            raise ValueError("the log is empty")
+        counts = np.bincount(log.user, minlength=len(log.user_ids))
+        held = np.maximum(1, np.floor(holdout * counts)).astype(np.int64)
+        cut = np.where(counts >= 2, counts - held, -1)
+        cut_time = np.full(len(counts), np.nan)
+        for u in np.flatnonzero(cut >= 0):
+            cut_time[u] = log.timestamp[log.plays_of(int(u))[cut[u]]]
+        quantiles = [1.0 - spacing * i for i in range(snapshots, 0, -1)]
+        times = tuple(float(t) for t in np.quantile(log.timestamp, quantiles))
+        return cls(log, times, cut, cut_time)
+
+    def snapshot_of(self, user: int) -> int | None:
+        """The snapshot member index ``user`` is scored by, or None (not evaluated)."""
+        when = self.cut_time[user]
+        if np.isnan(when) or when < self.snapshots[0]:
+            return None
+        return int(np.searchsorted(self.snapshots, when, side="right")) - 1
+
+    def train_data(self, base: RankingData, snapshot: int) -> RankingData:
+        """``base``'s titles and content with every play before snapshot ``snapshot``."""
+        moment = self.snapshots[snapshot]
+        plays = self.log.select(self.log.timestamp < moment)
+        return RankingData(base.titles, plays, from_epoch(moment), base.content)
+
+    def history(self, index: TitleIndex, user: int) -> Member:
+        """Member index ``user``'s history before their cut-off, over ``index``."""
+        rows = self.log.plays_of(user)[: max(0, int(self.cut[user]))]
+        log = self.log
+        return Member.from_plays(
+            log.user_ids[user],
+            log.title[rows],
+            log.timestamp[rows],
+            log.seconds[rows],
+            index.duration,
+            log.duration[rows],
+        )
+
+    def held_out(self, user: int, seen: NDArray[np.bool_]) -> set[int]:
+        """Titles member index ``user`` watched after their cut-off and not before."""
+        rows = self.log.plays_of(user)[max(0, int(self.cut[user])) :]
+        rows = rows[self.log.seconds[rows] >= MIN_WATCH_S]
+        return {t for t in self.log.title[rows].tolist() if not seen[t]}
+
+    def eligible(self) -> dict[int, list[int]]:
+        """Members evaluated, by the snapshot that scores them."""
+        groups: dict[int, list[int]] = {}
+        for u in np.flatnonzero(self.cut >= 0).tolist():
+            j = self.snapshot_of(u)
+            if j is not None:
+                groups.setdefault(j, []).append(u)
+        return groups
 
 
 @dataclass(frozen=True)

@@ -19,25 +19,34 @@ from artwork.ranking.rankers import (
     RANKERS,
     EaseRanker,
     ItemSimilarityRanker,
+    TopPicksRanker,
     TrendingRanker,
 )
 
 
+def _default(name: str) -> Any:
+    """The default of setting ``name``: ``Settings`` is the one source of ranking defaults."""
+    return Settings.model_fields[name].default
+
+
 @dataclass(frozen=True)
 class RankingConfig:
-    """Hyperparameters of the rankers and the page (see the ``ARTWORK_*`` settings)."""
+    """Hyperparameters of the rankers and the page (see the ``ARTWORK_*`` settings, whose
+    defaults these are)."""
 
-    selector: str = "row_ranking"
-    page_rows: int = 40
-    row_size: int = 25
-    first_screen_rows: int = 4
-    first_screen_titles: int = 6
-    trending_half_life_h: float = 72.0
-    ease_l2: float = 200.0
-    ease_max_titles: int = 4000
-    similar_titles: int = 50
-    similarity_content_weight: float = 0.3
-    because_you_watched_rows: int = 3
+    selector: str = _default("row_selector")
+    page_rows: int = _default("page_rows")
+    row_size: int = _default("row_size")
+    first_screen_rows: int = _default("first_screen_rows")
+    first_screen_titles: int = _default("first_screen_titles")
+    trending_half_life_h: float = _default("trending_half_life_h")
+    ease_l2: float = _default("ease_l2")
+    ease_max_titles: int = _default("ease_max_titles")
+    similar_titles: int = _default("similar_titles")
+    similarity_content_weight: float = _default("similarity_content_weight")
+    because_you_watched_rows: int = _default("because_you_watched_rows")
+    top_picks_half_life_d: float = _default("top_picks_half_life_d")
+    top_picks_candidates: int = _default("top_picks_candidates")
     rankers: tuple[str, ...] = field(default_factory=lambda: tuple(RANKERS))
 
     def __post_init__(self) -> None:
@@ -63,6 +72,8 @@ class RankingConfig:
             similar_titles=settings.similar_titles,
             similarity_content_weight=settings.similarity_content_weight,
             because_you_watched_rows=settings.because_you_watched_rows,
+            top_picks_half_life_d=settings.top_picks_half_life_d,
+            top_picks_candidates=settings.top_picks_candidates,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,6 +105,13 @@ def make_ranker(name: str, config: RankingConfig) -> Ranker:
         return EaseRanker(config.ease_l2, config.ease_max_titles)
     if name == ItemSimilarityRanker.name:
         return ItemSimilarityRanker(config.similar_titles, config.similarity_content_weight)
+    if name == TopPicksRanker.name:
+        return TopPicksRanker(
+            config.ease_l2,
+            config.ease_max_titles,
+            config.top_picks_half_life_d,
+            config.top_picks_candidates,
+        )
     return RANKERS[name]()
 
 

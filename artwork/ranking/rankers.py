@@ -1,5 +1,6 @@
 """Rankers: top-N popularity, trending now, continue watching, genres, the personalised EASE
-ranker, title-to-title similarity (because you watched) and content similarity.
+ranker, title-to-title similarity (because you watched), content similarity, and the registry
+of every ranker by name, with "Top picks" (``artwork.ranking.top_picks``).
 
 Every ranker returns one score per title of the fitted ``TitleIndex`` (``-inf``: never), so
 row sources and the offline evaluation treat them alike. The personalised rankers are
@@ -17,7 +18,9 @@ from numpy.typing import NDArray
 
 from artwork.ranking.base import Ranker, RankingData, Scores, TitleIndex
 from artwork.ranking.content import profile
+from artwork.ranking.ease import ease_weights
 from artwork.ranking.interactions import FINISHED_AT, MIN_WATCH_S, Member, to_epoch
+from artwork.ranking.top_picks import TopPicksRanker
 
 # Kept importable from here, where they used to live.
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "GenreRanker",
     "ItemSimilarityRanker",
     "PopularityRanker",
+    "TopPicksRanker",
     "TrendingRanker",
 ]
 
@@ -266,7 +270,7 @@ class EaseRanker(Ranker):
             shape=(len(log.user_ids), len(head)),
         )
         gram = (matrix.T @ matrix).toarray()
-        self._weights = _ease_weights(gram, self.l2)
+        self._weights = ease_weights(gram, self.l2)
         self._head, self._head_pos, self._viewers = head.astype(np.int32), head_pos, viewers
 
     def scores(self, member: Member) -> Scores:
@@ -312,28 +316,6 @@ class EaseRanker(Ranker):
         self._viewers = np.asarray(state["viewers"], dtype=np.float64)
         self._head_pos = np.full(len(index), -1, dtype=np.int32)
         self._head_pos[self._head] = np.arange(len(self._head), dtype=np.int32)
-
-
-def _ease_weights(gram: NDArray[np.float64], l2: float) -> NDArray[np.float32]:
-    """EASE's B from the Gram matrix: a Cholesky inverse (half the cost of ``inv``)."""
-    from scipy.linalg import lapack
-
-    n = gram.shape[0]
-    if n == 0:
-        return np.zeros((0, 0), dtype=np.float32)
-    gram = np.asfortranarray(gram, dtype=np.float64)
-    gram[np.diag_indices(n)] += l2
-    factor, info = lapack.dpotrf(gram, lower=False, overwrite_a=True, clean=True)
-    if info != 0:
-        raise ValueError(f"the regularised Gram matrix is not positive definite (info={info})")
-    inverse, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
-    if info != 0:
-        raise ValueError(f"cannot invert the regularised Gram matrix (info={info})")
-    upper = np.triu(inverse)
-    precision = upper + np.triu(upper, 1).T
-    weights = precision / -np.diag(precision)[None, :]
-    weights[np.diag_indices(n)] = 0.0
-    return weights.astype(np.float32)
 
 
 class ItemSimilarityRanker(Ranker):
@@ -477,5 +459,6 @@ RANKERS: dict[str, type[Ranker]] = {
         EaseRanker,
         ItemSimilarityRanker,
         ContentRanker,
+        TopPicksRanker,
     )
 }

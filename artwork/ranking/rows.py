@@ -21,6 +21,7 @@ from artwork.ranking.rankers import (
     EaseRanker,
     ItemSimilarityRanker,
     PopularityRanker,
+    TopPicksRanker,
     TrendingRanker,
 )
 
@@ -59,14 +60,17 @@ class ContinueWatchingRows(RowSource):
 
 
 class PersonalizedRows(RowSource):
-    """ "Top picks for you": the personalised ranker, for members with a history."""
+    """ "Top picks for you", for members with a history: the "Top picks" ranker (time-aware
+    EASE blended with the charts) when the model has it, plain EASE otherwise."""
 
     name = "personalized"
 
     def rows(self, request: PageRequest, k: int) -> list[Row]:
         if request.member.is_cold:
             return []
-        scores = request.scores(EaseRanker.name)
+        scores = request.scores(TopPicksRanker.name)
+        if scores is None:
+            scores = request.scores(EaseRanker.name)
         if scores is None:
             return []
         titles, values = top_k(scores, k, request.seen)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -139,10 +140,37 @@ GENRE_NAMES = (
     "indie",
     "noir",
 )
-#: New releases get this much extra interest, decaying with ``RELEASE_DECAY_DAYS``.
-RELEASE_BOOST = 20.0
-RELEASE_DECAY_DAYS = 7.0
+# The dynamics of a catalogue's viewing, and why each default (see docs/ranking.md):
+#: A title's interest peaks at this many times its back-catalogue level: new releases take a
+#: large share of a month's viewing on streaming services.
+RELEASE_BOOST = 30.0
+#: Days from release to the peak (word of mouth builds over a weekend).
+RISE_DAYS = 2.0
+#: Median days for the release burst to fall by e; it varies by title (log-normal,
+#: ``DECAY_SPREAD``): most releases fade within weeks, a few hold on for months.
+DECAY_DAYS = 10.0
+DECAY_SPREAD = 0.6
+#: Mean share of a member's plays picked from what is popular right now rather than from their
+#: own tastes; it varies by member (Beta with concentration ``NOVELTY_CONCENTRATION``).
+NOVELTY_MEAN = 0.35
+NOVELTY_CONCENTRATION = 3.0
+#: Genres with a season during the period (a holiday, a sports event, Halloween): interest
+#: in them rises by up to ``SEASON_BOOST`` times, over about ``SEASON_DAYS`` days.
+SEASONAL_GENRES = 3
+SEASON_BOOST = 3.0
+SEASON_DAYS = 5.0
 _DAY = 86400.0
+
+
+def lifecycle(
+    age_days: NDArray[np.float64], decay_days: NDArray[np.float64] | float
+) -> NDArray[np.float64]:
+    """A title's interest at an age (days since release), relative to its back-catalogue
+    level 1: nothing before release, a rise to ``1 + RELEASE_BOOST`` over ``RISE_DAYS``,
+    then an exponential decay with time constant ``decay_days`` back towards 1."""
+    ramp = np.clip(age_days / RISE_DAYS, 0.0, 1.0)
+    fade = np.exp(-np.maximum(age_days - RISE_DAYS, 0.0) / decay_days)
+    return np.where(age_days >= 0, 1.0 + RELEASE_BOOST * ramp * fade, 0.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,10 +180,13 @@ class SyntheticCatalogue:
     Titles belong to latent clusters ("micro-genres", invisible in the metadata), each inside
     one labelled genre; some titles carry a second genre label. Members' tastes are sparse
     over clusters (Dirichlet), so genre labels explain part of what they watch and co-viewing
-    the rest. A member chooses a cluster from their taste, then a title of it with probability
-    proportional to its popularity (log-normal) times its current interest (new releases draw
-    a burst that decays over days). Some plays stop part-way; most are resumed later. Content
-    vectors are a title's genre and cluster directions plus noise.
+    the rest. Every title has a release date and a lifecycle (``lifecycle``): its interest
+    rises after release and decays back to its back-catalogue level. Each play is either
+    taste-driven (with probability ``1 - novelty`` of the member: a cluster from their taste,
+    tilted towards genres in season, then a title of it by popularity x current interest) or
+    follows what is popular now (a title of the whole catalogue by popularity x current
+    interest x its genre's season). Some plays stop part-way; most are resumed later.
+    Content vectors are a title's genre and cluster directions plus noise.
 
     Attributes:
         titles: the catalogue.
@@ -166,6 +197,8 @@ class SyntheticCatalogue:
         release: release time per title, seconds since the epoch.
         taste: members x clusters, each row summing to 1.
         now: the end of the simulated period.
+        decay: each title's decay time in days (``lifecycle``).
+        novelty: each member's share of plays that follow what is popular now.
     """
 
     titles: tuple[Title, ...]
@@ -176,6 +209,8 @@ class SyntheticCatalogue:
     release: NDArray[np.float64]
     taste: NDArray[np.float64]
     now: datetime
+    decay: NDArray[np.float64]
+    novelty: NDArray[np.float64]
 
     def content_vectors(self) -> dict[str, NDArray[np.float32]]:
         """Content vectors by title id (as ``artwork.ranking.content.title_vectors`` gives)."""
@@ -192,11 +227,36 @@ class SyntheticCatalogue:
             content=self.content_vectors(),
         )
 
-    def appeal(self, user: int, titles: NDArray[np.integer]) -> NDArray[np.float64]:
-        """How much member ``user`` likes each title, in [0, 1]: their taste for its cluster
-        relative to their favourite cluster."""
+    def appeal(
+        self, user: int, titles: NDArray[np.integer], at: datetime | None = None
+    ) -> NDArray[np.float64]:
+        """How much member ``user`` likes each title at ``at`` (default ``now``), in [0, 1]:
+        their taste for its cluster relative to their favourite cluster, mixed by their
+        ``novelty`` with how popular it is then relative to the most popular title."""
         taste = self.taste[user]
-        return taste[self.cluster[titles]] / taste.max()
+        liked = taste[self.cluster[titles]] / taste.max()
+        hot = self.interest_at(at or self.now)
+        return (1.0 - self.novelty[user]) * liked + self.novelty[user] * hot[titles]
+
+    @property
+    def current_interest(self) -> NDArray[np.float64]:
+        """``interest_at(now)``."""
+        return self.interest_at(self.now)
+
+    def interest_at(self, moment: datetime) -> NDArray[np.float64]:
+        """Popularity x lifecycle interest of every title at ``moment``, scaled to max 1."""
+        key = moment.timestamp()
+        last = self._interest
+        if key not in last:  # one moment kept: pages are built for one moment at a time
+            age = (key - self.release) / _DAY
+            value = self.popularity * lifecycle(age, self.decay)
+            last.clear()
+            last[key] = value / max(float(value.max(initial=0.0)), 1e-12)
+        return last[key]
+
+    @cached_property
+    def _interest(self) -> dict[float, NDArray[np.float64]]:
+        return {}
 
 
 def simulate_catalogue(
@@ -215,6 +275,8 @@ def simulate_catalogue(
     new_title_share: float = 0.2,
     content_dims: int = 32,
     content_noise: float = 0.5,
+    novelty_mean: float = NOVELTY_MEAN,
+    seasonal_genres: int = SEASONAL_GENRES,
 ) -> SyntheticCatalogue:
     """A synthetic catalogue and about ``interactions`` plays, vectorised (seconds at 1M plays).
 
@@ -234,6 +296,9 @@ def simulate_catalogue(
         new_title_share: share of titles released during the period.
         content_dims: width of the content vectors.
         content_noise: how far content vectors stray from their genre and cluster.
+        novelty_mean: members' mean share of plays that follow what is popular now (0: every
+            play follows the member's tastes).
+        seasonal_genres: genres that have a season during the period.
 
     Raises:
         ValueError: an argument is out of range (named in the message).
@@ -253,11 +318,14 @@ def simulate_catalogue(
         ("finish_rate", finish_rate),
         ("resume_rate", resume_rate),
         ("new_title_share", new_title_share),
+        ("novelty_mean", novelty_mean),
     ):
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {rate}")
     if days <= 0:
         raise ValueError(f"days must be > 0, got {days}")
+    if seasonal_genres < 0:
+        raise ValueError(f"seasonal_genres must be >= 0, got {seasonal_genres}")
     now = now or datetime(2026, 6, 1, tzinfo=UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -314,8 +382,34 @@ def simulate_catalogue(
     when = end - rng.uniform(0.0, days, size=first_plays) * _DAY
     n_days = max(1, int(np.ceil(days)))
     day = np.minimum(((when - (end - days * _DAY)) // _DAY).astype(np.int64), n_days - 1)
-    chosen_cluster = _draw_categories(rng, taste, user)
-    title = _draw_titles(rng, cluster, popularity, release, end, days, n_days, day, chosen_cluster)
+    decay = DECAY_DAYS * rng.lognormal(0.0, DECAY_SPREAD, size=titles)
+    k = NOVELTY_CONCENTRATION
+    novelty = (
+        rng.beta(novelty_mean * k, (1.0 - novelty_mean) * k, size=users)
+        if 0.0 < novelty_mean < 1.0
+        else np.full(users, novelty_mean)
+    )
+    season = _seasons(rng, n_days, genres, seasonal_genres)  # days x genres
+    day_start = end - days * _DAY + np.arange(n_days, dtype=np.float64) * _DAY
+    follows = rng.random(first_plays) < novelty[user]
+    title = np.empty(first_plays, dtype=np.int64)
+    own = ~follows
+    chosen_cluster = _draw_categories(rng, taste, user[own], season[:, cluster_genre], day[own])
+    title[own] = _draw_titles(
+        rng, cluster, popularity, release, decay, day_start, day[own], chosen_cluster
+    )
+    # What is popular now: one "cluster" holding every title, weighted by its genre's season.
+    title[follows] = _draw_titles(
+        rng,
+        np.zeros(titles, dtype=np.int64),
+        popularity,
+        release,
+        decay,
+        day_start,
+        day[follows],
+        np.zeros(int(follows.sum()), dtype=np.int64),
+        season[:, primary],
+    )
 
     # Watch time, and later resumptions of unfinished plays.
     finished = rng.random(first_plays) < finish_rate
@@ -358,20 +452,51 @@ def simulate_catalogue(
         release=release,
         taste=taste,
         now=now,
+        decay=decay,
+        novelty=novelty,
     )
 
 
+def _seasons(
+    rng: np.random.Generator, n_days: int, genres: int, seasonal: int
+) -> NDArray[np.float64]:
+    """Days x genres interest multipliers: ``seasonal`` genres get a Gaussian bump of up to
+    ``SEASON_BOOST`` extra, ``SEASON_DAYS`` wide, centred on a random day; the rest stay 1."""
+    season = np.ones((n_days, genres))
+    chosen = rng.choice(genres, size=min(seasonal, genres), replace=False)
+    centre = rng.uniform(0.0, n_days, size=len(chosen))
+    days = np.arange(n_days) + 0.5
+    for g, c in zip(chosen, centre, strict=True):
+        season[:, g] += SEASON_BOOST * np.exp(-0.5 * ((days - c) / SEASON_DAYS) ** 2)
+    return season
+
+
 def _draw_categories(
-    rng: np.random.Generator, weights: NDArray[np.float64], user: NDArray[np.integer]
+    rng: np.random.Generator,
+    weights: NDArray[np.float64],
+    user: NDArray[np.integer],
+    tilt: NDArray[np.float64] | None = None,
+    day: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
-    """One category per play from its member's weights (inverse CDF, chunked for memory)."""
-    cumulative = np.cumsum(weights, axis=1).astype(np.float32)
+    """One category per play from its member's weights, times ``tilt`` (days x categories)
+    on the play's ``day`` when given (inverse CDF, chunked for memory)."""
     chosen = np.empty(len(user), dtype=np.int64)
     step = max(1, 8_000_000 // weights.shape[1])
+    plain = np.cumsum(weights, axis=1).astype(np.float32) if tilt is None or day is None else None
     for start in range(0, len(user), step):
         part = user[start : start + step]
+        if plain is not None:
+            cumulative = plain[part]
+        else:
+            assert tilt is not None and day is not None
+            tilted = (
+                weights[part].astype(np.float32)
+                * tilt.astype(np.float32)[day[start : start + len(part)]]
+            )
+            cumulative = np.cumsum(tilted, axis=1)
+            cumulative /= np.maximum(cumulative[:, -1:], 1e-300)
         u = rng.random(len(part), dtype=np.float32)
-        chosen[start : start + len(part)] = (cumulative[part] < u[:, None]).sum(axis=1)
+        chosen[start : start + len(part)] = (cumulative < u[:, None]).sum(axis=1)
     return np.minimum(chosen, weights.shape[1] - 1)
 
 
@@ -380,19 +505,22 @@ def _draw_titles(
     cluster: NDArray[np.integer],
     popularity: NDArray[np.float64],
     release: NDArray[np.float64],
-    end: float,
-    days: float,
-    n_days: int,
+    decay: NDArray[np.float64],
+    day_start: NDArray[np.float64],
     day: NDArray[np.int64],
     chosen: NDArray[np.int64],
+    season: NDArray[np.float64] | None = None,
 ) -> NDArray[np.int64]:
-    """One title per play given its day and cluster: popularity x interest on that day.
+    """One title per play given its day and cluster: popularity x lifecycle interest on that
+    day (x the title's ``season`` on that day, days x titles, when given).
 
     Every (day, cluster) pair has a CDF over the cluster's titles; the CDFs are concatenated
     with the pair's number added, so one ``searchsorted`` draws every play at once.
     """
+    if len(day) == 0:
+        return np.zeros(0, dtype=np.int64)
+    n_days = len(day_start)
     n_clusters = int(cluster.max()) + 1
-    midday = end - days * _DAY + (np.arange(n_days) + 0.5) * _DAY
     by_cluster = np.argsort(cluster, kind="stable")
     bounds = np.searchsorted(cluster[by_cluster], np.arange(n_clusters + 1))
     keys: list[NDArray[np.float64]] = []
@@ -401,9 +529,10 @@ def _draw_titles(
         inside = by_cluster[bounds[c] : bounds[c + 1]]
         if len(inside) == 0:
             inside = by_cluster[:1]
-        age = (midday[:, None] - release[None, inside]) / _DAY  # days x titles
-        interest = np.where(age >= 0, 1.0 + RELEASE_BOOST * np.exp(-age / RELEASE_DECAY_DAYS), 0)
-        weights = interest * popularity[inside]
+        age = (day_start[:, None] - release[None, inside]) / _DAY  # days x titles
+        weights = lifecycle(age, decay[None, inside]) * popularity[inside]
+        if season is not None:
+            weights = weights * season[:, inside]
         weights = np.where(weights.sum(axis=1, keepdims=True) > 0, weights, 1.0)
         cdf = np.cumsum(weights, axis=1)
         cdf /= cdf[:, -1:]
@@ -435,6 +564,7 @@ def play_probabilities(
     page: Sequence[NDArray[np.integer]],
     seen: NDArray[np.bool_],
     visible: int,
+    at: datetime | None = None,
 ) -> NDArray[np.float64]:
     """The click model: for each visible slot of each row, the chance the member would play
     that title if they got that far (independently of other slots).
@@ -445,6 +575,7 @@ def play_probabilities(
         page: title indices of each row, top to bottom.
         seen: titles the member has watched.
         visible: titles per row a member looks at without scrolling sideways.
+        at: when the page is shown (what is popular then); default: ``world.now``.
 
     Returns:
         rows x ``visible`` probabilities (0 where a row is shorter).
@@ -455,7 +586,7 @@ def play_probabilities(
         part = np.asarray(titles[:visible], dtype=np.int64)
         if not len(part):
             continue
-        value = PLAY_RATE * world.appeal(user, part)
+        value = PLAY_RATE * world.appeal(user, part, at)
         value *= np.where(seen[part], WATCHED_DISCOUNT, 1.0)
         value *= np.where(shown[part], REPEAT_DISCOUNT, 1.0)
         attention = ROW_ATTENTION**r * SLOT_ATTENTION ** np.arange(len(part))
@@ -540,11 +671,11 @@ def simulate_impressions(
         rows = [plan.homepage.rows[i] for i in order]
         x = page_features(rows, plan.context)
         page = [plan.context.titles_of(r) for r in rows]
-        chance = play_probabilities(world, u, page, member.seen_mask(len(index)), visible)
+        when = moment + timedelta(minutes=10.0 * p)
+        chance = play_probabilities(world, u, page, member.seen_mask(len(index)), visible, when)
         hit = np.flatnonzero(rng.random(chance.size) < chance.ravel())
         played_row = int(hit[0] // visible) if len(hit) else -1
         impression_id = f"sim-{seed}-{p}"
-        when = moment + timedelta(minutes=10.0 * p)
         features.extend(x)
         labels.extend(int(position == played_row) for position in range(len(rows)))
         for position, row in enumerate(rows if keep_impressions else ()):

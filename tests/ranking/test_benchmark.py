@@ -37,6 +37,7 @@ def test_json_has_the_promised_keys(capsys: pytest.CaptureFixture[str]) -> None:
         "genre",
         "content",
         "continue_watching",
+        "top_picks",
     } == set(result["rankers"])
     for metrics in result["rankers"].values():
         assert 0.0 <= metrics["recall@10"] <= 1.0 and 0.0 <= metrics["ndcg@10"] <= 1.0
@@ -44,7 +45,29 @@ def test_json_has_the_promised_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["selectors"]["stagewise"]["first_screen_distinct"] == 1.0
     assert result["page_model"]["rows"] > 0
     assert result["train_seconds"] > 0 and result["page_ms_p50"] > 0
-    assert "recall@10" in format_table(result)
+    for split in ("global", "member"):
+        table = result["splits"][split]
+        assert table["members"] > 0 and table["eligible_members"] >= table["members"]
+        for row in table["rankers"].values():
+            low, high = row["ndcg@10_ci"]
+            assert low <= row["ndcg@10"] <= high
+        assert table["comparison"]["best_non_personalised"] in {"popularity", "trending"}
+    lift = result["page_lift"]
+    assert lift["baseline"] == "row_ranking" and lift["members"] > 0
+    learned = lift["learned"]
+    assert learned["play_rate_ci"][0] <= learned["play_rate"] <= learned["play_rate_ci"][1]
+    assert result["selectors"]["learned"]["held_out_attention"] is not None
+    text = format_table(result)
+    assert "recall@10" in text and "member split" in text and "members evaluated" in text
+
+
+def test_one_split_at_a_time(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*TINY, "--json", "--split", "member", "--no-full-train"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result["splits"]) == {"member"}
+    assert "continue_watching" in result["rankers"]
+    with pytest.raises(ValueError, match="splits"):
+        BenchmarkOptions(splits=("sideways",))
 
 
 @pytest.mark.slow
@@ -60,6 +83,11 @@ def test_personalised_rankers_beat_popularity_on_taste_structure() -> None:
         full_train=False,
     )
     result = run(options)
+    # Top picks beats every non-personalised ranker under both protocols.
+    for split in ("global", "member"):
+        versus = result["splits"][split]["comparison"]
+        assert versus["ranker"] == "top_picks" and versus["ndcg@10_ratio"] > 1.1
+    assert result["splits"]["member"]["rankers"]["top_picks"]["ndcg_vs_popularity"] > 1.5
     assert result["rankers"]["personalized"]["lift_vs_popularity"] > 1.5
     assert result["rankers"]["because_you_watched"]["lift_vs_popularity"] > 1.0
     assert result["rankers"]["continue_watching"]["lift_vs_popularity"] > 2.0

@@ -77,3 +77,35 @@ def test_sample_members_is_seeded() -> None:
     assert sample_members(ids, 10, 1) == sample_members(reversed(ids), 10, 1)
     assert len(sample_members(ids, 10, 1)) == 10
     assert sample_members(ids[:3], 10, 1) == ids[:3]
+
+
+def test_member_split_holds_out_each_members_last_plays_without_leakage() -> None:
+    from artwork.ranking.metrics import MemberSplit
+    from artwork.ranking.simulate import simulate_catalogue
+
+    world = simulate_catalogue(titles=150, users=300, interactions=6000, genres=5, seed=9)
+    log = world.log
+    split = MemberSplit.by_member(log, holdout=0.2, snapshots=3, spacing=0.1)
+    assert list(split.snapshots) == sorted(split.snapshots)
+    groups = split.eligible()
+    assert groups and sum(len(g) for g in groups.values()) > 50
+    base = world.ranking_data()
+    for j, members in groups.items():
+        data = split.train_data(base, j)
+        assert data.log.timestamp.max() < split.snapshots[j]
+        for u in members[:20]:
+            rows = log.plays_of(u)
+            n, cut = len(rows), int(split.cut[u])
+            assert n - cut == max(1, int(0.2 * n)) and cut >= 1
+            # Scored by a snapshot taken at or before the cut-off, never after.
+            assert split.snapshots[j] <= split.cut_time[u]
+            if j + 1 < len(split.snapshots):
+                assert split.cut_time[u] < split.snapshots[j + 1]
+            history = split.history(data.index, u)
+            assert history.last_played.max() <= split.cut_time[u]
+            held = split.held_out(u, history.seen_mask(len(data.index)))
+            assert not held & set(history.titles.tolist())
+    with pytest.raises(ValueError, match="holdout"):
+        MemberSplit.by_member(log, holdout=1.0)
+    with pytest.raises(ValueError, match="spacing"):
+        MemberSplit.by_member(log, snapshots=5, spacing=0.3)

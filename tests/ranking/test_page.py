@@ -22,7 +22,7 @@ def data() -> RankingData:
 def test_page_puts_continue_watching_first_and_genres_by_affinity(data: RankingData) -> None:
     page = PageBuilder().fit(data).build("u1")
     ids = [row.row_id for row in page.rows]
-    assert ids[:2] == ["continue-watching", "popular"]
+    assert ids[:3] == ["continue-watching", "top-picks", "popular"]
     # u1 watched drama twice and comedy twice, sci-fi never.
     assert ids.index("genre:sci-fi") > ids.index("genre:drama")
     assert all(row.items for row in page.rows)
@@ -124,3 +124,23 @@ def test_every_selector_fills_a_page_for_members_with_history(world, world_build
             if name == "stagewise":
                 distinct, slots = _first_screen_ok(page, world_builder)
                 assert distinct == slots
+
+
+def test_top_picks_row_comes_from_the_top_picks_ranker_when_there_is_one(
+    world_builder,  # type: ignore[no-untyped-def]
+) -> None:
+    from artwork.ranking.model import RankingModel
+
+    model = world_builder.model
+    assert "top_picks" in model.rankers
+    data = world_builder.data
+    member = data.member(data.log.user_ids[int(data.log.user[-1])])
+    row = next(r for r in world_builder.build(member).rows if r.row_id == "top-picks")
+    expected = model.rankers["top_picks"].rank(member, len(row.items), exclude_seen=True)
+    assert [i.title_id for i in row.items] == [s.title_id for s in expected]
+    # A model without it (an older artifact) serves the row from EASE.
+    plain = RankingModel.fit(data, world_builder.config, rankers=["personalized", "popularity"])
+    older = PageBuilder(config=world_builder.config).use(plain)
+    row = next(r for r in older.build(member).rows if r.row_id == "top-picks")
+    expected = plain.rankers["personalized"].rank(member, len(row.items), exclude_seen=True)
+    assert [i.title_id for i in row.items] == [s.title_id for s in expected]

@@ -110,3 +110,48 @@ def test_simulated_homepages_reward_appealing_rows(world, world_builder) -> None
     repeated = expected_play(play_probabilities(world, 0, [favourite, favourite], seen, 6))
     fresh = expected_play(play_probabilities(world, 0, [favourite, next_best], seen, 6))
     assert repeated < fresh
+
+
+def test_synthetic_titles_rise_after_release_and_decay() -> None:
+    from artwork.ranking.simulate import DECAY_DAYS, RELEASE_BOOST, RISE_DAYS, lifecycle
+
+    ages = np.array([-1.0, 0.0, RISE_DAYS, RISE_DAYS + 3 * DECAY_DAYS, 1000.0])
+    interest = lifecycle(ages, DECAY_DAYS)
+    assert interest[0] == 0.0 and interest[1] == pytest.approx(1.0)
+    assert interest[2] == pytest.approx(1.0 + RELEASE_BOOST)
+    assert 1.0 < interest[3] < 0.1 * interest[2] and interest[4] == pytest.approx(1.0)
+
+
+def test_synthetic_viewing_follows_releases_novelty_and_seasons() -> None:
+    from artwork.ranking.simulate import simulate_catalogue
+
+    world = simulate_catalogue(titles=600, users=2000, interactions=40_000, genres=6, seed=7)
+    log = world.log
+    age = (log.timestamp - world.release[log.title]) / 86400.0
+    assert np.all(age >= 0)  # nobody watches a title before its release
+    # Titles released during the period: their plays pile up in the first weeks.
+    released = age[world.release[log.title] > log.timestamp[0]]
+    assert (released < 21).mean() > 0.6
+    # Members who follow what is popular now stray from their own tastes more often.
+    liked = world.taste[log.user, world.cluster[log.title]] / world.taste[log.user].max(axis=1)
+    counts = np.bincount(log.user, minlength=2000)
+    per_user = np.bincount(log.user, weights=liked, minlength=2000) / np.maximum(counts, 1)
+    high = (counts >= 10) & (world.novelty > 0.6)
+    low = (counts >= 10) & (world.novelty < 0.1)
+    assert per_user[high].mean() < per_user[low].mean() - 0.2
+    # Without novelty or seasons, the recent share falls.
+    calm = simulate_catalogue(
+        titles=600,
+        users=2000,
+        interactions=40_000,
+        genres=6,
+        seed=7,
+        novelty_mean=0.0,
+        seasonal_genres=0,
+    )
+    calm_age = (calm.log.timestamp - calm.release[calm.log.title]) / 86400.0
+    assert (calm_age < 30).mean() < (age < 30).mean()
+    # appeal() mixes taste with what is popular now, by the member's novelty.
+    hot = int(np.argmax(world.current_interest))
+    follower = int(np.argmax(world.novelty))
+    assert world.appeal(follower, np.array([hot]))[0] >= world.novelty[follower]
