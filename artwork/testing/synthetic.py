@@ -199,7 +199,9 @@ def write_synthetic_video(
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "16", "preset": "veryfast"}
+        # One encoder thread: the planted clips are short, and the same seed must give the same
+        # bytes whatever the machine's load does to x264's frame threads.
+        stream.options = {"crf": "16", "preset": "veryfast", "threads": "1"}
         if rotation:
             stream.set_display_rotation(rotation)
         times = _frame_times(frame_count, fps, seed if variable_frame_rate else None)
