@@ -46,7 +46,8 @@ class LearnerStatus:
     bandit thread (snapshot polling, learning) runs; ``model_version``: the serving model;
     ``queue_depth`` / ``queue_capacity``: decisions and rows waiting to be written;
     ``writer_alive``: the decision writer thread runs (False before the first page);
-    ``log_lag_ms_p99``: time from decision to commit, 99th percentile of recent batches.
+    ``log_lag_ms_p99``: time from decision to commit, 99th percentile of recent batches;
+    ``learner_restarts``: learners rebuilt after an unexpected error in this process.
     """
 
     learning: bool
@@ -56,6 +57,7 @@ class LearnerStatus:
     queue_capacity: int
     writer_alive: bool
     log_lag_ms_p99: float
+    learner_restarts: int = 0
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Services:
             queue_capacity=self.settings.decision_queue_size,
             writer_alive=bool(writer and writer.alive),
             log_lag_ms_p99=writer.lag_ms_p99 if writer else 0.0,
+            learner_restarts=worker.restarts if worker else 0,
         )
 
     @property

@@ -61,6 +61,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         service_metrics.set_queue_depth(
             "decision_log", lambda: float(app.state.services.learner_status().queue_depth)
         )
+        service_metrics.watch_learner(
+            lambda: float(app.state.services.learner_status().learning),
+            lambda: float(app.state.services.learner_status().learner_restarts),
+        )
         try:
             yield
         finally:

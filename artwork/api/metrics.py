@@ -54,6 +54,16 @@ LEARNER_EVENTS = Counter(
 MODEL_VERSION = Gauge(
     "artwork_model_version", "Version of the bandit model this process serves.", registry=REGISTRY
 )
+LEARNING = Gauge(
+    "artwork_learner_running",
+    "1 while this process runs the database's learner, else 0.",
+    registry=REGISTRY,
+)
+LEARNER_RESTARTS = Gauge(
+    "artwork_learner_restarts",
+    "Learners this process rebuilt after an unexpected error.",
+    registry=REGISTRY,
+)
 QUEUE_DEPTH = Gauge(
     "artwork_queue_depth", "Items waiting in an internal queue.", ["queue"], registry=REGISTRY
 )
@@ -93,6 +103,12 @@ def set_model_version(version: int | Callable[[], float]) -> None:
         MODEL_VERSION.set_function(version)
     else:
         MODEL_VERSION.set(version)
+
+
+def watch_learner(learning: Callable[[], float], restarts: Callable[[], float]) -> None:
+    """Functions the scrape calls: whether this process learns now, and its learner restarts."""
+    LEARNING.set_function(learning)
+    LEARNER_RESTARTS.set_function(restarts)
 
 
 def set_queue_depth(queue: str, depth: int | Callable[[], float]) -> None:

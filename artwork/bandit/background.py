@@ -8,6 +8,11 @@ process, but only while it holds the database's learner lock
 (:mod:`artwork.bandit.learner_lock`), which each worker tries to take at every pass. So exactly
 one learner runs per database, and when its process dies another process takes over from the
 newest snapshot. ``ARTWORK_LEARNER=off`` leaves learning to an ``artwork learn`` elsewhere.
+
+The thread itself never dies of an error: an unexpected one (a bug, not a condition the
+learner names) is logged with its traceback, the learner is dropped with the lock, and a fresh
+one is built from the newest snapshot after a pause that doubles with each failure in a row
+(``restarts`` in :meth:`BanditWorker.status` counts them).
 """
 
 from __future__ import annotations
@@ -34,6 +39,11 @@ class WorkerStatus:
     alive: bool
     learning: bool
     model_version: int
+    restarts: int = 0
+
+
+#: Longest pause before a learner that failed unexpectedly is built again.
+MAX_RESTART_DELAY_S = 60.0
 
 
 class BanditWorker:
@@ -75,6 +85,9 @@ class BanditWorker:
         self._thread: threading.Thread | None = None
         self._lock = lock
         self._factory = learner_factory if lock is not None else None
+        self._restarts = 0
+        self._failures_in_a_row = 0
+        self._retry_at = 0.0
         if learner is not None or self._factory is not None:
             bandit.add_reward_listener(self._wake.set)
 
@@ -90,6 +103,7 @@ class BanditWorker:
             alive=thread is not None and thread.is_alive(),
             learning=self._learner is not None,
             model_version=self._bandit.model_version,
+            restarts=self._restarts,
         )
 
     def start(self) -> None:
@@ -137,7 +151,7 @@ class BanditWorker:
         """Become the learner if the lock is free (its holder stopped or died)."""
         if self._learner is not None or self._factory is None or self._lock is None:
             return
-        if not self._lock.try_acquire():
+        if time.monotonic() < self._retry_at or not self._lock.try_acquire():
             return
         try:
             self._learner = self._factory()
@@ -146,12 +160,15 @@ class BanditWorker:
             self._factory = None
             self._lock.release()
             return
+        except Exception:
+            self._failed("building the bandit learner")
+            return
         logger.info("this process now runs the bandit learner (pid %d)", os.getpid())
 
     def _learn(self) -> bool:
         """One learner pass; True if a full batch was learned (more may be ready)."""
         learner = self._learner
-        if learner is None:
+        if learner is None or time.monotonic() < self._retry_at:
             return False
         try:
             result = learner.step()
@@ -165,10 +182,33 @@ class BanditWorker:
         except ArtworkError:
             logger.exception("the bandit learner failed; retrying at the next interval")
             return False
+        except Exception:
+            self._failed("the bandit learner")
+            return False
+        self._failures_in_a_row = 0
         return result.learned >= learner.batch_size
+
+    def _failed(self, what: str) -> None:
+        """An unexpected error: drop the learner (and the lock, so another process may take
+        over) and build a fresh one from the newest snapshot after a growing pause."""
+        self._restarts += 1
+        self._failures_in_a_row += 1
+        delay = min(MAX_RESTART_DELAY_S, self._interval_s * 2 ** min(self._failures_in_a_row, 10))
+        self._retry_at = time.monotonic() + delay
+        logger.exception(
+            "%s failed unexpectedly; a fresh learner starts from the newest snapshot in %.1f s",
+            what,
+            delay,
+        )
+        if self._factory is not None:
+            self._learner = None
+            if self._lock is not None and self._lock.held:
+                self._lock.release()
 
     def _refresh(self) -> None:
         try:
             self._bandit.refresh()
         except ArtworkError:
             logger.exception("cannot load the newest model snapshot; the current one serves")
+        except Exception:
+            logger.exception("loading the newest model snapshot failed unexpectedly")

@@ -138,3 +138,37 @@ def test_a_snapshot_the_settings_cannot_continue_leaves_serving_up(tmp_path: Pat
         assert bandit.choose(CONTEXT, "t1", VARIANTS).model_version == 1
     finally:
         switched.close()
+
+
+def test_an_unexpected_learner_error_restarts_the_learner_not_the_thread(
+    engine: Engine, settings: Settings
+) -> None:
+    from artwork.bandit.learner_lock import AlwaysFree
+
+    bandit = ArtworkBandit(engine, settings)
+    built: list[Learner] = []
+
+    def factory() -> Learner:
+        learner = Learner(engine, settings, on_snapshot=lambda _v: bandit.refresh())
+        if not built:  # the first learner hits a bug on its first pass
+
+            def broken() -> object:
+                raise RuntimeError("a bug, not a condition")
+
+            learner.step = broken  # type: ignore[method-assign]
+        built.append(learner)
+        return learner
+
+    worker = BanditWorker(
+        bandit, None, poll_s=0.0, learn_interval_s=0.01, lock=AlwaysFree(), learner_factory=factory
+    )
+    worker.start()
+    try:
+        assert wait_for(lambda: worker.status().restarts == 1)
+        decision = bandit.choose(CONTEXT, "t1", VARIANTS)
+        bandit.reward(decision.event_id, 1.0)
+        assert wait_for(lambda: bandit.model_version == 1)
+        status = worker.status()
+        assert status.alive and status.learning and len(built) == 2
+    finally:
+        worker.stop()
