@@ -172,6 +172,8 @@ class TitlePublic(BaseModel):
     genres: list[str]
     duration_s: float | None
     created_at: datetime | None
+    year: int | None = None
+    description: str | None = None
     variants: list[VariantPublic]
 
 

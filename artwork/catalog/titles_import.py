@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from artwork.catalog.repository import Catalog
 from artwork.catalog.schema import title_metadata
@@ -126,6 +126,17 @@ def save_metadata(catalog: Catalog, record: TitleRecord) -> None:
                 title_id=record.title_id, year=record.year, description=record.description
             )
         )
+
+
+def load_metadata(catalog: Catalog, title_id: str) -> tuple[int | None, str | None]:
+    """A title's ``(year, description)``; ``(None, None)`` when none was imported."""
+    with catalog.engine.connect() as conn:
+        row = conn.execute(
+            select(title_metadata.c.year, title_metadata.c.description).where(
+                title_metadata.c.title_id == title_id
+            )
+        ).first()
+    return (None, None) if row is None else (row.year, row.description or None)
 
 
 def delete_metadata(catalog: Catalog, title_id: str) -> None:

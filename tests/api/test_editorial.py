@@ -24,6 +24,8 @@ def test_import_titles_without_video(client: TestClient, seeded: Services) -> No
     assert "space" in response.json()["problems"][0]
     assert seeded.catalog.get_title("nosferatu").genres == ("horror",)
     assert client.get("/v1/titles/nosferatu/variants").json() == []
+    title = client.get("/v1/titles/nosferatu").json()
+    assert (title["year"], title["description"]) == (1922, None)
     # ranked, but never shown without approved artwork
     page = client.get("/v1/homepage", params={"user_id": "u1"}).json()
     shown = {i["title_id"] for r in page["rows"] for i in r["items"]}

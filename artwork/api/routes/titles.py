@@ -16,7 +16,7 @@ from artwork.api.schemas import (
     TitleSummaryPublic,
     VariantPublic,
 )
-from artwork.catalog.titles_import import TitleRecord, delete_metadata, import_titles
+from artwork.catalog.titles_import import TitleRecord, delete_metadata, import_titles, load_metadata
 from artwork.domain import Variant
 from artwork.serving import make_context
 
@@ -38,12 +38,15 @@ def get_title(
     title_id: TitleId, request: Request, services: ServicesDep, _editor: EditorKey
 ) -> TitlePublic:
     title = services.catalog.get_title(title_id)
+    year, description = load_metadata(services.catalog, title_id)
     return TitlePublic(
         title_id=title.title_id,
         name=title.name,
         genres=list(title.genres),
         duration_s=title.duration_s,
         created_at=title.created_at,
+        year=year,
+        description=description,
         variants=[variant_public(request, v) for v in services.catalog.variants(title_id)],
     )
 
