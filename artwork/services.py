@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from artwork.bandit.event_ids import load_or_create_secret
-from artwork.bandit.fast_ids import FastEventIdSigner
+from artwork.bandit.event_ids import EventIdSigner, load_or_create_secret
 from artwork.bandit.log import DecisionLog
 from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.writer import DecisionWriter, RewardWriter
@@ -94,9 +93,7 @@ class Services:
         with self._bandit_lock:
             if self._bandit is None:
                 settings = self.settings
-                signer = FastEventIdSigner(
-                    load_or_create_secret(settings.event_secret, settings.home)
-                )
+                signer = EventIdSigner(load_or_create_secret(settings.event_secret, settings.home))
                 self._reward_writer = RewardWriter(
                     self.engine, self._writer_log(), before_retry=self.decision_writer.flush
                 )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,3 +92,37 @@ def test_unwritable_home_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(StorageError, match="ARTWORK_EVENT_SECRET"):
         load_or_create_secret(None, blocker)
+
+
+def _reference_id(secret: bytes, claims: dict[str, object]) -> str:
+    """The documented format, written the plain way: JSON, base64url, HMAC-SHA256[:16]."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    payload = b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode())
+    tag = hmac.new(secret, payload.encode(), hashlib.sha256).digest()[:16]
+    return f"e1.{payload}.{b64(tag)}"
+
+
+@pytest.mark.parametrize("secret", [b"k" * 32, bytes(range(200))])
+@pytest.mark.parametrize(
+    ("member", "title", "principal"),
+    [("member-1", "title-1", ""), ("m\u00e9", 't"\\\u2028\U0001f600', "key-9"), ("", "", "")],
+)
+def test_ids_are_the_documented_format(
+    secret: bytes, member: str, title: str, principal: str
+) -> None:
+    signer = EventIdSigner(secret)
+    key = "0123456789abcdef" * 2
+    issued = signer.issue(member, title, issued_at=NOW, principal=principal, key=key)
+    claims = {"k": key, "m": member, "t": title, "s": int(NOW.timestamp()), "p": principal}
+    assert issued == _reference_id(secret, claims)
+    fresh = signer.verify(signer.issue(member, title, issued_at=NOW, principal=principal))
+    assert (fresh.user_id, fresh.title_id, fresh.principal) == (member, title, principal)
+
+
+def test_many_ids_have_distinct_keys() -> None:
+    signer = EventIdSigner(b"k" * 32)
+    keys = {signer.verify(signer.issue("m", "t", issued_at=NOW)).key for _ in range(1000)}
+    assert len(keys) == 1000 and all(len(k) == 32 for k in keys)
