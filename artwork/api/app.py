@@ -57,6 +57,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         app.state.keys = KeyStore(app.state.services.engine)
         app.state.jobs = JobStore(app.state.services.engine)
         app.state.job_runner = JobRunner.start(app.state.services, app.state.jobs)
+        # Start the bandit thread now, not at the first page: a restarted server must take
+        # over learning (and follow snapshots) before any traffic arrives.
+        _ = app.state.services.bandit
         service_metrics.set_model_version(lambda: _model_version(app.state.services))
         service_metrics.set_queue_depth(
             "decision_log", lambda: float(app.state.services.learner_status().queue_depth)

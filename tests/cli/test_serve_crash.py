@@ -22,6 +22,7 @@ from artwork.catalog.schema import decisions, rewards
 from artwork.config import Settings
 from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import free_port
 
 pytestmark = pytest.mark.slow
@@ -30,6 +31,7 @@ ENV = {
     "ARTWORK_COMMIT_GRACE_S": "0.5",
     "ARTWORK_SNAPSHOT_INTERVAL_S": "0.5",
     "ARTWORK_LEARN_INTERVAL_S": "0.2",
+    "ARTWORK_RATE_LIMIT_CLIENT": "0",  # a crash test: every reward goes through
 }
 
 
@@ -69,6 +71,7 @@ def test_kill_9_under_reward_load_loses_no_acknowledged_reward(tmp_path: Path) -
     services = Services.from_settings(Settings(home=home))
     for index in range(8):
         seed_title(services.catalog, services.media, f"t{index}", variants=3, seed=index)
+    headers = bearer(make_key(services.engine, "client"))
     services.close()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -78,12 +81,17 @@ def test_kill_9_under_reward_load_loses_no_acknowledged_reward(tmp_path: Path) -
     try:
         event_ids = []
         for member in range(40):
-            page = httpx.get(f"{base}/v1/homepage", params={"user_id": f"m{member}"}, timeout=30)
+            page = httpx.get(
+                f"{base}/v1/homepage",
+                params={"user_id": f"m{member}"},
+                headers=headers,
+                timeout=30,
+            )
             event_ids += [i["artwork"]["event_id"] for r in page.json()["rows"] for i in r["items"]]
         lock = threading.Lock()
 
         def post(ids: list[str]) -> None:
-            with httpx.Client(base_url=base, timeout=10) as client:
+            with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
                 for event_id in ids:
                     try:
                         answer = client.post(
