@@ -114,7 +114,8 @@ def test_a_stuck_writer_gives_a_fast_generic_503(client: TestClient, seeded: Ser
     event_id = _event(client)
     database = seeded.engine.url.database
     assert database is not None
-    blocker = sqlite3.connect(database, timeout=0)
+    # Waits for the decision writer's own commit of the page above, then holds the lock.
+    blocker = sqlite3.connect(database, timeout=10)
     try:
         blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
         assert client.get("/healthz").status_code == 200
