@@ -206,7 +206,10 @@ def write_synthetic_video(
             stream.set_display_rotation(rotation)
         times = _frame_times(frame_count, fps, seed if variable_frame_rate else None)
         for index, pixels in enumerate(_render(plan, boundaries, width, height, seed)):
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            # Converted to the encoder's YUV here (OpenCV, BT.601) rather than by FFmpeg's
+            # scaler inside encode(), whose output was seen to vary within one process.
+            yuv = cv2.cvtColor(pixels, cv2.COLOR_RGB2YUV_I420)
+            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             frame.pts, frame.time_base = times[index]
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
