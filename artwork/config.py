@@ -357,7 +357,10 @@ class Settings(BaseSettings):
         default=1.0, allow_inf_nan=False, description="Largest reward value accepted."
     )
     rate_limit_client: float = Field(
-        default=50.0, ge=0, description="Requests per second per client key (0: no limit)."
+        default=1000.0,
+        ge=0,
+        description="Requests per second per client key (0: no limit); a client app holds one "
+        "key for all its members, so this bounds a whole app.",
     )
     rate_limit_editor: float = Field(
         default=10.0, ge=0, description="Requests per second per editor key (0: no limit)."

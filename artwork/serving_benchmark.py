@@ -257,7 +257,8 @@ counter = 0
 request = function()
   counter = counter + 1
   local m = members[(counter %% #members) + 1]
-  return wrk.format("GET", "/v1/homepage?user_id=" .. m .. "&device=tv")
+  return wrk.format("GET", "/v1/homepage?user_id=" .. m .. "&device=tv",
+                    {["Authorization"] = "Bearer %s"})
 end
 """
 
@@ -268,7 +269,8 @@ counter = 0
 request = function()
   counter = counter + 1
   local body = bodies[((counter - 1) %% #bodies) + 1]
-  return wrk.format("POST", "/v1/rewards", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/v1/rewards",
+                    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer %s"}, body)
 end
 """
 
@@ -328,9 +330,18 @@ def bench_database(
     """Generate, serve and measure on one database."""
     import httpx
 
+    from artwork.catalog.database import create_database_engine
+    from artwork.catalog.keys import KeyStore
     from artwork.testing.server import free_port
 
     members = build_catalogue(settings, options, log)
+    # One client key, as a client app holds one for all its members.
+    engine = create_database_engine(settings.resolved_database_url)
+    try:
+        key = KeyStore(engine).create(["client"], "bench_serve").key
+    finally:
+        engine.dispose()
+    headers = {"Authorization": f"Bearer {key}"}
     port = free_port()
     server = Server(env, port, options.workers, work / f"server-{name}.log")
     result: dict[str, Any] = {}
@@ -339,7 +350,7 @@ def bench_database(
         log(f"server: {' '.join(server.command[1:])} (pid {server.process.pid})")
         lua = work / "homepage.lua"
         cycle = members[: min(len(members), 20_000)]
-        lua.write_text(_HOMEPAGE_LUA % ",".join(f'"{m}"' for m in cycle))
+        lua.write_text(_HOMEPAGE_LUA % (",".join(f'"{m}"' for m in cycle), key))
         run_wrk(wrk, server.base, lua, 16, options.warmup_seconds)
         homepage: dict[str, dict[str, float]] = {}
         for connections in CONNECTIONS:
@@ -352,7 +363,7 @@ def bench_database(
         # Decision log lag, from the page's response to its decision being readable.
         lags = []
         failed = 0
-        with httpx.Client(base_url=server.base, timeout=120) as client:
+        with httpx.Client(base_url=server.base, headers=headers, timeout=120) as client:
             for i in range(options.lag_samples):
                 try:
                     page = client.get("/v1/homepage", params={"user_id": members[i]})
@@ -376,7 +387,7 @@ def bench_database(
 
         # Rewards over event ids of served pages.
         def page_ids(member: str) -> list[str]:
-            with httpx.Client(base_url=server.base, timeout=120) as client:
+            with httpx.Client(base_url=server.base, headers=headers, timeout=120) as client:
                 body = client.get("/v1/homepage", params={"user_id": member}).json()
             return [i["artwork"]["event_id"] for r in body["rows"] for i in r["items"]]
 
@@ -389,7 +400,7 @@ def bench_database(
         bodies = work / "rewards.txt"
         bodies.write_text("\n".join(json.dumps({"event_id": e, "value": 1.0}) for e in ids) + "\n")
         reward_lua = work / "rewards.lua"
-        reward_lua.write_text(_REWARDS_LUA % bodies)
+        reward_lua.write_text(_REWARDS_LUA % (bodies, key))
         rewards = run_wrk(wrk, server.base, reward_lua, 16, options.reward_seconds)
         rewards["load_avg_1m"] = round(os.getloadavg()[0], 2)
         result["rewards"] = rewards

@@ -208,7 +208,7 @@ def write_synthetic_video(
         for index, pixels in enumerate(_render(plan, boundaries, width, height, seed)):
             # Converted to the encoder's YUV here (OpenCV, BT.601) rather than by FFmpeg's
             # scaler inside encode(), whose output was seen to vary within one process.
-            yuv = cv2.cvtColor(pixels, cv2.COLOR_RGB2YUV_I420)
+            yuv = np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
             frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
             frame.pts, frame.time_base = times[index]
             container.mux(stream.encode(frame))
