@@ -199,17 +199,12 @@ def write_synthetic_video(
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        # One encoder thread: the planted clips are short, and the same seed must give the same
-        # bytes whatever the machine's load does to x264's frame threads.
-        stream.options = {"crf": "16", "preset": "veryfast", "threads": "1"}
+        stream.options = {"crf": "16", "preset": "veryfast"}
         if rotation:
             stream.set_display_rotation(rotation)
         times = _frame_times(frame_count, fps, seed if variable_frame_rate else None)
         for index, pixels in enumerate(_render(plan, boundaries, width, height, seed)):
-            # Converted to the encoder's YUV here (OpenCV, BT.601) rather than by FFmpeg's
-            # scaler inside encode(), whose output was seen to vary within one process.
-            yuv = np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
-            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             frame.pts, frame.time_base = times[index]
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
