@@ -544,34 +544,12 @@ def uniform_log(
     """
     rng = np.random.default_rng([seed, 8])
     count = world.config.variants
-    probability = 1.0 / count
-    features = {
-        title_id: tuple(action_features(v) for v in variants)
-        for title_id, variants in world.variants.items()
-    }
-    log: list[tuple[Decision, float]] = []
-    for visit in visits:
-        context = world.context(visit.member, visit.when)
-        shared = shared_features(context)
-        for title in visit.titles:
-            title_id = world.title_ids[title]
-            chosen = int(rng.integers(count))
-            take = float(rng.random() < world.probabilities[visit.member, title, chosen])
-            decision = Decision(
-                event_id=f"sim-{len(log):08d}",
-                created_at=visit.when,
-                user_id=context.user_id,
-                title_id=title_id,
-                context=shared,
-                action_ids=tuple(v.variant_id for v in world.variants[title_id]),
-                action_features=features[title_id],
-                probabilities=(probability,) * count,
-                chosen_index=chosen,
-                model_version=0,
-                policy={"name": "uniform", "exploration": "uniform"},
-            )
-            log.append((decision, take))
-    return log
+    uniform = (1.0 / count,) * count
+
+    def draw(_member: int, _title: int) -> tuple[int, tuple[float, ...]]:
+        return int(rng.integers(count)), uniform
+
+    return _sampled_log(world, visits, rng, draw, {"name": "uniform", "exploration": "uniform"})
 
 
 def policy_log(
@@ -602,6 +580,25 @@ def policy_log(
             f"logging must have shape {world.probabilities.shape}, got {logging.shape}"
         )
     rng = np.random.default_rng([seed, 10])
+
+    def draw(member: int, title: int) -> tuple[int, tuple[float, ...]]:
+        pmf = logging[member, title]
+        chosen = int(np.searchsorted(np.cumsum(pmf), rng.random() * pmf.sum(), side="right"))
+        return min(chosen, len(pmf) - 1), tuple(float(p) for p in pmf)
+
+    return _sampled_log(world, visits, rng, draw, {"name": name})
+
+
+def _sampled_log(
+    world: ArtworkWorld,
+    visits: Sequence[Visit],
+    rng: np.random.Generator,
+    draw: Callable[[int, int], tuple[int, tuple[float, ...]]],
+    policy: dict[str, str],
+) -> list[tuple[Decision, float]]:
+    """One decision per title of each visit: ``draw(member, title)`` gives the chosen variant
+    and the logged distribution, then the reward is sampled from the world's take probability
+    (with ``rng``, after the draw's own use of it)."""
     features = {
         title_id: tuple(action_features(v) for v in variants)
         for title_id, variants in world.variants.items()
@@ -612,9 +609,7 @@ def policy_log(
         shared = shared_features(context)
         for title in visit.titles:
             title_id = world.title_ids[title]
-            pmf = logging[visit.member, title]
-            chosen = int(np.searchsorted(np.cumsum(pmf), rng.random() * pmf.sum(), side="right"))
-            chosen = min(chosen, len(pmf) - 1)
+            chosen, probabilities = draw(visit.member, title)
             take = float(rng.random() < world.probabilities[visit.member, title, chosen])
             decision = Decision(
                 event_id=f"sim-{len(log):08d}",
@@ -624,10 +619,10 @@ def policy_log(
                 context=shared,
                 action_ids=tuple(v.variant_id for v in world.variants[title_id]),
                 action_features=features[title_id],
-                probabilities=tuple(float(p) for p in pmf),
+                probabilities=probabilities,
                 chosen_index=chosen,
                 model_version=0,
-                policy={"name": name},
+                policy=dict(policy),
             )
             log.append((decision, take))
     return log
