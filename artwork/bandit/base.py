@@ -65,6 +65,22 @@ class ArtworkPolicy(ABC):
             One probability per action, in action order, summing to 1.
         """
 
+    def pmf_many(
+        self,
+        shared: FeatureSpace,
+        titles: Sequence[tuple[Sequence[FeatureSpace], Sequence[str] | None]],
+    ) -> list[list[float]]:
+        """:meth:`pmf` for several titles of one request (a page), in title order.
+
+        Args:
+            shared: Features of the request.
+            titles: Per title, its actions' features and (optionally) their keys.
+
+        The default asks :meth:`pmf` title by title; a policy may answer the whole page at
+        once, as long as every answer equals what :meth:`pmf` would give.
+        """
+        return [self.pmf(shared, actions, keys) for actions, keys in titles]
+
     @abstractmethod
     def learn(self, decision: Decision, reward: float) -> None:
         """Learn from one logged decision and the reward its shown action earned.

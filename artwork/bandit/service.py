@@ -213,8 +213,7 @@ class ArtworkBandit:
         title_ids = [title_id for title_id, _ in requests]
         if len(set(title_ids)) != len(title_ids):
             raise ValueError("each title may be chosen for once per page; a title_id repeats")
-        for title_id, variants in requests:
-            self._title_actions(title_id, variants)  # checks them, once per sequence
+        titles = [self._title_actions(title_id, variants) for title_id, variants in requests]
         shared = shared_features(context)
         sticky: dict[str, str] = {}
         window = self._settings.consistency_window_s
@@ -224,6 +223,13 @@ class ArtworkBandit:
         counts = self._impression_counts(title_ids)
         with self._rng_lock:
             draws = self._rng.random(len(requests)).tolist()
+        policy = self._policy  # read once: a concurrent refresh() swaps the whole object
+        # The whole page is scored at once (one pass over the weights for epsilon-greedy).
+        pmfs: Sequence[list[float] | None] = (
+            [None] * len(requests)
+            if self._settings.bandit_mode == "apprentice"
+            else policy.pmf_many(shared, [(actions, keys) for keys, actions in titles])
+        )
         made = [
             self._decide(
                 context,
@@ -234,8 +240,10 @@ class ArtworkBandit:
                 impressions=counts[title_id],
                 principal=principal,
                 draw=draw,
+                policy=policy,
+                pmf=pmf,
             )
-            for (title_id, variants), draw in zip(requests, draws, strict=True)
+            for (title_id, variants), draw, pmf in zip(requests, draws, pmfs, strict=True)
         ]
         if self._writer is not None:
             self._writer.submit(made)
@@ -293,9 +301,12 @@ class ArtworkBandit:
         impressions: int,
         principal: str = "",
         draw: float | None = None,
+        policy: ArtworkPolicy | None = None,
+        pmf: list[float] | None = None,
     ) -> Decision:
         settings = self._settings
-        policy = self._policy  # read once: a concurrent refresh() swaps the whole object
+        if policy is None:
+            policy = self._policy  # read once: a concurrent refresh() swaps the whole object
         keys, actions = self._title_actions(title_id, variants)
         count = len(keys)
         extra = 0.0
@@ -305,7 +316,7 @@ class ArtworkBandit:
             probabilities = [share] * count
             probabilities[0] += 1.0 - settings.apprentice_epsilon
         else:
-            probabilities = policy.pmf(shared, actions, keys)
+            probabilities = pmf if pmf is not None else policy.pmf(shared, actions, keys)
             n0 = settings.cold_start_impressions
             extra = settings.cold_start_epsilon * n0 / (n0 + max(impressions, 0))
             if extra > 0.0:

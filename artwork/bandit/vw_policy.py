@@ -27,6 +27,7 @@ under that key change; VW leaves such examples unchanged after ``predict_one``/`
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -50,11 +51,18 @@ from artwork.bandit.features import (
     render_features,
     render_shared,
 )
+from artwork.bandit.linear_scores import LinearScores
 from artwork.config import Settings
 from artwork.domain import Decision
 from artwork.errors import ModelError
 
+_logger = logging.getLogger(__name__)
+
 DEFAULT_BITS = 18
+CHECKED_PAGES = 3
+"""Requests whose greedy choices computed from the weights are also asked of VW."""
+CHECKED_TITLES = 20
+"""Titles of each such request asked of VW."""
 ACTION_CACHE_SIZE = 20_000
 """Parsed action examples kept per policy; the cache starts over when it is full."""
 
@@ -160,6 +168,11 @@ class VWPolicy(ArtworkPolicy):
         # parser are guarded by the same lock.
         self._lock = threading.Lock()
         self._cache = ExampleCache(self._parser)
+        # Greedy scores read from the weights (epsilon-greedy): built on first use; once
+        # _use_linear is False, VW is asked instead. Checked against VW on the first requests.
+        self._linear: LinearScores | None = None
+        self._use_linear = True
+        self._checks_left = CHECKED_PAGES
 
     # --- exploration, per subclass --------------------------------------------------------------
     def _exploration_args(self) -> list[str]:
@@ -448,6 +461,104 @@ class EpsilonGreedyPolicy(VWPolicy):
     def config(self) -> PolicyConfig:
         """As :meth:`VWPolicy.config`, plus how ties are broken."""
         return super().config() | {"ties": "first_in_rank_order"}
+
+    def pmf(
+        self,
+        shared: FeatureSpace,
+        actions: Sequence[FeatureSpace],
+        keys: Sequence[str] | None = None,
+    ) -> list[float]:
+        """As :meth:`VWPolicy.pmf`; computed like :meth:`pmf_many`, so the two always agree."""
+        if not actions:
+            raise ValueError("actions must hold at least 1 action, got 0")
+        if keys is not None and len(keys) != len(actions):
+            raise ValueError(f"keys must have one key per action ({len(actions)}), got {len(keys)}")
+        return self.pmf_many(shared, [(actions, keys)])[0]
+
+    def pmf_many(
+        self,
+        shared: FeatureSpace,
+        titles: Sequence[tuple[Sequence[FeatureSpace], Sequence[str] | None]],
+    ) -> list[list[float]]:
+        """Every title's distribution for one request, scored from the weights in one pass.
+
+        The greedy action is the one with the lowest predicted cost, computed from VW's
+        weights (:class:`~artwork.bandit.linear_scores.LinearScores`) rather than one
+        ``predict_one`` per title. The first pages a policy serves are also asked of VW; if
+        VW ever picks another greedy action (outside float32 near-ties), the policy logs a
+        warning and asks VW from then on. Configurations the weights cannot answer (two action
+        namespaces crossed) are asked of VW.
+        """
+        for actions, keys in titles:
+            if not actions:
+                raise ValueError("actions must hold at least 1 action, got 0")
+            if keys is not None and len(keys) != len(actions):
+                raise ValueError(
+                    f"keys must have one key per action ({len(actions)}), got {len(keys)}"
+                )
+        with self._lock:
+            scores = self._linear_scores(shared, titles)
+        if scores is None:
+            return [VWPolicy.pmf(self, shared, actions, keys) for actions, keys in titles]
+        epsilon = self._params["epsilon"]
+        answers = []
+        for title_scores in scores:
+            values = title_scores.tolist()
+            count = len(values)
+            if not all(map(math.isfinite, values)):
+                raise ModelError("the model's weights hold non-finite values")
+            share = epsilon / count
+            probabilities = [share] * count
+            probabilities[values.index(min(values))] += 1.0 - epsilon
+            answers.append(probabilities)
+        if self._checks_left > 0:
+            self._check_against_vw(shared, titles, scores, answers)
+        return answers
+
+    def _linear_scores(
+        self,
+        shared: FeatureSpace,
+        titles: Sequence[tuple[Sequence[FeatureSpace], Sequence[str] | None]],
+    ) -> list[Any] | None:
+        if not self._use_linear:
+            return None
+        if self._linear is None:
+            try:
+                self._linear = LinearScores(self._workspace, self._interactions)
+            except ValueError as exc:
+                _logger.info("greedy scores come from VW predictions: %s", exc)
+                self._use_linear = False
+                return None
+        return self._linear.scores(shared, titles)
+
+    def _check_against_vw(
+        self,
+        shared: FeatureSpace,
+        titles: Sequence[tuple[Sequence[FeatureSpace], Sequence[str] | None]],
+        scores: Sequence[Any],
+        answers: Sequence[Sequence[float]],
+    ) -> None:
+        """Compare up to :data:`CHECKED_TITLES` greedy choices with VW's own; stop using the
+        weights if they disagree where the scores are not a float32 near-tie."""
+        self._checks_left -= 1
+        checked = 0
+        for (actions, keys), title_scores, answer in zip(titles, scores, answers, strict=True):
+            if checked >= CHECKED_TITLES:
+                break
+            ordered = sorted(title_scores.tolist())
+            if len(ordered) > 1 and ordered[1] - ordered[0] <= 1e-4 * (1.0 + abs(ordered[0])):
+                continue  # float32 rounding may break this tie either way
+            checked += 1
+            vw_answer = VWPolicy.pmf(self, shared, actions, keys)
+            if vw_answer.index(max(vw_answer)) != answer.index(max(answer)):
+                _logger.warning(
+                    "greedy actions computed from the weights disagree with VW's predictions "
+                    "(VW %s); this policy asks VW from now on",
+                    self._vw_version,
+                )
+                self._use_linear = False
+                self._checks_left = 0
+                return
 
 
 class SoftmaxPolicy(VWPolicy):
