@@ -45,11 +45,15 @@ Indexed = tuple[NDArray[np.uint64], NDArray[np.float64]]
 
 @dataclass(frozen=True, slots=True)
 class _Block:
-    """One title's actions compiled: per namespace letter, weight indexes, values and the
-    action (0..count-1) each feature belongs to."""
+    """One title's actions compiled: every feature's weight index, value, namespace letter
+    (as its code point) and the action (0..count-1) it belongs to."""
 
     count: int
-    letters: dict[str, tuple[NDArray[np.uint64], NDArray[np.float64], NDArray[np.intp]]]
+    index: NDArray[np.uint64]
+    values: NDArray[np.float64]
+    letter: NDArray[np.int32]
+    owner: NDArray[np.intp]
+    letters: frozenset[str]
 
 
 class LinearScores:
@@ -97,42 +101,40 @@ class LinearScores:
             One array per title, in action order; None where VW must be asked instead.
         """
         shared_letters = self._letters(shared)
-        blocks = []
-        for actions, keys in titles:
-            block = self._block(actions, keys)
-            if not shared_letters.keys().isdisjoint(block.letters):
-                return None  # a letter on both sides: VW would merge the namespaces
-            blocks.append(block)
-        counts = np.fromiter((b.count for b in blocks), dtype=np.intp, count=len(blocks))
-        starts = np.concatenate(([0], np.cumsum(counts)))
-        total = int(starts[-1])
-        out = np.zeros(total)
-        action_letters = {letter for block in blocks for letter in block.letters}
+        blocks = [self._block(actions, keys) for actions, keys in titles]
+        action_letters = frozenset().union(*(b.letters for b in blocks))
+        if not action_letters.isdisjoint(shared_letters):
+            return None  # a letter on both sides: VW would merge the namespaces
         for first, second in self._pairs:
             if first in action_letters and second in action_letters:
                 return None  # two action namespaces crossed: not a per-request constant
+        counts = [b.count for b in blocks]
+        starts = np.concatenate(([0], np.cumsum(counts, dtype=np.intp)))
+        total = int(starts[-1])
+        # The page's features in one set of arrays, each tagged with its action.
+        index = np.concatenate([b.index for b in blocks])
+        values = np.concatenate([b.values for b in blocks])
+        letter = np.concatenate([b.letter for b in blocks])
+        owner = np.concatenate(
+            [b.owner + start for b, start in zip(blocks, starts[:-1].tolist(), strict=True)]
+        )
         weights, mask = self._weights, self._mask
-        for letter in action_letters:
-            parts = [
-                (b.letters[letter], start)
-                for b, start in zip(blocks, starts[:-1].tolist(), strict=True)
-                if letter in b.letters
-            ]
-            index = np.concatenate([p[0][0] for p in parts])
-            values = np.concatenate([p[0][1] for p in parts])
-            owner = np.concatenate([p[0][2] + p[1] for p in parts])
-            terms = weights[index & mask] * values
-            for first, second in self._pairs:
-                if second == letter and first in shared_letters:
-                    s_index, s_values = shared_letters[first]
-                    crossed = ((s_index * FNV_PRIME)[:, None] ^ index[None, :]) & mask
-                elif first == letter and second in shared_letters:
-                    s_index, s_values = shared_letters[second]
-                    crossed = ((index * FNV_PRIME)[None, :] ^ s_index[:, None]) & mask
-                else:
-                    continue
-                terms = terms + (s_values @ weights[crossed]) * values
-            out += np.bincount(owner, weights=terms, minlength=total)
+        terms = weights[index & mask] * values
+        for first, second in self._pairs:
+            if second in action_letters and first in shared_letters:
+                s_index, s_values = shared_letters[first]
+                picked = np.flatnonzero(letter == ord(second))
+                crossed = ((s_index * FNV_PRIME)[:, None] ^ index[picked][None, :]) & mask
+            elif first in action_letters and second in shared_letters:
+                s_index, s_values = shared_letters[second]
+                picked = np.flatnonzero(letter == ord(first))
+                crossed = ((index[picked] * FNV_PRIME)[None, :] ^ s_index[:, None]) & mask
+            else:
+                continue  # shared with shared (the same for every action) or absent
+            terms[picked] += (s_values @ weights[crossed]) * values[picked]
+        out: NDArray[np.float64] = np.bincount(owner, weights=terms, minlength=total).astype(
+            np.float64, copy=False
+        )
         return [out[s:e] for s, e in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]
 
     def _letters(self, space: FeatureSpace) -> dict[str, Indexed]:
@@ -170,24 +172,23 @@ class LinearScores:
             cached = self._blocks.get(cache_key)
             if cached is not None and (cached[0] is actions or cached[0] == actions):
                 return cached[1]
-        grouped: dict[str, tuple[list[NDArray[np.uint64]], list[NDArray[np.float64]], list[int]]]
-        grouped = {}
+        indexes: list[NDArray[np.uint64]] = []
+        values: list[NDArray[np.float64]] = []
+        letters: list[int] = []
+        owners: list[int] = []
         for position, space in enumerate(actions):
-            for letter, (index, values) in self._letters(space).items():
-                entry = grouped.setdefault(letter, ([], [], []))
-                entry[0].append(index)
-                entry[1].append(values)
-                entry[2].extend([position] * len(index))
+            for letter, (index, value) in self._letters(space).items():
+                indexes.append(index)
+                values.append(value)
+                letters += [ord(letter)] * len(index)
+                owners += [position] * len(index)
         block = _Block(
             len(actions),
-            {
-                letter: (
-                    np.concatenate(indexes),
-                    np.concatenate(values),
-                    np.asarray(owners, dtype=np.intp),
-                )
-                for letter, (indexes, values, owners) in grouped.items()
-            },
+            np.concatenate(indexes) if indexes else np.zeros(0, dtype=np.uint64),
+            np.concatenate(values) if values else np.zeros(0),
+            np.asarray(letters, dtype=np.int32),
+            np.asarray(owners, dtype=np.intp),
+            frozenset(map(chr, letters)),
         )
         if cache_key is not None:
             if len(self._blocks) >= BLOCK_CACHE_SIZE:
