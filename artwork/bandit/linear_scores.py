@@ -100,6 +100,8 @@ class LinearScores:
         Returns:
             One array per title, in action order; None where VW must be asked instead.
         """
+        if not titles:
+            return []
         shared_letters = self._letters(shared)
         blocks = [self._block(actions, keys) for actions, keys in titles]
         action_letters = frozenset().union(*(b.letters for b in blocks))

@@ -77,6 +77,20 @@ _REFS_KEPT = {"c": 1024, "i": REF_CACHE_SIZE, "f": REF_CACHE_SIZE, "p": 1024}
 
 REF_PREFIX = "@"
 _PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
+_ROW_COLUMNS = (
+    "event_id",
+    "created_at",
+    "user_id",
+    "title_id",
+    "context",
+    "action_ids",
+    "action_features",
+    "probabilities",
+    "chosen_index",
+    "model_version",
+    "policy",
+)
+"""The columns a decision row is written with (``seq`` is assigned by the database)."""
 
 
 def event_key(event_id: str) -> str:
@@ -118,6 +132,9 @@ class DecisionLog:
         self._bodies: dict[str, Any] = {}
         self._stored: set[str] = set()
         self._ref_of: dict[str, dict[Any, tuple[Any, str, str]]] = {k: {} for k in _REFS_KEPT}
+        # Per dialect: the compiled insert of decision rows, its parameter order, the
+        # created_at processor (see _insert_rows).
+        self._insert_plans: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {}
         self._refs_lock = threading.Lock()
         self._on_miss: Callable[[], object] | None = None
 
@@ -189,8 +206,31 @@ class DecisionLog:
             rows.append(self._decision_row(decision, fresh))
         if fresh:
             self._insert_bodies(conn, fresh)
-        conn.execute(insert(decisions), rows)
+        self._insert_rows(conn, rows)
         return set(fresh)
+
+    def _insert_rows(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """``executemany`` of decision rows whose JSON columns are serialised already.
+
+        The group-commit writer inserts ~150 rows a page; SQLAlchemy's per-row parameter
+        processing (a ``json.dumps`` per JSON column) cost more than the insert itself. The
+        statement is compiled once per dialect; datetimes still go through the column type.
+        """
+        dialect = conn.dialect
+        plan = self._insert_plans.get(dialect.name)
+        if plan is None:
+            compiled = insert(decisions).compile(dialect=dialect, column_keys=list(_ROW_COLUMNS))
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            stamp = decisions.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+            plan = (str(compiled), order, stamp)
+            self._insert_plans[dialect.name] = plan
+        statement, order, stamp = plan
+        if stamp is not None:
+            rows = [row | {"created_at": stamp(row["created_at"])} for row in rows]
+        params: Sequence[Any] = (
+            [tuple(row[name] for name in order) for row in rows] if order is not None else rows
+        )
+        conn.exec_driver_sql(statement, params)
 
     def remember(self, refs: Iterable[str]) -> None:
         """Note feature bodies as stored (their transaction committed): not written again."""
@@ -248,14 +288,20 @@ class DecisionLog:
             "created_at": decision.created_at,
             "user_id": decision.user_id,
             "title_id": decision.title_id,
-            "context": context_ref,
-            "action_ids": ids_ref,
-            "action_features": features_ref,
-            "probabilities": [float(p) for p in decision.probabilities],
+            # JSON columns as stored (see _insert_rows); a reference is plain hex.
+            "context": f'"{context_ref}"',
+            "action_ids": f'"{ids_ref}"',
+            "action_features": f'"{features_ref}"',
+            # float repr is JSON (non-finite probabilities were refused above).
+            "probabilities": "[" + ",".join([repr(float(p)) for p in decision.probabilities]) + "]",
             "chosen_index": decision.chosen_index,
             "model_version": decision.model_version,
             # Fields that differ per decision stay inline, in a fixed order (None: absent).
-            "policy": [policy_ref, *(policy.get(name) for name in _PER_DECISION_POLICY)],
+            "policy": json.dumps(
+                [policy_ref, *(policy.get(name) for name in _PER_DECISION_POLICY)],
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ),
         }
 
     def _resolve_refs(self, conn: Connection, refs: Iterable[str]) -> None:
