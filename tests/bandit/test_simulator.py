@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artwork.bandit.benchmark import benchmark_settings, main, simulate
 from artwork.bandit.simulator import (
     TAGS,
     ArtworkWorld,
@@ -21,6 +20,7 @@ from artwork.bandit.simulator import (
     uniform_log,
     uniform_strategy,
 )
+from artwork.bench.bandit import benchmark_settings, main, simulate
 from artwork.config import Settings
 
 SMALL = WorldConfig(members=60, titles=8, variants=4, seed=5)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from artwork.ranking.benchmark import BenchmarkOptions, format_table, main, run
+from artwork.bench.ranking import BenchmarkOptions, format_table, main, run
 
 TINY = [
     "--titles",
