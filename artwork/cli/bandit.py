@@ -250,8 +250,7 @@ def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
     from artwork.bandit.dsjson import export_dsjson
-    from artwork.bandit.simulator import WorldConfig
-    from artwork.bench.bandit import simulate
+    from artwork.bandit.simulator import WorldConfig, simulate
     from artwork.errors import InvalidInputError
 
     try:
