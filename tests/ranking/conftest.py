@@ -72,7 +72,7 @@ def world():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def world_builder(world):  # type: ignore[no-untyped-def]
     """A page builder fitted on ``world`` (shared: tests must not change it)."""
-    from artwork.ranking.model import RankingConfig
+    from artwork.ranking.config import RankingConfig
     from artwork.ranking.page import PageBuilder
 
     return PageBuilder(config=RankingConfig(page_rows=12, row_size=10)).fit(world.ranking_data())

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from artwork.config import Settings
 from artwork.domain import Interaction
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
-from artwork.ranking.model import RankingConfig
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.page import PageBuilder
 from artwork.ranking.simulate import simulate_catalogue, simulate_impressions
 from artwork.ranking.training import MIN_PAGE_EXAMPLES, catalog_snapshot, train
