@@ -118,7 +118,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from artwork.catalog.keys import KeyStore
-    from artwork.samples import build_sample_catalog
+    from artwork.demo.catalog import build_sample_catalog
 
     with open_services(settings) as services:
         build_sample_catalog(services, log=lambda line: print(line, file=sys.stderr))

@@ -16,11 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from artwork.demo.footage import sample_clip
 from artwork.domain import Image, Interaction
 from artwork.errors import InvalidInputError
 from artwork.ranking.simulate import simulate_history
 from artwork.services import Services
-from artwork.testing.footage import sample_clip
 
 DEMO_MEMBER = "member-0000"
 SLIDE_SIZE = (640, 360)
