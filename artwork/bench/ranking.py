@@ -30,6 +30,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from artwork.bench.catalogue import SyntheticCatalogue, simulate_catalogue
+from artwork.bench.pages import (
+    ROW_ATTENTION,
+    SLOT_ATTENTION,
+    expected_play,
+    play_probabilities,
+    simulate_impressions,
+)
 from artwork.domain import Title
 from artwork.ranking.base import RankingData
 from artwork.ranking.config import RankingConfig
@@ -43,15 +51,6 @@ from artwork.ranking.protocols import PROTOCOLS, ProtocolResult, member_protocol
 from artwork.ranking.rankers import ContinueWatchingRanker, PopularityRanker
 from artwork.ranking.registry import ROW_SELECTORS
 from artwork.ranking.selectors import RowRankingSelector
-from artwork.ranking.simulate import (
-    ROW_ATTENTION,
-    SLOT_ATTENTION,
-    SyntheticCatalogue,
-    expected_play,
-    play_probabilities,
-    simulate_catalogue,
-    simulate_impressions,
-)
 
 
 @dataclass(frozen=True)
