@@ -1,7 +1,7 @@
 """Ingestion: a video file in, a title with its artwork variants in the catalogue out.
 
 Three steps, so that the heavy ones can run elsewhere (a Ray worker, see
-``artwork.candidates.distributed``) and the writes stay in one place:
+``artwork.ingest_ray``) and the writes stay in one place:
 
 1. :meth:`Ingestor.check` validates the title id, name and genres (and that the id is free).
 2. :func:`prepare_title` (CPU only, writes nothing): extract the candidates, crop each for

@@ -45,7 +45,7 @@ from artwork.page_assembly import (
     impression_rows,
 )
 from artwork.ranking.artifacts import ArtifactReloader, ArtifactStore, ranking_dir
-from artwork.ranking.model import RankingConfig
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.page import PageBuilder, PagePlan
 from artwork.ranking.training import catalog_snapshot
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark the whole server with wrk (thin wrapper over ``artwork.serving_benchmark``).
+"""Benchmark the whole server with wrk (thin wrapper over ``artwork.bench.serve``).
 
 scripts/bench_serve.py [--json] [--quick] [--only sqlite|postgres] [--titles N]
     [--members N] [--seconds S] [--workers N] [--reset-postgres]
@@ -10,7 +10,7 @@ database, or pass --reset-postgres to drop artwork's tables in it first).
 
 from __future__ import annotations
 
-from artwork.serving_benchmark import main
+from artwork.bench.serve import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

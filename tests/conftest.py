@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from artwork.config import Settings
+from artwork.demo.footage import sample_clip
 from artwork.ingest import Ingestor
 from artwork.scoring.base import Embedder
 from artwork.services import Services
-from artwork.testing.footage import sample_clip
 from artwork.testing.synthetic import SyntheticTruth, write_synthetic_video
 
 

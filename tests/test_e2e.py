@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 import pytest
 from fastapi.testclient import TestClient
 
+from artwork.demo.footage import sample_clip
 from artwork.services import Services
-from artwork.testing.footage import sample_clip
 from artwork.testing.keys import api_client
 
 

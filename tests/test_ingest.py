@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from artwork.candidates.crops import CROP_FORMATS
+from artwork.demo.footage import sample_clip
 from artwork.domain import VariantStatus
 from artwork.errors import (
     InvalidInputError,
@@ -21,7 +22,6 @@ from artwork.errors import (
 )
 from artwork.ingest import IngestJob, title_id_for
 from artwork.services import Services
-from artwork.testing.footage import sample_clip
 from artwork.testing.keys import api_client
 from artwork.testing.synthetic import (
     Segment,

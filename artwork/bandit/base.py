@@ -1,9 +1,10 @@
-"""The :class:`ArtworkPolicy` interface, its snapshot envelope, and the registry of policies.
+"""The :class:`ArtworkPolicy` interface and its snapshot envelope.
 
 A policy turns features into a probability for every action (exploration included), learns from
 one logged decision and its reward, and saves itself as bytes. Snapshots are self-describing: a
-short header names the policy, its version and configuration, so :func:`load_policy` can bring
-back any registered policy from the bytes alone.
+short header names the policy, its version and configuration, so
+:func:`artwork.bandit.registry.load_policy` can bring back any registered policy from the bytes
+alone.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class ArtworkPolicy(ABC):
 
     @abstractmethod
     def snapshot(self) -> bytes:
-        """The whole policy as bytes, loadable with :meth:`from_snapshot` or :func:`load_policy`."""
+        """The whole policy as bytes (:meth:`from_snapshot`, ``registry.load_policy``)."""
 
     @classmethod
     @abstractmethod
@@ -200,59 +201,3 @@ def unpack_snapshot(data: bytes) -> tuple[SnapshotHeader, bytes]:
     except (ValueError, TypeError, KeyError) as exc:
         raise ModelError(f"policy snapshot has an unreadable header: {exc}") from exc
     return header, data[end + 1 :]
-
-
-def policy_classes() -> dict[str, type[ArtworkPolicy]]:
-    """Every registered policy, by name.
-
-    Returns:
-        ``{name: class}`` for every policy artwork ships.
-    """
-    # Imported here, not at the top: implementations import this module.
-    from artwork.bandit.vw_policy import VW_POLICIES
-
-    return {cls.name: cls for cls in VW_POLICIES}
-
-
-def policy_class_for(settings: Settings) -> type[ArtworkPolicy]:
-    """The policy class ``settings`` select (``ARTWORK_EXPLORATION``).
-
-    Raises:
-        ValueError: No registered policy implements that exploration.
-    """
-    from artwork.bandit.vw_policy import vw_policy_for
-
-    return vw_policy_for(settings.exploration)
-
-
-def get_policy_class(name: str) -> type[ArtworkPolicy]:
-    """The policy class registered under ``name``.
-
-    Raises:
-        ValueError: No policy has that name.
-    """
-    classes = policy_classes()
-    try:
-        return classes[name]
-    except KeyError:
-        raise ValueError(f"unknown policy name {name!r}; known: {sorted(classes)}") from None
-
-
-def load_policy(data: bytes, settings: Settings | None = None) -> ArtworkPolicy:
-    """Bring back whichever registered policy wrote ``data``.
-
-    Args:
-        data: Bytes from :meth:`ArtworkPolicy.snapshot`.
-        settings: Passed on to :meth:`ArtworkPolicy.from_snapshot`.
-
-    Raises:
-        ModelError: ``data`` is not a snapshot, or its policy is not registered here.
-    """
-    header, _ = unpack_snapshot(data)
-    classes = policy_classes()
-    if header.name not in classes:
-        raise ModelError(
-            f"the model snapshot was written by policy {header.name!r}, which this artwork "
-            f"does not have (known: {sorted(classes)}); upgrade artwork"
-        )
-    return classes[header.name].from_snapshot(data, settings)

@@ -37,8 +37,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from artwork.bandit.base import ArtworkPolicy, load_policy, policy_class_for, unpack_snapshot
+from artwork.bandit.base import ArtworkPolicy, unpack_snapshot
 from artwork.bandit.log import DecisionLog, LearnerState, LoggedEvent
+from artwork.bandit.registry import load_policy, policy_class_for
 from artwork.config import Settings
 from artwork.errors import ModelError
 

@@ -646,30 +646,6 @@ class DecisionLog:
             )
         return found
 
-    def rewarded_after(
-        self, cursor: int, received_since: datetime, limit: int
-    ) -> list[LoggedEvent]:
-        """Rewarded decisions after ``cursor`` whose reward came at or after ``received_since``.
-
-        The learner uses this to learn a reward as soon as it arrives, ahead of older
-        decisions still waiting for theirs.
-
-        Raises:
-            ValueError: ``limit`` < 1.
-            StorageError: The database failed.
-        """
-        if limit < 1:
-            raise ValueError(f"limit must be >= 1, got {limit}")
-        query = (
-            select(*_columns())
-            .select_from(rewards.join(decisions, decisions.c.event_id == rewards.c.event_id))
-            .where(rewards.c.received_at >= received_since)
-            .where(decisions.c.seq > cursor)
-            .order_by(rewards.c.received_at, decisions.c.seq)
-            .limit(limit)
-        )
-        return self._events(query)
-
     def seqs_between(self, low: int, high: int) -> list[int]:
         """Seqs of the decisions with ``low < seq <= high`` (an index-only query).
 

@@ -40,10 +40,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from artwork.bandit.base import ArtworkPolicy, PolicyConfig, load_policy, policy_class_for
+from artwork.bandit.base import ArtworkPolicy, PolicyConfig
 from artwork.bandit.event_ids import EventIdSigner
 from artwork.bandit.features import FeatureSpace, action_features, shared_features
 from artwork.bandit.log import DecisionLog
+from artwork.bandit.registry import load_policy, policy_class_for
 from artwork.bandit.rewards import RewardEvent, reward_value
 from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
 from artwork.config import Settings

@@ -20,7 +20,8 @@ an exponential delay, so some miss the reward wait window.
 :meth:`ArtworkWorld.oracle` (the best image per member and title) are the references;
 :func:`run_online` drives any strategy through a stream of visits, and
 :func:`run_contextual` drives the real service (``ArtworkBandit`` + ``Learner`` on a database,
-simulated clock, delayed rewards).
+simulated clock, delayed rewards), and :func:`simulate` runs them all side by side (``artwork
+simulate``; the benchmark in ``artwork.bench.bandit`` builds on it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -626,6 +628,87 @@ def _sampled_log(
             )
             log.append((decision, take))
     return log
+
+
+POLICIES: tuple[str, ...] = ("random", "best_single", "contextual", "oracle")
+VISIT_EVERY_S = 0.25
+"""Simulated seconds between page views (5 titles a page: 20 decisions a second)."""
+
+
+@dataclass
+class Simulation:
+    """An online simulation: the world, each policy's run, and the bandit afterwards."""
+
+    world: ArtworkWorld
+    runs: dict[str, OnlineRun]
+    bandit: ArtworkBandit
+    take_fraction: dict[str, float]
+    rewards: int
+    late_rewards: int
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready: ``decisions``, ``take_fraction`` (after the run, exploiting, on fresh
+        visits), ``online`` (mean over the run) and ``online_last`` (its last fifth),
+        ``rewards``, ``late_rewards`` and ``model_version``."""
+        count = len(self.runs["random"].shown)
+        last = max(1, count // 5)
+        return {
+            "decisions": count,
+            "take_fraction": {name: self.take_fraction[name] for name in POLICIES},
+            "online": {name: self.runs[name].take_fraction for name in POLICIES},
+            "online_last": {name: self.runs[name].take_fraction_last(last) for name in POLICIES},
+            "rewards": self.rewards,
+            "late_rewards": self.late_rewards,
+            "model_version": self.bandit.model_version,
+        }
+
+
+def simulate(
+    config: WorldConfig,
+    settings: Settings,
+    database_url: str,
+    *,
+    decisions: int,
+    page_size: int = 5,
+    reward_delay_s: float = 120.0,
+    seed: int = 0,
+) -> Simulation:
+    """Run the world online: random, best single image, the bandit service, the oracle.
+
+    Args:
+        config: The world.
+        settings: The bandit service's settings.
+        database_url: A fresh database the bandit logs to.
+        decisions: Artwork decisions to simulate (rounded down to whole pages).
+        page_size: Titles per page view.
+        reward_delay_s: Mean delay of rewards.
+        seed: Seed of visits, draws and takes.
+
+    Raises:
+        ValueError: ``decisions`` < ``page_size``, or a bad world or page size.
+        StorageError: The database failed.
+    """
+    if decisions < page_size:
+        raise ValueError(f"decisions must be >= page_size ({page_size}), got {decisions}")
+    world = ArtworkWorld(config)
+    visits = list(world.visits(decisions // page_size, page_size, seed, VISIT_EVERY_S))
+    runs: dict[str, OnlineRun] = {
+        "random": run_online(world, "random", uniform_strategy(world, seed), visits, seed),
+        "best_single": run_online(world, "best_single", best_single_strategy(world), visits, seed),
+        "oracle": run_online(world, "oracle", oracle_strategy(world), visits, seed),
+    }
+    contextual = run_contextual(
+        world, visits, settings, database_url, reward_delay_s=reward_delay_s, seed=seed
+    )
+    runs["contextual"] = contextual.run
+    return Simulation(
+        world=world,
+        runs=runs,
+        bandit=contextual.bandit,
+        take_fraction=exploit_take_fractions(world, contextual.bandit, seed=seed),
+        rewards=contextual.rewards_recorded,
+        late_rewards=contextual.run.late_rewards,
+    )
 
 
 class _SimClock:

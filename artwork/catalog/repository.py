@@ -320,11 +320,6 @@ class Catalog:
             for r in rows
         ]
 
-    def count_impressions(self) -> int:
-        """How many homepage rows have been logged."""
-        with self.engine.connect() as conn:
-            return int(conn.scalar(select(func.count()).select_from(homepage_impressions)) or 0)
-
 
 CATALOG = "catalog"
 INTERACTIONS = "interactions"

@@ -249,9 +249,8 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
 def run_simulate(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
-    from artwork.bandit.benchmark import simulate
     from artwork.bandit.dsjson import export_dsjson
-    from artwork.bandit.simulator import WorldConfig
+    from artwork.bandit.simulator import WorldConfig, simulate
     from artwork.errors import InvalidInputError
 
     try:

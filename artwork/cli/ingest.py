@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         media_root = services.media.root
         with ExitStack() as stack:
             if args.ray:
-                from artwork.candidates.distributed import ingest_on_ray
+                from artwork.ingest_ray import ingest_on_ray
 
                 bar = stack.enter_context(_bar(show_progress, len(jobs), "titles"))
                 outcomes: Iterator[IngestOutcome] = ingest_on_ray(

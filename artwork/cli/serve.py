@@ -86,7 +86,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
     if workers == 1:
-        from artwork.api.app import create_app
+        from artwork.app import create_app
 
         uvicorn.run(
             create_app(settings),
@@ -103,7 +103,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     os.environ["ARTWORK_HOST"] = host
     os.environ["ARTWORK_PORT"] = str(port)
     uvicorn.run(
-        "artwork.api.app:create_app",
+        "artwork.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -118,7 +118,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     from artwork.catalog.keys import KeyStore
-    from artwork.samples import build_sample_catalog
+    from artwork.demo.catalog import build_sample_catalog
 
     with open_services(settings) as services:
         build_sample_catalog(services, log=lambda line: print(line, file=sys.stderr))

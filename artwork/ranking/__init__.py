@@ -2,6 +2,6 @@
 choose and order them into a homepage; trained offline (``artwork ranking train``) and
 evaluated offline (``scripts/bench_ranking.py``). See docs/ranking.md.
 
-Interfaces live in ``base``; registries keyed by name: ``rankers.RANKERS``,
-``rows.ROW_SOURCES``, ``selectors.ROW_SELECTORS``.
+Interfaces live in ``base``; ``registry`` finds rankers, row sources and row selectors by name;
+``config`` holds the hyperparameters (the ranking slice of the settings).
 """

@@ -31,8 +31,10 @@ import numpy as np
 from artwork.config import Settings
 from artwork.errors import ArtworkError, ChecksumMismatchError, ModelError, StorageError
 from artwork.ranking.base import TitleIndex
-from artwork.ranking.model import RankingConfig, RankingModel, make_ranker
+from artwork.ranking.config import RankingConfig
+from artwork.ranking.model import RankingModel
 from artwork.ranking.page_model import PageModel
+from artwork.ranking.registry import make_ranker
 
 _logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -322,8 +322,3 @@ def sample_members(ids: Iterable[str], n: int, seed: int) -> list[str]:
         return pool
     rng = np.random.default_rng(seed)
     return [pool[i] for i in sorted(rng.choice(len(pool), size=n, replace=False))]
-
-
-def members_of(data: RankingData, ids: Iterable[str]) -> list[Member]:
-    """Members' histories in ``data``."""
-    return [data.member(user_id) for user_id in ids]

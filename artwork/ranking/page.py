@@ -13,25 +13,13 @@ from functools import cached_property
 
 from artwork.domain import Homepage, Row, Title
 from artwork.ranking.base import PageContext, PageRequest, RankingData, RowSelector, RowSource
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.interactions import Member
-from artwork.ranking.model import RankingConfig, RankingModel
-from artwork.ranking.rows import ROW_SOURCES, BecauseYouWatchedRows
-from artwork.ranking.selectors import ROW_SELECTORS, LearnedPageSelector, RowRankingSelector
+from artwork.ranking.model import RankingModel
+from artwork.ranking.registry import ROW_SELECTORS, ROW_SOURCES, make_row_source
+from artwork.ranking.selectors import LearnedPageSelector, RowRankingSelector
 
-__all__ = ["ROW_SELECTORS", "PageBuilder", "PagePlan", "RowRankingSelector", "make_row_source"]
-
-
-def make_row_source(name: str, config: RankingConfig) -> RowSource:
-    """A row source of the registry, configured by ``config``.
-
-    Raises:
-        ValueError: no row source is called ``name``.
-    """
-    if name not in ROW_SOURCES:
-        raise ValueError(f"no row source named {name!r}; known: {sorted(ROW_SOURCES)}")
-    if name == BecauseYouWatchedRows.name:
-        return BecauseYouWatchedRows(config.because_you_watched_rows)
-    return ROW_SOURCES[name]()
+__all__ = ["PageBuilder", "PagePlan", "RowRankingSelector"]
 
 
 @dataclass(frozen=True, eq=False)

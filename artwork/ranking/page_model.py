@@ -29,9 +29,9 @@ from numpy.typing import NDArray
 from artwork.domain import Row, RowImpression
 from artwork.ranking.base import PageContext
 from artwork.ranking.interactions import InteractionLog, to_epoch
-from artwork.ranking.rows import ROW_SOURCES
+from artwork.ranking.rows import ROW_SOURCE_CLASSES
 
-SOURCES: tuple[str, ...] = tuple(ROW_SOURCES)
+SOURCES: tuple[str, ...] = tuple(cls.name for cls in ROW_SOURCE_CLASSES)
 BASE_FEATURES: tuple[str, ...] = (
     "position",
     "first_screen",

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from artwork.ranking.base import RankingData
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.intervals import MemberBootstrap
 from artwork.ranking.metrics import MemberSplit, RankerScore, evaluate_members, sample_members
-from artwork.ranking.model import RankingConfig, RankingModel
+from artwork.ranking.model import RankingModel
 
 #: Rankers whose list is the same for every member.
 NON_PERSONALISED = ("popularity", "trending")

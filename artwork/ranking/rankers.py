@@ -26,7 +26,7 @@ from artwork.ranking.top_picks import TopPicksRanker
 __all__ = [
     "FINISHED_AT",
     "MIN_WATCH_S",
-    "RANKERS",
+    "RANKER_CLASSES",
     "ContentRanker",
     "ContinueWatchingRanker",
     "EaseRanker",
@@ -449,16 +449,14 @@ class ContentRanker(Ranker):
         self._viewers = np.asarray(state["viewers"], dtype=np.float64)
 
 
-RANKERS: dict[str, type[Ranker]] = {
-    cls.name: cls
-    for cls in (
-        PopularityRanker,
-        TrendingRanker,
-        ContinueWatchingRanker,
-        GenreRanker,
-        EaseRanker,
-        ItemSimilarityRanker,
-        ContentRanker,
-        TopPicksRanker,
-    )
-}
+RANKER_CLASSES: tuple[type[Ranker], ...] = (
+    PopularityRanker,
+    TrendingRanker,
+    ContinueWatchingRanker,
+    GenreRanker,
+    EaseRanker,
+    ItemSimilarityRanker,
+    ContentRanker,
+    TopPicksRanker,
+)
+"""Every ranker artwork ships; :mod:`artwork.ranking.registry` keys them by name."""

@@ -200,14 +200,12 @@ class GenreRows(RowSource):
         return rows
 
 
-ROW_SOURCES: dict[str, type[RowSource]] = {
-    cls.name: cls
-    for cls in (
-        ContinueWatchingRows,
-        PersonalizedRows,
-        PopularRows,
-        TrendingRows,
-        BecauseYouWatchedRows,
-        GenreRows,
-    )
-}
+ROW_SOURCE_CLASSES: tuple[type[RowSource], ...] = (
+    ContinueWatchingRows,
+    PersonalizedRows,
+    PopularRows,
+    TrendingRows,
+    BecauseYouWatchedRows,
+    GenreRows,
+)
+"""Every row source, in the order pages list them; :mod:`artwork.ranking.registry` keys them."""

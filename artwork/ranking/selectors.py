@@ -151,6 +151,9 @@ class LearnedPageSelector(RowSelector):
         return page
 
 
-ROW_SELECTORS: dict[str, type[RowSelector]] = {
-    cls.name: cls for cls in (RowRankingSelector, StagewiseSelector, LearnedPageSelector)
-}
+ROW_SELECTOR_CLASSES: tuple[type[RowSelector], ...] = (
+    RowRankingSelector,
+    StagewiseSelector,
+    LearnedPageSelector,
+)
+"""Every row selector; :mod:`artwork.ranking.registry` keys them by name."""

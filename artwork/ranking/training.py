@@ -15,8 +15,9 @@ from artwork.catalog.repository import Catalog
 from artwork.config import Settings
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
 from artwork.ranking.base import RankingData
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.content import title_vectors
-from artwork.ranking.model import RankingConfig, RankingModel
+from artwork.ranking.model import RankingModel
 from artwork.ranking.page_model import PageModel, examples_from_impressions
 
 #: Fewest logged rows, and fewest rows played from, to fit a page model on.

@@ -31,7 +31,7 @@ def api_client(services: Services, *scopes: str) -> TestClient:
     (default: every scope). Use it as a context manager, like ``TestClient``."""
     from fastapi.testclient import TestClient
 
-    from artwork.api.app import create_app
+    from artwork.app import create_app
 
     key = make_key(services.engine, *scopes)
     return TestClient(create_app(services=services), headers=bearer(key))

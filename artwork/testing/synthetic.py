@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Image
+from artwork.video.shots import Transition
 
 SegmentKind = Literal["shot", "black", "blur", "fade", "credits"]
 SEGMENT_KINDS: tuple[SegmentKind, ...] = ("shot", "black", "blur", "fade", "credits")
@@ -391,29 +392,6 @@ def _picture(width: int, height: int, seed: int) -> Image:
 
 
 # --- film-like footage for benchmarks ----------------------------------------------------------
-TransitionKind = Literal["fade", "dissolve"]
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """A gradual transition in a film-like video: ``[start_s, end_s)``.
-
-    Attributes:
-        kind: ``"fade"`` (out to black, a moment of black, in from black) or ``"dissolve"``
-            (one shot cross-fades into the next).
-        start_s: first frame of the transition.
-        end_s: first frame after it.
-    """
-
-    kind: TransitionKind
-    start_s: float
-    end_s: float
-
-    def contains(self, time_s: float) -> bool:
-        """Whether ``time_s`` falls inside ``[start_s, end_s)``."""
-        return self.start_s <= time_s < self.end_s
-
-
 @dataclass(frozen=True, slots=True)
 class FilmTruth:
     """What :func:`write_film_like_video` planted.
@@ -440,10 +418,6 @@ class FilmTruth:
     def duration_s(self) -> float:
         """Length of the video in seconds."""
         return self.frame_count / self.fps
-
-    def in_transition(self, time_s: float) -> bool:
-        """Whether ``time_s`` falls inside a fade or dissolve."""
-        return any(t.contains(time_s) for t in self.transitions)
 
 
 @dataclass(frozen=True, slots=True)

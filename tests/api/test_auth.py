@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
 from artwork.api.auth import COOKIE_NAME, Principal, RateLimiter, reward_speaker
+from artwork.app import create_app
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings
 from artwork.services import Services

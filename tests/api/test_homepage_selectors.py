@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from artwork.config import Settings
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
 from artwork.ranking.model import RankingModel
-from artwork.ranking.selectors import ROW_SELECTORS
+from artwork.ranking.registry import ROW_SELECTORS
 from artwork.ranking.training import catalog_snapshot, train
 from artwork.services import Services
 from artwork.serving import HomepageService, make_context

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
+from artwork.app import create_app
 from artwork.config import Settings
 from artwork.domain import VariantStatus
 from artwork.services import Services

@@ -10,17 +10,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from artwork.bandit.base import (
-    ArtworkPolicy,
-    SnapshotHeader,
-    get_policy_class,
-    load_policy,
-    pack_snapshot,
-    policy_class_for,
-    policy_classes,
-    unpack_snapshot,
-)
+from artwork.bandit.base import ArtworkPolicy, SnapshotHeader, pack_snapshot, unpack_snapshot
 from artwork.bandit.features import FeatureSpace
+from artwork.bandit.registry import get_policy_class, load_policy, policy_class_for, policy_classes
 from artwork.config import Settings
 from artwork.domain import Decision
 from artwork.errors import ModelError

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from artwork.bandit.base import SnapshotHeader, load_policy, pack_snapshot, unpack_snapshot
+from artwork.bandit.base import SnapshotHeader, pack_snapshot, unpack_snapshot
 from artwork.bandit.features import FeatureSpace, action_features, shared_features
+from artwork.bandit.registry import load_policy
 from artwork.bandit.vw_policy import (
     BagPolicy,
     CoverPolicy,

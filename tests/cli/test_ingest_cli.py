@@ -15,9 +15,9 @@ import pytest
 from artwork.candidates.crops import CROP_FORMATS
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.repository import Catalog
+from artwork.demo.footage import sample_clip
 from artwork.domain import VariantStatus
 from artwork.scoring.base import Embedder
-from artwork.testing.footage import sample_clip
 from artwork.testing.synthetic import Segment, write_synthetic_video
 
 PLAN = [Segment("shot", 1.0), Segment("shot", 1.0), Segment("shot", 1.0)]

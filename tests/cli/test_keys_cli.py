@@ -46,9 +46,9 @@ def test_bad_scope_and_unknown_id(run_cli: Callable[..., Any]) -> None:
 def test_demo_prints_a_client_and_an_editor_key(
     run_cli: Callable[..., Any], home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import artwork.samples
+    import artwork.demo.catalog
 
-    monkeypatch.setattr(artwork.samples, "build_sample_catalog", lambda *_a, **_k: None)
+    monkeypatch.setattr(artwork.demo.catalog, "build_sample_catalog", lambda *_a, **_k: None)
     result = run_cli("demo", "--no-serve")
     assert result.exit_code == 0, result.stderr
     keys = dict(line.split(" key: ") for line in result.stdout.splitlines() if " key: " in line)

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from artwork.config import Settings
+from artwork.demo.footage import sample_clip
 from artwork.services import Services
 from artwork.testing.catalog import seed_title
-from artwork.testing.footage import sample_clip
 from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import free_port, running_server
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from artwork.cli.upload import UploadItem, UploadOptions, items_from_csv, upload_titles
+from artwork.demo.footage import sample_clip
 from artwork.errors import InvalidInputError
 from artwork.services import Services
-from artwork.testing.footage import sample_clip
 from artwork.testing.keys import api_client
 
 

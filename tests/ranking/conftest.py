@@ -64,7 +64,7 @@ def taste_data() -> RankingData:
 @pytest.fixture(scope="session")
 def world():  # type: ignore[no-untyped-def]
     """A small synthetic catalogue with known tastes (about 0.1 s to build)."""
-    from artwork.ranking.simulate import simulate_catalogue
+    from artwork.bench.catalogue import simulate_catalogue
 
     return simulate_catalogue(titles=400, users=800, interactions=12_000, genres=10, seed=3)
 
@@ -72,7 +72,7 @@ def world():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def world_builder(world):  # type: ignore[no-untyped-def]
     """A page builder fitted on ``world`` (shared: tests must not change it)."""
-    from artwork.ranking.model import RankingConfig
+    from artwork.ranking.config import RankingConfig
     from artwork.ranking.page import PageBuilder
 
     return PageBuilder(config=RankingConfig(page_rows=12, row_size=10)).fit(world.ranking_data())

@@ -80,8 +80,8 @@ def test_sample_members_is_seeded() -> None:
 
 
 def test_member_split_holds_out_each_members_last_plays_without_leakage() -> None:
+    from artwork.bench.catalogue import simulate_catalogue
     from artwork.ranking.metrics import MemberSplit
-    from artwork.ranking.simulate import simulate_catalogue
 
     world = simulate_catalogue(titles=150, users=300, interactions=6000, genres=5, seed=9)
     log = world.log

@@ -4,11 +4,12 @@ import pytest
 
 from artwork.domain import Homepage, Title
 from artwork.ranking.base import RankingData
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.interactions import Member
 from artwork.ranking.metrics import first_screen
-from artwork.ranking.model import RankingConfig
 from artwork.ranking.page import PageBuilder
-from artwork.ranking.selectors import ROW_SELECTORS, StagewiseSelector
+from artwork.ranking.registry import ROW_SELECTORS
+from artwork.ranking.selectors import StagewiseSelector
 
 from .conftest import NOW, play
 from .test_rankers import PLAYS, TITLES

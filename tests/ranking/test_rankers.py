@@ -5,10 +5,9 @@ import pytest
 
 from artwork.domain import Title
 from artwork.ranking.base import Ranker, RankingData, TitleIndex, top_k
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.interactions import Member
-from artwork.ranking.model import RankingConfig, make_ranker
 from artwork.ranking.rankers import (
-    RANKERS,
     ContentRanker,
     ContinueWatchingRanker,
     EaseRanker,
@@ -17,6 +16,7 @@ from artwork.ranking.rankers import (
     PopularityRanker,
     TrendingRanker,
 )
+from artwork.ranking.registry import RANKERS, make_ranker
 
 from .conftest import NOW, play
 

@@ -6,8 +6,8 @@ import pytest
 from artwork.domain import Row, ScoredTitle, Title
 from artwork.ranking.base import PageContext, RowSelector, TitleIndex
 from artwork.ranking.page_model import FEATURE_NAMES, PageModel
+from artwork.ranking.registry import ROW_SELECTORS
 from artwork.ranking.selectors import (
-    ROW_SELECTORS,
     LearnedPageSelector,
     RowRankingSelector,
     StagewiseSelector,

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from artwork.bench.catalogue import simulate_catalogue
+from artwork.bench.pages import simulate_impressions
 from artwork.config import Settings
 from artwork.domain import Interaction
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
-from artwork.ranking.model import RankingConfig
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.page import PageBuilder
-from artwork.ranking.simulate import simulate_catalogue, simulate_impressions
 from artwork.ranking.training import MIN_PAGE_EXAMPLES, catalog_snapshot, train
 from artwork.services import Services
 from artwork.testing.catalog import seed_title

@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from artwork.demo.footage import sample_clip
 from artwork.scoring.clip import ClipEmbedder
 from artwork.scoring.manifest import sha256_file
 from artwork.scoring.mobilenet import MobileNetV2Embedder
 from artwork.scoring.mobilenet_onnx import OnnxMobileNetV2Embedder, onnx_dir
-from artwork.testing.footage import sample_clip
 
 TINY_CLIP = "artwork-test-tiny-clip"
 TINY_CLIP_CONFIG = {

@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from artwork.testing import footage
-from artwork.testing.footage import SAMPLE_CLIPS, sample_clip
+from artwork.demo import footage
+from artwork.demo.footage import SAMPLE_CLIPS, sample_clip
 from artwork.testing.synthetic import (
     Segment,
     default_plan,

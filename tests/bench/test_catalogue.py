@@ -1,58 +1,11 @@
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, datetime
-
 import numpy as np
 import pytest
 
-from artwork.domain import Title
-from artwork.ranking.simulate import simulate_history
 
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-TITLES = [Title(f"t{i}", f"T{i}", (("drama",), ("comedy",))[i % 2], 60.0) for i in range(10)]
-
-
-def test_history_is_deterministic_and_well_formed() -> None:
-    first = simulate_history(TITLES, users=50, plays_per_user=3, now=NOW, seed=1)
-    again = simulate_history(TITLES, users=50, plays_per_user=3, now=NOW, seed=1)
-    assert first == again
-    assert all(p.timestamp <= NOW and 0 < p.seconds <= 60.0 for p in first)
-    assert [p.timestamp for p in first] == sorted(p.timestamp for p in first)
-    assert len({p.user_id for p in first}) == 50
-    # Some plays stop part-way (continue watching needs them), most finish.
-    finished = Counter(p.seconds >= 60.0 for p in first)
-    assert finished[True] > finished[False] > 0
-
-
-def test_members_have_genre_tastes() -> None:
-    plays = simulate_history(TITLES, users=300, plays_per_user=3, now=NOW, seed=2)
-    genre = {t.title_id: t.genres[0] for t in TITLES}
-    by_user: dict[str, Counter[str]] = {}
-    for p in plays:
-        by_user.setdefault(p.user_id, Counter())[genre[p.title_id]] += 1
-    # With Dirichlet(0.5) tastes, many members concentrate on one genre.
-    concentrated = sum(1 for c in by_user.values() if sum(c.values()) >= 3 and len(c) == 1)
-    assert concentrated > 30
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "name"),
-    [
-        ({"users": 0}, "users"),
-        ({"plays_per_user": 0}, "plays_per_user"),
-        ({"finish_rate": 2.0}, "finish_rate"),
-    ],
-)
-def test_arguments_are_checked(kwargs: dict[str, float], name: str) -> None:
-    args = {"users": 1, "plays_per_user": 1.0, "now": NOW} | kwargs
-    with pytest.raises(ValueError, match=name):
-        simulate_history(TITLES, **args)  # type: ignore[arg-type]
-
-
-# --- large synthetic catalogues ---------------------------------------------------------------
 def test_synthetic_catalogue_is_deterministic_and_well_formed() -> None:
-    from artwork.ranking.simulate import simulate_catalogue
+    from artwork.bench.catalogue import simulate_catalogue
 
     first = simulate_catalogue(titles=200, users=300, interactions=5000, genres=6, seed=4)
     again = simulate_catalogue(titles=200, users=300, interactions=5000, genres=6, seed=4)
@@ -71,7 +24,7 @@ def test_synthetic_catalogue_is_deterministic_and_well_formed() -> None:
 
 
 def test_synthetic_members_watch_their_clusters() -> None:
-    from artwork.ranking.simulate import simulate_catalogue
+    from artwork.bench.catalogue import simulate_catalogue
 
     world = simulate_catalogue(titles=300, users=200, interactions=8000, genres=6, seed=1)
     log = world.log
@@ -83,7 +36,7 @@ def test_synthetic_members_watch_their_clusters() -> None:
 
 
 def test_synthetic_arguments_are_checked() -> None:
-    from artwork.ranking.simulate import simulate_catalogue
+    from artwork.bench.catalogue import simulate_catalogue
 
     with pytest.raises(ValueError, match="users"):
         simulate_catalogue(users=0)
@@ -93,27 +46,8 @@ def test_synthetic_arguments_are_checked() -> None:
         simulate_catalogue(titles=10, users=10, interactions=10, days=0)
 
 
-def test_simulated_homepages_reward_appealing_rows(world, world_builder) -> None:  # type: ignore[no-untyped-def]
-    from artwork.ranking.simulate import expected_play, play_probabilities, simulate_impressions
-
-    pages = simulate_impressions(world, world_builder, pages=40, seed=2)
-    assert len(pages.impressions) == len(pages.labels) == len(pages.features)
-    assert pages.labels.sum() == len(pages.plays) > 0
-    assert len({i.impression_id for i in pages.impressions}) == 40
-    seen = np.zeros(len(world.titles), dtype=bool)
-    ranked = np.argsort(-world.appeal(0, np.arange(len(world.titles))), kind="stable")
-    favourite, next_best, disliked = ranked[:6], ranked[6:12], ranked[-6:]
-    good = expected_play(play_probabilities(world, 0, [favourite], seen, 6))
-    bad = expected_play(play_probabilities(world, 0, [disliked], seen, 6))
-    assert good > bad
-    # A second row repeating the first is worth less than one showing other good titles.
-    repeated = expected_play(play_probabilities(world, 0, [favourite, favourite], seen, 6))
-    fresh = expected_play(play_probabilities(world, 0, [favourite, next_best], seen, 6))
-    assert repeated < fresh
-
-
 def test_synthetic_titles_rise_after_release_and_decay() -> None:
-    from artwork.ranking.simulate import DECAY_DAYS, RELEASE_BOOST, RISE_DAYS, lifecycle
+    from artwork.bench.catalogue import DECAY_DAYS, RELEASE_BOOST, RISE_DAYS, lifecycle
 
     ages = np.array([-1.0, 0.0, RISE_DAYS, RISE_DAYS + 3 * DECAY_DAYS, 1000.0])
     interest = lifecycle(ages, DECAY_DAYS)
@@ -123,7 +57,7 @@ def test_synthetic_titles_rise_after_release_and_decay() -> None:
 
 
 def test_synthetic_viewing_follows_releases_novelty_and_seasons() -> None:
-    from artwork.ranking.simulate import simulate_catalogue
+    from artwork.bench.catalogue import simulate_catalogue
 
     world = simulate_catalogue(titles=600, users=2000, interactions=40_000, genres=6, seed=7)
     log = world.log

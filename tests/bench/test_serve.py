@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from artwork.serving_benchmark import ServeBenchOptions, parse_wrk
+from artwork.bench.serve import ServeBenchOptions, parse_wrk
 
 REPORT = """Running 15s test @ http://127.0.0.1:8000/
   1 threads and 16 connections

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from artwork.candidates.benchmark import bench_video, cut_scores, main, run_benchmark
+from artwork.bench.extract import bench_video, cut_scores, main, run_benchmark
 from artwork.config import Settings
 from artwork.testing.synthetic import film_truth
 

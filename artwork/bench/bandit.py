@@ -2,10 +2,11 @@
 
 One run of :func:`run_benchmark` (``scripts/bench_bandit.py``):
 
-1. **online**: the default simulated world (:mod:`artwork.bandit.simulator`) serves pages to
-   members; uniform random artwork, the best single image per title, the oracle, and the real
-   bandit service (``ArtworkBandit`` + ``Learner`` on SQLite, simulated clock, delayed rewards,
-   consistency and cold start on) make the same decisions. ``take_fraction`` scores each policy
+1. **online** (:func:`artwork.bandit.simulator.simulate`, as ``artwork simulate``): the
+   default simulated world serves pages to members; uniform random artwork, the best single
+   image per title, the oracle, and the real bandit service (``ArtworkBandit`` + ``Learner``
+   on SQLite, simulated clock, delayed rewards, consistency and cold start on) make the same
+   decisions. ``take_fraction`` scores each policy
    as it stands after the run, exploiting, on fresh visits with the world's true take
    probabilities; ``online`` is the mean over the run itself (the bandit exploring and
    learning); the regret curves against the oracle go to a PNG.
@@ -23,7 +24,6 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,27 +34,19 @@ from artwork.bandit.learner import Learner
 from artwork.bandit.ope.evaluate import Event, evaluate
 from artwork.bandit.ope.report import as_json
 from artwork.bandit.ope.specs import Candidate, FixedCandidate, PolicyCandidate
-from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.simulator import (
+    POLICIES,
     START,
+    VISIT_EVERY_S,
     ArtworkWorld,
     OnlineRun,
     WorldConfig,
-    best_single_strategy,
-    exploit_take_fractions,
-    oracle_strategy,
-    run_contextual,
-    run_online,
+    simulate,
     uniform_log,
-    uniform_strategy,
 )
 from artwork.bandit.vw_policy import EpsilonGreedyPolicy
 from artwork.config import Settings
 from artwork.domain import Decision
-
-POLICIES: tuple[str, ...] = ("random", "best_single", "contextual", "oracle")
-VISIT_EVERY_S = 0.25
-"""Simulated seconds between page views (5 titles a page: 20 decisions a second)."""
 
 
 def benchmark_settings(home: Path) -> Settings:
@@ -107,82 +99,6 @@ class OracleCandidate:
 
     def learn(self, decision: Decision, reward: float) -> None:
         return None
-
-
-@dataclass
-class Simulation:
-    """An online simulation: the world, each policy's run, and the bandit afterwards."""
-
-    world: ArtworkWorld
-    runs: dict[str, OnlineRun]
-    bandit: ArtworkBandit
-    take_fraction: dict[str, float]
-    rewards: int
-    late_rewards: int
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready: ``decisions``, ``take_fraction`` (after the run, exploiting, on fresh
-        visits), ``online`` (mean over the run) and ``online_last`` (its last fifth),
-        ``rewards``, ``late_rewards`` and ``model_version``."""
-        count = len(self.runs["random"].shown)
-        last = max(1, count // 5)
-        return {
-            "decisions": count,
-            "take_fraction": {name: self.take_fraction[name] for name in POLICIES},
-            "online": {name: self.runs[name].take_fraction for name in POLICIES},
-            "online_last": {name: self.runs[name].take_fraction_last(last) for name in POLICIES},
-            "rewards": self.rewards,
-            "late_rewards": self.late_rewards,
-            "model_version": self.bandit.model_version,
-        }
-
-
-def simulate(
-    config: WorldConfig,
-    settings: Settings,
-    database_url: str,
-    *,
-    decisions: int,
-    page_size: int = 5,
-    reward_delay_s: float = 120.0,
-    seed: int = 0,
-) -> Simulation:
-    """Run the world online: random, best single image, the bandit service, the oracle.
-
-    Args:
-        config: The world.
-        settings: The bandit service's settings.
-        database_url: A fresh database the bandit logs to.
-        decisions: Artwork decisions to simulate (rounded down to whole pages).
-        page_size: Titles per page view.
-        reward_delay_s: Mean delay of rewards.
-        seed: Seed of visits, draws and takes.
-
-    Raises:
-        ValueError: ``decisions`` < ``page_size``, or a bad world or page size.
-        StorageError: The database failed.
-    """
-    if decisions < page_size:
-        raise ValueError(f"decisions must be >= page_size ({page_size}), got {decisions}")
-    world = ArtworkWorld(config)
-    visits = list(world.visits(decisions // page_size, page_size, seed, VISIT_EVERY_S))
-    runs: dict[str, OnlineRun] = {
-        "random": run_online(world, "random", uniform_strategy(world, seed), visits, seed),
-        "best_single": run_online(world, "best_single", best_single_strategy(world), visits, seed),
-        "oracle": run_online(world, "oracle", oracle_strategy(world), visits, seed),
-    }
-    contextual = run_contextual(
-        world, visits, settings, database_url, reward_delay_s=reward_delay_s, seed=seed
-    )
-    runs["contextual"] = contextual.run
-    return Simulation(
-        world=world,
-        runs=runs,
-        bandit=contextual.bandit,
-        take_fraction=exploit_take_fractions(world, contextual.bandit, seed=seed),
-        rewards=contextual.rewards_recorded,
-        late_rewards=contextual.run.late_rewards,
-    )
 
 
 def replay_benchmark(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from artwork.ranking.benchmark import BenchmarkOptions, format_table, main, run
+from artwork.bench.ranking import BenchmarkOptions, format_table, main, run
 
 TINY = [
     "--titles",
@@ -100,7 +100,7 @@ def test_personalised_rankers_beat_popularity_on_taste_structure() -> None:
 
 
 def test_csv_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from artwork.ranking.simulate import simulate_catalogue
+    from artwork.bench.catalogue import simulate_catalogue
 
     world = simulate_catalogue(titles=100, users=200, interactions=3000, genres=5, seed=2)
     path = tmp_path / "plays.csv"

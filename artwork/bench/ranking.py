@@ -30,26 +30,27 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from artwork.bench.catalogue import SyntheticCatalogue, simulate_catalogue
+from artwork.bench.pages import (
+    ROW_ATTENTION,
+    SLOT_ATTENTION,
+    expected_play,
+    play_probabilities,
+    simulate_impressions,
+)
 from artwork.domain import Title
 from artwork.ranking.base import RankingData
+from artwork.ranking.config import RankingConfig
 from artwork.ranking.interactions import InteractionLog, Member, from_epoch
 from artwork.ranking.intervals import MemberBootstrap
 from artwork.ranking.metrics import TemporalSplit, evaluate, first_screen, sample_members, targets
-from artwork.ranking.model import RankingConfig, RankingModel
+from artwork.ranking.model import RankingModel
 from artwork.ranking.page import PageBuilder
 from artwork.ranking.page_model import PageModel
 from artwork.ranking.protocols import PROTOCOLS, ProtocolResult, member_protocol, summarise
 from artwork.ranking.rankers import ContinueWatchingRanker, PopularityRanker
-from artwork.ranking.selectors import ROW_SELECTORS, RowRankingSelector
-from artwork.ranking.simulate import (
-    ROW_ATTENTION,
-    SLOT_ATTENTION,
-    SyntheticCatalogue,
-    expected_play,
-    play_probabilities,
-    simulate_catalogue,
-    simulate_impressions,
-)
+from artwork.ranking.registry import ROW_SELECTORS
+from artwork.ranking.selectors import RowRankingSelector
 
 
 @dataclass(frozen=True)

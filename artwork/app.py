@@ -1,4 +1,8 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: the API's routers and the web pages in one app.
+
+It sits above both :mod:`artwork.api` and :mod:`artwork.web` (the pages use the API's keys,
+dependencies and upload handling), so neither package imports the other in a circle.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,6 @@ from artwork.api.routes import (
     jobs,
     keys,
     metrics,
-    pages,
     rewards,
     titles,
     uploads,
@@ -32,6 +35,7 @@ from artwork.catalog.jobs import JobStore
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings, get_settings
 from artwork.services import Services
+from artwork.web import routes as pages
 
 DESCRIPTION = """Personalised artwork and homepage rows, with rewards for learning.
 

@@ -1,111 +1,34 @@
-"""Simulated viewing history with known taste structure, for the demo catalogue and benchmarks.
+"""A synthetic catalogue with its viewing history and ground truth, for the ranking and serving
+benchmarks and the ranking tests.
 
-``simulate_history`` draws plays over a given (small) catalogue, member by member.
-``simulate_catalogue`` builds a whole synthetic catalogue with its history in a few vectorised
-steps (10,000 titles, 100,000 members and a million plays in seconds), keeping the ground truth
-(tastes, popularity, release dates) that ``simulate_impressions`` uses to simulate what members
-play from the homepages they are shown.
+``simulate_catalogue`` builds a whole catalogue with its history in a few vectorised steps
+(10,000 titles, 100,000 members and a million plays in seconds), keeping the ground truth
+(tastes, popularity, release dates) that :mod:`artwork.bench.pages` uses to simulate what
+members play from the homepages they are shown.
 
-Each member draws a taste over genres from a Dirichlet; titles have a latent popularity. A
-member's plays pick titles with probability proportional to popularity x taste for the title's
-genres. Watch time is a fraction of the runtime: most plays finish, some stop part-way (they
-feed "continue watching").
+Each member draws a taste over genres from a Dirichlet; titles have a latent popularity and a
+release lifecycle. A member's plays pick titles with probability proportional to popularity x
+taste for the title's genres. Watch time is a fraction of the runtime: most plays finish, some
+stop part-way (they feed "continue watching").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from artwork.domain import Interaction, RowImpression, Title
+from artwork.domain import Title
 from artwork.ranking.base import RankingData
-from artwork.ranking.interactions import InteractionLog, Member
+from artwork.ranking.interactions import InteractionLog
 
 if TYPE_CHECKING:
-    from artwork.ranking.page import PageBuilder
+    pass
 
-#: Runtime assumed for titles without a known duration, in seconds.
-DEFAULT_DURATION_S = 60.0
-
-
-def simulate_history(
-    titles: Sequence[Title],
-    *,
-    users: int,
-    plays_per_user: float,
-    now: datetime,
-    days: float = 30.0,
-    seed: int = 0,
-    finish_rate: float = 0.7,
-    user_prefix: str = "member-",
-) -> list[Interaction]:
-    """Plays of ``users`` simulated members over the ``days`` before ``now``, oldest first.
-
-    Args:
-        titles: the catalogue; genres shape the members' tastes.
-        users: how many members (ids ``{user_prefix}0000`` ...).
-        plays_per_user: mean plays per member (Poisson, at least one).
-        now: end of the simulated period (timezone-aware).
-        days: length of the simulated period.
-        seed: RNG seed; the same inputs give the same history.
-        finish_rate: probability that a play reaches the end of the title.
-        user_prefix: prefix of generated member ids.
-
-    Raises:
-        ValueError: an argument is out of range (named in the message).
-    """
-    if not titles:
-        raise ValueError("titles must not be empty")
-    if users < 1:
-        raise ValueError(f"users must be >= 1, got {users}")
-    if plays_per_user <= 0:
-        raise ValueError(f"plays_per_user must be > 0, got {plays_per_user}")
-    if not 0.0 <= finish_rate <= 1.0:
-        raise ValueError(f"finish_rate must be in [0, 1], got {finish_rate}")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    rng = np.random.default_rng(seed)
-    genres = sorted({g for t in titles for g in t.genres}) or ["all"]
-    genre_index = {g: i for i, g in enumerate(genres)}
-    membership = np.zeros((len(titles), len(genres)))
-    for row, title in enumerate(titles):
-        for g in title.genres or ("all",):
-            membership[row, genre_index.get(g, 0)] = 1.0
-    membership /= membership.sum(axis=1, keepdims=True)
-    popularity = rng.lognormal(mean=0.0, sigma=0.8, size=len(titles))
-
-    plays: list[Interaction] = []
-    for u in range(users):
-        taste = rng.dirichlet(np.full(len(genres), 0.5))
-        weights = popularity * (membership @ taste + 0.02)
-        weights /= weights.sum()
-        count = max(1, int(rng.poisson(plays_per_user)))
-        picks = rng.choice(len(titles), size=min(count, len(titles)), replace=False, p=weights)
-        for pick in picks:
-            title = titles[int(pick)]
-            duration = title.duration_s or DEFAULT_DURATION_S
-            fraction = 1.0 if rng.random() < finish_rate else float(rng.uniform(0.1, 0.8))
-            when = now - timedelta(days=float(rng.uniform(0.0, days)))
-            plays.append(
-                Interaction(
-                    user_id=f"{user_prefix}{u:04d}",
-                    title_id=title.title_id,
-                    timestamp=when,
-                    seconds=round(duration * fraction, 3),
-                    duration_s=title.duration_s,
-                )
-            )
-    plays.sort(key=lambda p: (p.timestamp, p.user_id))
-    return plays
-
-
-# --- large synthetic catalogues ------------------------------------------------------------------
 GENRE_NAMES = (
     "drama",
     "comedy",
@@ -545,170 +468,3 @@ def _draw_titles(
     key, title_of = key[order], title_of[order]
     target = day * n_clusters + chosen + rng.random(len(day)) * (1.0 - 1e-9)
     return title_of[np.minimum(np.searchsorted(key, target, side="right"), len(key) - 1)]
-
-
-# --- simulated homepages --------------------------------------------------------------------------
-#: Click model: attention falls by these factors per row down and per title across.
-ROW_ATTENTION = 0.85
-SLOT_ATTENTION = 0.8
-#: Chance a member plays a title they are shown, at full appeal.
-PLAY_RATE = 0.35
-#: A title already shown higher up the page (and passed over), or already watched, appeals less.
-REPEAT_DISCOUNT = 0.3
-WATCHED_DISCOUNT = 0.1
-
-
-def play_probabilities(
-    world: SyntheticCatalogue,
-    user: int,
-    page: Sequence[NDArray[np.integer]],
-    seen: NDArray[np.bool_],
-    visible: int,
-    at: datetime | None = None,
-) -> NDArray[np.float64]:
-    """The click model: for each visible slot of each row, the chance the member would play
-    that title if they got that far (independently of other slots).
-
-    Args:
-        world: the ground truth.
-        user: member index.
-        page: title indices of each row, top to bottom.
-        seen: titles the member has watched.
-        visible: titles per row a member looks at without scrolling sideways.
-        at: when the page is shown (what is popular then); default: ``world.now``.
-
-    Returns:
-        rows x ``visible`` probabilities (0 where a row is shorter).
-    """
-    result = np.zeros((len(page), visible))
-    shown = np.zeros(len(seen), dtype=bool)
-    for r, titles in enumerate(page):
-        part = np.asarray(titles[:visible], dtype=np.int64)
-        if not len(part):
-            continue
-        value = PLAY_RATE * world.appeal(user, part, at)
-        value *= np.where(seen[part], WATCHED_DISCOUNT, 1.0)
-        value *= np.where(shown[part], REPEAT_DISCOUNT, 1.0)
-        attention = ROW_ATTENTION**r * SLOT_ATTENTION ** np.arange(len(part))
-        result[r, : len(part)] = attention * value
-        shown[part] = True
-    return result
-
-
-def expected_play(probabilities: NDArray[np.float64]) -> float:
-    """Chance the member plays something from the page."""
-    return float(1.0 - np.prod(1.0 - probabilities))
-
-
-@dataclass(frozen=True)
-class SimulatedPages:
-    """Homepages served with an exploring row order, and the plays that followed."""
-
-    impressions: list[RowImpression]
-    plays: list[Interaction]
-    features: NDArray[np.float64]
-    labels: NDArray[np.int64]
-
-
-def simulate_impressions(
-    world: SyntheticCatalogue,
-    builder: PageBuilder,
-    *,
-    pages: int,
-    seed: int = 0,
-    temperature: float = 0.5,
-    at: datetime | None = None,
-    keep_impressions: bool = True,
-) -> SimulatedPages:
-    """Serve ``pages`` homepages to random members who have a history, with rows in a
-    randomised order (row scores plus Gumbel noise at ``temperature``, so the logs cover
-    many arrangements), and draw what each member plays from the click model (at most one
-    title per page, in reading order). Pages are ten minutes apart; a play comes two
-    minutes after its page.
-
-    Args:
-        world: the ground truth.
-        builder: fitted on (part of) ``world``'s history; members come from its data.
-        pages: homepages to serve.
-        seed: RNG seed.
-        temperature: spread of the random row order (0: row-ranking order).
-        at: when the first page is served (default: ``world.now``).
-        keep_impressions: build ``RowImpression`` records (to store); features and labels
-            are returned either way.
-
-    Raises:
-        ValueError: ``pages`` < 1 or ``temperature`` < 0.
-    """
-    from artwork.ranking.page_model import FEATURE_NAMES, page_features
-
-    if pages < 1:
-        raise ValueError(f"pages must be >= 1, got {pages}")
-    if temperature < 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature}")
-    model = builder.model
-    if model is None:
-        raise ValueError("builder must be fitted")
-    rng = np.random.default_rng(seed)
-    moment = at or world.now
-    log = builder.data.log if builder.data is not None else world.log
-    active = np.unique(log.user)
-    visible = builder.config.first_screen_titles
-    impressions: list[RowImpression] = []
-    plays: list[Interaction] = []
-    features: list[NDArray[np.float64]] = []
-    labels: list[int] = []
-    index = model.index
-    for p in range(pages):
-        u = int(rng.choice(active))
-        user_id = world.log.user_ids[u]
-        member = builder.data.member(user_id) if builder.data is not None else Member.cold(user_id)
-        plan = builder.plan(member, "row_ranking")
-        noisy = [
-            replace(row, score=row.score + temperature * float(rng.gumbel()))
-            for row in plan.homepage.rows
-        ]
-        order = sorted(range(len(noisy)), key=lambda i: -noisy[i].score)
-        rows = [plan.homepage.rows[i] for i in order]
-        x = page_features(rows, plan.context)
-        page = [plan.context.titles_of(r) for r in rows]
-        when = moment + timedelta(minutes=10.0 * p)
-        chance = play_probabilities(world, u, page, member.seen_mask(len(index)), visible, when)
-        hit = np.flatnonzero(rng.random(chance.size) < chance.ravel())
-        played_row = int(hit[0] // visible) if len(hit) else -1
-        impression_id = f"sim-{seed}-{p}"
-        features.extend(x)
-        labels.extend(int(position == played_row) for position in range(len(rows)))
-        for position, row in enumerate(rows if keep_impressions else ()):
-            impressions.append(
-                RowImpression(
-                    impression_id,
-                    when,
-                    user_id,
-                    "simulated",
-                    "simulated",
-                    position,
-                    row.row_id,
-                    row.source,
-                    row.score,
-                    tuple(i.title_id for i in row.items),
-                    dict(zip(FEATURE_NAMES, map(float, x[position]), strict=True)),
-                )
-            )
-        if played_row >= 0:
-            slot = int(hit[0] % visible)
-            t = int(page[played_row][slot])
-            plays.append(
-                Interaction(
-                    user_id,
-                    index.title_ids[t],
-                    when + timedelta(minutes=2),
-                    float(np.nan_to_num(index.duration[t], nan=DEFAULT_DURATION_S)),
-                    None,
-                )
-            )
-    return SimulatedPages(
-        impressions,
-        plays,
-        np.array(features).reshape(-1, len(FEATURE_NAMES)),
-        np.array(labels, dtype=np.int64),
-    )
