@@ -3,13 +3,18 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import urlparse
 
+import pytest
 from fastapi.testclient import TestClient
+
+from artwork.api.schemas import HomepagePublic
 
 
 def test_homepage_shape_and_rows(client: TestClient) -> None:
     response = client.get("/v1/homepage", params={"user_id": "u1", "device": "tv"})
     assert response.status_code == 200
     body = response.json()
+    # Built as plain JSON for speed: it must still be exactly the documented model.
+    assert HomepagePublic.model_validate_json(response.content).model_dump() == body
     assert body["user_id"] == "u1"
     rows = body["rows"]
     ids = [r["id"] for r in rows]
@@ -36,8 +41,10 @@ def test_a_title_shows_the_same_artwork_in_every_row_of_a_page(client: TestClien
             assert item["artwork"] == seen[item["title_id"]]
 
 
-def test_every_artwork_url_serves_the_image(client: TestClient) -> None:
-    rows = client.get("/v1/homepage", params={"user_id": "u2"}).json()["rows"]
+@pytest.mark.parametrize("aspect", [None, "16:9", "2:3"])
+def test_every_artwork_url_serves_the_image(client: TestClient, aspect: str | None) -> None:
+    params = {"user_id": "u2"} | ({"aspect": aspect} if aspect else {})
+    rows = client.get("/v1/homepage", params=params).json()["rows"]
     urls = {item["artwork"]["url"] for row in rows for item in row["items"]}
     assert urls
     for url in urls:

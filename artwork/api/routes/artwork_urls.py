@@ -9,7 +9,8 @@ without that crop (ingested before crops existed) falls back to its full frame.
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Query, Request
@@ -43,14 +44,23 @@ def public_base_url(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
+#: A media path quoted for a URL; a page repeats the same few thousand paths.
+_quoted = lru_cache(maxsize=100_000)(quote)
+
+
 def media_url(request: Request, path: str) -> str:
     settings: Settings = request.app.state.settings
-    return f"{public_base_url(settings)}/media/{quote(path)}"
+    return f"{public_base_url(settings)}/media/{_quoted(path)}"
+
+
+def image_path(variant: Variant, aspect: str | None = None) -> str:
+    """The variant's image in the ``aspect`` crop, or its full frame."""
+    crop = variant.crops.get(aspect) if aspect is not None else None
+    return crop.image_path if crop is not None else variant.image_path
 
 
 def image_url(request: Request, variant: Variant, aspect: str | None = None) -> str:
-    crop = variant.crops.get(aspect) if aspect is not None else None
-    return media_url(request, crop.image_path if crop is not None else variant.image_path)
+    return media_url(request, image_path(variant, aspect))
 
 
 def crops_public(request: Request, variant: Variant) -> dict[str, CropPublic]:
@@ -62,6 +72,18 @@ def crops_public(request: Request, variant: Variant) -> dict[str, CropPublic]:
             box=list(crop.box),
         )
         for name, crop in variant.crops.items()
+    }
+
+
+def artwork_json(base_url: str, choice: ArtworkChoice, aspect: str | None = None) -> dict[str, Any]:
+    """:class:`ArtworkPublic` as plain JSON values, for responses serialised in bulk.
+
+    ``base_url`` is :func:`public_base_url` (looked up once per response).
+    """
+    return {
+        "variant_id": choice.variant.variant_id,
+        "url": f"{base_url}/media/{_quoted(image_path(choice.variant, aspect))}",
+        "event_id": choice.decision.event_id,
     }
 
 
