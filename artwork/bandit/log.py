@@ -135,6 +135,8 @@ class DecisionLog:
         # Per dialect: the compiled insert of decision rows, its parameter order, the
         # created_at processor (see _insert_rows).
         self._insert_plans: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {}
+        # id(decision.policy) -> (that dict, a copy, its shared part, ref, stored JSON text).
+        self._policy_text: dict[int, tuple[Any, dict[str, Any], dict[str, Any], str, str]] = {}
         self._refs_lock = threading.Lock()
         self._on_miss: Callable[[], object] | None = None
 
@@ -277,12 +279,30 @@ class DecisionLog:
         context = decision.context
         features = decision.action_features
         policy = decision.policy
-        base = {k: v for k, v in policy.items() if k not in _PER_DECISION_POLICY}
         # Keys by identity keep the objects alive in the cache, so an id is never reused.
         context_ref = self._ref(context, "c", id(context), fresh)
         ids_ref = self._ref(list(decision.action_ids), "i", decision.action_ids, fresh)
         features_ref = self._ref(list(features), "f", tuple(map(id, features)), fresh)
-        policy_ref = self._ref(base, "p", tuple(base.items()), fresh)
+        # The serving bandit hands many decisions one configuration dict: its stored form is
+        # kept by identity (the dict is kept alive with it, and compared in case it changed).
+        known = self._policy_text.get(id(policy))
+        if known is not None and known[0] is policy and known[1] == policy:
+            _, _, base, policy_ref, policy_text = known
+            if policy_ref not in self._stored:
+                self._ref(base, "p", tuple(base.items()), fresh)
+        else:
+            base = {k: v for k, v in policy.items() if k not in _PER_DECISION_POLICY}
+            policy_ref = self._ref(base, "p", tuple(base.items()), fresh)
+            policy_text = json.dumps(
+                [policy_ref, *(policy.get(name) for name in _PER_DECISION_POLICY)],
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+            with self._refs_lock:
+                if len(self._policy_text) >= _REFS_KEPT["p"]:
+                    self._policy_text.clear()
+                entry = (policy, dict(policy), base, policy_ref, policy_text)
+                self._policy_text[id(policy)] = entry
         return {
             "event_id": event_key(decision.event_id),
             "created_at": decision.created_at,
@@ -297,11 +317,7 @@ class DecisionLog:
             "chosen_index": decision.chosen_index,
             "model_version": decision.model_version,
             # Fields that differ per decision stay inline, in a fixed order (None: absent).
-            "policy": json.dumps(
-                [policy_ref, *(policy.get(name) for name in _PER_DECISION_POLICY)],
-                separators=(",", ":"),
-                ensure_ascii=False,
-            ),
+            "policy": policy_text,
         }
 
     def _resolve_refs(self, conn: Connection, refs: Iterable[str]) -> None:

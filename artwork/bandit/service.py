@@ -117,6 +117,8 @@ class ArtworkBandit:
         self._policy = policy if policy is not None else self._load_policy()
         self._refresh_lock = threading.Lock()
         self._config: tuple[ArtworkPolicy, PolicyConfig] | None = None
+        self._decision_configs: tuple[PolicyConfig | None, dict[tuple[float, str], PolicyConfig]]
+        self._decision_configs = (None, {})
         self._features: dict[str, tuple[tuple[int, float], dict[str, dict[str, float]]]] = {}
         # id(variants) -> (variants, title, ids, features): the sequence is kept alive, so
         # its id is not reused while cached.
@@ -332,9 +334,9 @@ class ArtworkBandit:
             with self._rng_lock:
                 draw = float(self._rng.random())
         index = _sample(probabilities, draw)
-        config = dict(self._serving_config(policy))
-        config["extra_exploration"] = extra
-        config["sticky_variant"] = sticky if sticky is not None and sticky_index >= 0 else ""
+        config = self._decision_config(
+            policy, extra, sticky if sticky is not None and sticky_index >= 0 else ""
+        )
         created_at = self._clock()
         if self._signer is not None:
             event_id = self._signer.issue(
@@ -355,6 +357,24 @@ class ArtworkBandit:
             model_version=policy.version,
             policy=config,
         )
+
+    def _decision_config(self, policy: ArtworkPolicy, extra: float, sticky: str) -> PolicyConfig:
+        """The configuration logged with a decision: the serving one plus its exploration
+        share and sticky variant. Decisions that agree on both share one dict (treat it as
+        read-only), so the log serialises each distinct configuration once."""
+        base = self._serving_config(policy)
+        cached = self._decision_configs
+        if cached[0] is not base:
+            cached = (base, {})
+            self._decision_configs = cached
+        key = (extra, sticky)
+        config = cached[1].get(key)
+        if config is None:
+            config = base | {"extra_exploration": extra, "sticky_variant": sticky}
+            if len(cached[1]) >= FEATURE_CACHE_SIZE:
+                cached[1].clear()
+            cached[1][key] = config
+        return config
 
     def _serving_config(self, policy: ArtworkPolicy) -> PolicyConfig:
         cached = self._config
