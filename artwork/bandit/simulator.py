@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.features import action_features, shared_features
 from artwork.bandit.learner import Learner
-from artwork.bandit.service import ArtworkBandit
 from artwork.config import Settings
 from artwork.domain import Context, Decision, MemberProfile, Variant, VariantStatus
 from artwork.errors import RewardWindowClosedError

@@ -15,10 +15,10 @@ import pytest
 import vowpal_wabbit_next as vw
 from sqlalchemy import Engine
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.dsjson import export_dsjson, from_dsjson, import_dsjson
 from artwork.bandit.features import vw_example_lines
 from artwork.bandit.log import DecisionLog
-from artwork.bandit.service import ArtworkBandit
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.domain import Context, MemberProfile, Variant, VariantStatus

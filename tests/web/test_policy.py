@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from artwork.bandit.ope.evaluate import evaluate, resolved_events
 from artwork.bandit.ope.specs import parse_candidate
-from artwork.services import Services
 from artwork.testing.keys import api_client
 from artwork.web.queries import OPE_POLICIES
+from artwork.wiring import Services
 
 
 def test_policy_page_draws_four_charts(pages: TestClient) -> None:
