@@ -27,8 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Row, RowImpression
-from artwork.ranking.base import PageContext
 from artwork.ranking.interactions import InteractionLog, to_epoch
+from artwork.ranking.page_context import PageContext
 from artwork.ranking.rows import ROW_SOURCE_CLASSES
 
 SOURCES: tuple[str, ...] = tuple(cls.name for cls in ROW_SOURCE_CLASSES)

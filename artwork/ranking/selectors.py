@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Row
-from artwork.ranking.base import PageContext, RowSelector
+from artwork.ranking.base import RowSelector
+from artwork.ranking.page_context import PageContext
 from artwork.ranking.page_model import FEATURE_NAMES, CandidateBlock, PageModel, PageState
 
 # Weights of the stage-wise score: relevance discounted by titles already shown, plus genres

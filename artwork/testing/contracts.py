@@ -3,7 +3,7 @@ scorer tests): subclass one in your own tests, give it the fixtures it names, an
 every check on your implementation.
 
 - :class:`RowSourceContract` (:class:`~artwork.ranking.base.RowSource`): fixtures ``source``
-  and ``page_request`` (a :class:`~artwork.ranking.base.PageRequest` over fitted rankers).
+  and ``page_request`` (a :class:`~artwork.ranking.page_context.PageRequest` over fitted rankers).
 - :class:`TaggerContract` (:class:`~artwork.scoring.tags.Tagger`): fixtures ``tagger`` and
   ``embeddings`` (one row per image of :meth:`TaggerContract.images`, from the tagger's
   embedder).
@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Image
-from artwork.ranking.base import PageRequest, RowSource
+from artwork.ranking.base import RowSource
+from artwork.ranking.page_context import PageRequest
 from artwork.scoring.tags import Tagger
 
 

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from artwork.domain import Title
-from artwork.ranking.base import Ranker, RankingData, TitleIndex, top_k
+from artwork.ranking.base import Ranker
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
+from artwork.ranking.index import TitleIndex, top_k
 from artwork.ranking.interactions import Member
 from artwork.ranking.rankers import (
     ContentRanker,

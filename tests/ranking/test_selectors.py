@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from artwork.domain import Row, ScoredTitle, Title
-from artwork.ranking.base import PageContext, RowSelector, TitleIndex
+from artwork.ranking.base import RowSelector
+from artwork.ranking.index import TitleIndex
+from artwork.ranking.page_context import PageContext
 from artwork.ranking.page_model import FEATURE_NAMES, PageModel
 from artwork.ranking.registry import ROW_SELECTORS
 from artwork.ranking.selectors import (
