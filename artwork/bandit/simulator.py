@@ -542,7 +542,7 @@ def uniform_log(
 ) -> list[tuple[Decision, float]]:
     """A log of uniformly random exploration over the visits, with sampled rewards (0 or 1).
 
-    The kind of log Netflix evaluates candidate policies on by replay.
+    The kind of log Netflix evaluates target policies on by replay.
     """
     rng = np.random.default_rng([seed, 8])
     count = world.config.variants
