@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from artwork.bandit.base import ArtworkPolicy
+from artwork.bandit.config import PolicySettings
 from artwork.bandit.vw_policy import VW_POLICIES, VWPolicy, configured_interactions, vw_policy_for
 from artwork.config import Settings
 from artwork.domain import Decision
@@ -189,10 +190,9 @@ def _vw_builder(cls: type[VWPolicy] | None) -> Builder:
                 f"policy spec {spec!r}: {policy_cls.exploration} takes no parameter(s) "
                 f"{unknown}; it takes {', '.join([*declared, 'bits'])}"
             )
-        values: dict[str, Any] = {
-            p.name: float(getattr(settings, p.setting)) for p in declared.values()
-        }
-        bits = settings.bandit_bits
+        defaults = PolicySettings.from_settings(settings)
+        values: dict[str, Any] = {p.name: float(p.read(defaults)) for p in declared.values()}
+        bits = defaults.bits
         for key, raw in params.items():
             number = _number(spec, key, raw)
             if key == "bits":
