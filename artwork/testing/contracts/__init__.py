@@ -1,0 +1,25 @@
+"""Contract test suites to run over every implementation of an interface (as LensKit ships its
+scorer tests): subclass one in your own tests, give it the fixtures it names, and pytest runs
+every check on your implementation. One module per interface:
+
+=============  =======================================  ==========================================
+module         suite (interface)                        fixtures
+=============  =======================================  ==========================================
+``rows``       ``RowSourceContract`` (``RowSource``)    ``source``, ``page_request``
+``tags``       ``TaggerContract`` (``Tagger``)          ``tagger``, ``embeddings``
+=============  =======================================  ==========================================
+
+The suites need pytest, which the product never imports: only tests import this package.
+
+Example::
+
+    class TestMyRows(RowSourceContract):
+        @pytest.fixture
+        def source(self) -> RowSource:
+            return MyRows()
+"""
+
+from artwork.testing.contracts.rows import RowSourceContract
+from artwork.testing.contracts.tags import TaggerContract
+
+__all__ = ["RowSourceContract", "TaggerContract"]
