@@ -5,6 +5,7 @@ every check on your implementation. One module per interface:
 =============  =======================================  ==========================================
 module         suite (interface)                        fixtures
 =============  =======================================  ==========================================
+``policies``   ``PolicyContract`` (``ArtworkPolicy``)   ``policy``
 ``rows``       ``RowSourceContract`` (``RowSource``)    ``source``, ``page_request``
 ``tags``       ``TaggerContract`` (``Tagger``)          ``tagger``, ``embeddings``
 =============  =======================================  ==========================================
@@ -19,7 +20,8 @@ Example::
             return MyRows()
 """
 
+from artwork.testing.contracts.policies import PolicyContract
 from artwork.testing.contracts.rows import RowSourceContract
 from artwork.testing.contracts.tags import TaggerContract
 
-__all__ = ["RowSourceContract", "TaggerContract"]
+__all__ = ["PolicyContract", "RowSourceContract", "TaggerContract"]
