@@ -1,14 +1,13 @@
 """Contract test suites to run over every implementation of an interface (as LensKit ships its
 scorer tests): subclass one in your own tests, give it the fixtures it names, and pytest runs
-every check on your implementation. One module per interface:
+every check on your implementation. One module per interface, each suite with the fixtures it
+needs:
 
-=============  =======================================  ==========================================
-module         suite (interface)                        fixtures
-=============  =======================================  ==========================================
-``policies``   ``PolicyContract`` (``ArtworkPolicy``)   ``policy``
-``rows``       ``RowSourceContract`` (``RowSource``)    ``source``, ``page_request``
-``tags``       ``TaggerContract`` (``Tagger``)          ``tagger``, ``embeddings``
-=============  =======================================  ==========================================
+- ``policies``: ``PolicyContract`` (``ArtworkPolicy``): ``policy``.
+- ``rankers``: ``RankerContract`` (``Ranker``): ``ranker``, ``ranking_data``.
+- ``rows``: ``RowSourceContract`` (``RowSource``): ``source``, ``page_request``.
+- ``selectors``: ``RowSelectorContract`` (``RowSelector``): ``selector``.
+- ``tags``: ``TaggerContract`` (``Tagger``): ``tagger``, ``embeddings``.
 
 The suites need pytest, which the product never imports: only tests import this package.
 
@@ -21,7 +20,15 @@ Example::
 """
 
 from artwork.testing.contracts.policies import PolicyContract
+from artwork.testing.contracts.rankers import RankerContract
 from artwork.testing.contracts.rows import RowSourceContract
+from artwork.testing.contracts.selectors import RowSelectorContract
 from artwork.testing.contracts.tags import TaggerContract
 
-__all__ = ["PolicyContract", "RowSourceContract", "TaggerContract"]
+__all__ = [
+    "PolicyContract",
+    "RankerContract",
+    "RowSelectorContract",
+    "RowSourceContract",
+    "TaggerContract",
+]
