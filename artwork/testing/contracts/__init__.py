@@ -9,6 +9,7 @@ needs:
 - ``rows``: ``RowSourceContract`` (``RowSource``): ``source``, ``page_request``.
 - ``scorers``: ``FrameScorerContract`` (``FrameScorer``): ``scorer``.
 - ``selectors``: ``RowSelectorContract`` (``RowSelector``): ``selector``.
+- ``shots``: ``ShotDetectorContract`` (``ShotDetector``): ``detector``, ``synthetic``.
 - ``tags``: ``TaggerContract`` (``Tagger``): ``tagger``, ``embeddings``.
 
 The suites need pytest, which the product never imports: only tests import this package.
@@ -27,6 +28,7 @@ from artwork.testing.contracts.rankers import RankerContract
 from artwork.testing.contracts.rows import RowSourceContract
 from artwork.testing.contracts.scorers import FrameScorerContract
 from artwork.testing.contracts.selectors import RowSelectorContract
+from artwork.testing.contracts.shots import ShotDetectorContract
 from artwork.testing.contracts.tags import TaggerContract
 
 __all__ = [
@@ -36,5 +38,6 @@ __all__ = [
     "RankerContract",
     "RowSelectorContract",
     "RowSourceContract",
+    "ShotDetectorContract",
     "TaggerContract",
 ]
