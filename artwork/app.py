@@ -34,8 +34,8 @@ from artwork.api.routes import (
 from artwork.catalog.jobs import JobStore
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings, get_settings
-from artwork.services import Services
 from artwork.web import routes as pages
+from artwork.wiring import Services
 
 DESCRIPTION = """Personalised artwork and homepage rows, with rewards for learning.
 

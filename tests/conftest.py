@@ -13,8 +13,8 @@ from artwork.config import Settings
 from artwork.demo.footage import sample_clip
 from artwork.ingest import Ingestor
 from artwork.scoring.base import Embedder
-from artwork.services import Services
 from artwork.testing.synthetic import SyntheticTruth, write_synthetic_video
+from artwork.wiring import Services
 
 
 @pytest.fixture(scope="session", autouse=True)

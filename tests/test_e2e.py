@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.demo.footage import sample_clip
-from artwork.services import Services
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 
 @pytest.fixture

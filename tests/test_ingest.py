@@ -21,7 +21,6 @@ from artwork.errors import (
     VideoError,
 )
 from artwork.ingest import IngestJob, title_id_for
-from artwork.services import Services
 from artwork.testing.keys import api_client
 from artwork.testing.synthetic import (
     Segment,
@@ -30,6 +29,7 @@ from artwork.testing.synthetic import (
     write_synthetic_video,
     write_video_without_frames,
 )
+from artwork.wiring import Services
 
 PLAN = [Segment("shot", 1.0), Segment("shot", 1.0), Segment("black", 0.4), Segment("shot", 1.0)]
 

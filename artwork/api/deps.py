@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from artwork.api.auth import Principal, get_key_store, require_scopes
 from artwork.catalog.keys import KeyStore
-from artwork.services import Services
+from artwork.wiring import Services
 
 
 def get_services(request: Request) -> Services:

@@ -22,7 +22,7 @@ from artwork.config import Settings
 from artwork.domain import Title
 from artwork.errors import ArtworkError
 from artwork.ingest import Ingestor
-from artwork.services import Services
+from artwork.wiring import Services
 
 logger = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.learner import Learner
 from artwork.bandit.learner_lock import LearnerLock
-from artwork.bandit.service import ArtworkBandit
 from artwork.errors import ArtworkError, ConflictError, ModelError
 
 logger = logging.getLogger(__name__)

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.features import action_features, shared_features
 from artwork.bandit.learner import Learner
-from artwork.bandit.service import ArtworkBandit
 from artwork.config import Settings
 from artwork.domain import Context, Decision, MemberProfile, Variant, VariantStatus
 from artwork.errors import RewardWindowClosedError
@@ -542,7 +542,7 @@ def uniform_log(
 ) -> list[tuple[Decision, float]]:
     """A log of uniformly random exploration over the visits, with sampled rewards (0 or 1).
 
-    The kind of log Netflix evaluates candidate policies on by replay.
+    The kind of log Netflix evaluates target policies on by replay.
     """
     rng = np.random.default_rng([seed, 8])
     count = world.config.variants

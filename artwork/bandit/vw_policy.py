@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -41,6 +41,7 @@ from artwork.bandit.base import (
     pack_snapshot,
     unpack_snapshot,
 )
+from artwork.bandit.config import PolicySettings
 from artwork.bandit.features import (
     DEFAULT_INTERACTIONS,
     ChosenLabel,
@@ -69,14 +70,15 @@ ACTION_CACHE_SIZE = 20_000
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """One exploration parameter: its config key, the setting behind it, and its range.
+    """One exploration parameter: its config key, how to read its setting, and its range.
 
     ``tunable`` parameters may change when a snapshot is loaded (VW does not fix them in the
     model); the others are part of the model's structure.
     """
 
     name: str
-    setting: str
+    read: Callable[[PolicySettings], float]
+    """The parameter's value in the settings."""
     tunable: bool
     low: float = 0.0
     high: float = math.inf
@@ -114,9 +116,14 @@ class VWPolicy(ArtworkPolicy):
     PARAMS: ClassVar[tuple[Param, ...]]
     COMMON: ClassVar[tuple[Param, ...]] = (
         Param(
-            "learning_rate", "bandit_learning_rate", tunable=True, low=1e-6, high=10.0, default=0.5
+            "learning_rate",
+            lambda s: s.learning_rate,
+            tunable=True,
+            low=1e-6,
+            high=10.0,
+            default=0.5,
         ),
-        Param("clip_p", "bandit_clip_p", tunable=False, high=1.0, default=0.0),
+        Param("clip_p", lambda s: s.clip_p, tunable=False, high=1.0, default=0.0),
     )
 
     @classmethod
@@ -200,11 +207,10 @@ class VWPolicy(ArtworkPolicy):
     @classmethod
     def from_settings(cls, settings: Settings, *, version: int = 0) -> Self:
         """A fresh policy with its exploration parameters and hash bits from ``settings``."""
-        params: dict[str, Any] = {
-            p.name: float(getattr(settings, p.setting)) for p in cls.all_params()
-        }
+        values = PolicySettings.from_settings(settings)
+        params: dict[str, Any] = {p.name: float(p.read(values)) for p in cls.all_params()}
         return cls(
-            bits=settings.bandit_bits,
+            bits=values.bits,
             interactions=configured_interactions(settings),
             version=version,
             **params,
@@ -225,10 +231,11 @@ class VWPolicy(ArtworkPolicy):
         header, payload = unpack_snapshot(data)
         if header.name != cls.name:
             raise ModelError(f"snapshot is of policy {header.name!r}, not {cls.name!r}")
+        values = PolicySettings.from_settings(settings) if settings is not None else None
         try:
             params: dict[str, Any] = {
-                p.name: float(getattr(settings, p.setting))
-                if settings is not None and p.tunable
+                p.name: float(p.read(values))
+                if values is not None and p.tunable
                 else float(header.config.get(p.name, p.default))  # type: ignore[arg-type]
                 for p in cls.all_params()
             }
@@ -250,10 +257,9 @@ class VWPolicy(ArtworkPolicy):
         reason = super().rebuild_reason(header, settings)
         if reason is not None:
             return reason
-        wanted: dict[str, float] = {"bits": float(settings.bandit_bits)}
-        wanted |= {
-            p.name: float(getattr(settings, p.setting)) for p in cls.all_params() if not p.tunable
-        }
+        values = PolicySettings.from_settings(settings)
+        wanted: dict[str, float] = {"bits": float(values.bits)}
+        wanted |= {p.name: float(p.read(values)) for p in cls.all_params() if not p.tunable}
         for key, value in wanted.items():
             param = next((p for p in cls.all_params() if p.name == key), None)
             try:
@@ -441,7 +447,7 @@ class ExampleCache:
             self._actions.setdefault(key, entry)
 
 
-_EPSILON = Param("epsilon", "epsilon", tunable=True, high=1.0)
+_EPSILON = Param("epsilon", lambda s: s.epsilon, tunable=True, high=1.0)
 
 
 class EpsilonGreedyPolicy(VWPolicy):
@@ -566,7 +572,9 @@ class SoftmaxPolicy(VWPolicy):
 
     name: ClassVar[str] = "vw_softmax"
     exploration: ClassVar[str] = "softmax"
-    PARAMS: ClassVar[tuple[Param, ...]] = (Param("lambda", "softmax_lambda", tunable=True),)
+    PARAMS: ClassVar[tuple[Param, ...]] = (
+        Param("lambda", lambda s: s.softmax_lambda, tunable=True),
+    )
 
     def _exploration_args(self) -> list[str]:
         return ["--softmax", "--lambda", self._param("lambda")]
@@ -578,8 +586,8 @@ class SquareCBPolicy(VWPolicy):
     name: ClassVar[str] = "vw_squarecb"
     exploration: ClassVar[str] = "squarecb"
     PARAMS: ClassVar[tuple[Param, ...]] = (
-        Param("gamma_scale", "squarecb_gamma_scale", tunable=False, low=1e-9),
-        Param("gamma_exponent", "squarecb_gamma_exponent", tunable=False),
+        Param("gamma_scale", lambda s: s.squarecb_gamma_scale, tunable=False, low=1e-9),
+        Param("gamma_exponent", lambda s: s.squarecb_gamma_exponent, tunable=False),
     )
 
     def _exploration_args(self) -> list[str]:
@@ -601,7 +609,7 @@ class BagPolicy(VWPolicy):
     name: ClassVar[str] = "vw_bag"
     exploration: ClassVar[str] = "bag"
     PARAMS: ClassVar[tuple[Param, ...]] = (
-        Param("size", "bag_size", tunable=False, low=1, high=64, integer=True),
+        Param("size", lambda s: s.bag_size, tunable=False, low=1, high=64, integer=True),
         _EPSILON,
     )
 
@@ -618,8 +626,8 @@ class CoverPolicy(VWPolicy):
     name: ClassVar[str] = "vw_cover"
     exploration: ClassVar[str] = "cover"
     PARAMS: ClassVar[tuple[Param, ...]] = (
-        Param("size", "cover_size", tunable=False, low=1, high=64, integer=True),
-        Param("psi", "cover_psi", tunable=False),
+        Param("size", lambda s: s.cover_size, tunable=False, low=1, high=64, integer=True),
+        Param("psi", lambda s: s.cover_psi, tunable=False),
         _EPSILON,
     )
 

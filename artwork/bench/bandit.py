@@ -11,9 +11,9 @@ One run of :func:`run_benchmark` (``scripts/bench_bandit.py``):
    probabilities; ``online`` is the mean over the run itself (the bandit exploring and
    learning); the regret curves against the oracle go to a PNG.
 2. **replay**: a log of uniformly random exploration, twice as long, is replayed (Li et al.,
-   2011): the first half trains the progressive candidates (the best image per title by observed
-   take rate, the bandit's policy), the second half scores them (while they go on learning),
-   with IPS, SNIPS and DR beside replay.
+   2011): the first half trains the progressive target policies (the best image per title by
+   observed take rate, the bandit's policy), the second half scores them (while they go on
+   learning), with IPS, SNIPS and DR beside replay.
 3. **speed**: the median time of one decision over 8 variants in process (features, policy,
    draw; no database), and the learner's throughput reading the log from SQLite (one core).
 """
@@ -33,7 +33,7 @@ import numpy as np
 from artwork.bandit.learner import Learner
 from artwork.bandit.ope.evaluate import Event, evaluate
 from artwork.bandit.ope.report import as_json
-from artwork.bandit.ope.specs import Candidate, FixedCandidate, PolicyCandidate
+from artwork.bandit.ope.specs import FixedTarget, LearningTarget, TargetPolicy
 from artwork.bandit.simulator import (
     POLICIES,
     START,
@@ -55,7 +55,7 @@ def benchmark_settings(home: Path) -> Settings:
     return Settings(home=home, snapshot_interval_s=30.0)
 
 
-class BestSingleCandidate:
+class BestSingleTarget:
     """Per title, the variant with the best observed take rate so far (progressive)."""
 
     name = "best_single"
@@ -81,7 +81,7 @@ class BestSingleCandidate:
         takes[decision.chosen_index] += reward
 
 
-class OracleCandidate:
+class OracleTarget:
     """The world's best variant per member and title."""
 
     name = "oracle"
@@ -110,13 +110,13 @@ def replay_benchmark(
     log = uniform_log(world, visits, seed=seed)
     events = [Event(decision, reward) for decision, reward in log]
 
-    candidates: list[Candidate] = [
-        FixedCandidate("random", 1.0),
-        BestSingleCandidate(),
-        PolicyCandidate("contextual", EpsilonGreedyPolicy.from_settings(settings)),
-        OracleCandidate(world),
+    targets: list[TargetPolicy] = [
+        FixedTarget("random", 1.0),
+        BestSingleTarget(),
+        LearningTarget("contextual", EpsilonGreedyPolicy.from_settings(settings)),
+        OracleTarget(world),
     ]
-    results = evaluate(events, candidates, warmup=len(events) // 2, seed=seed)
+    results = evaluate(events, targets, warmup=len(events) // 2, seed=seed)
     return as_json(results)
 
 

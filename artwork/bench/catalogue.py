@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Title
-from artwork.ranking.base import RankingData
+from artwork.ranking.data import RankingData
 from artwork.ranking.interactions import InteractionLog
 
 if TYPE_CHECKING:

@@ -39,8 +39,8 @@ from artwork.bench.pages import (
     simulate_impressions,
 )
 from artwork.domain import Title
-from artwork.ranking.base import RankingData
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
 from artwork.ranking.interactions import InteractionLog, Member, from_epoch
 from artwork.ranking.intervals import MemberBootstrap
 from artwork.ranking.metrics import TemporalSplit, evaluate, first_screen, sample_members, targets

@@ -120,7 +120,7 @@ def build_catalogue(
     """
     from artwork.bench.catalogue import simulate_catalogue
     from artwork.ranking.training import train
-    from artwork.services import Services
+    from artwork.wiring import Services
 
     start = time.perf_counter()
     world = simulate_catalogue(

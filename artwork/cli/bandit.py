@@ -36,16 +36,16 @@ def register(commands: Subcommands) -> None:
     learn.set_defaults(handler=run_learn)
 
     evaluate = commands.add_parser(
-        "evaluate", help="off-policy evaluation of candidate policies on the decision log"
+        "evaluate", help="off-policy evaluation of target policies on the decision log"
     )
     evaluate.add_argument(
         "--policy",
         action="append",
         default=None,
         metavar="SPEC",
-        help="candidate, e.g. softmax:lambda=5, epsilon_greedy:learning_rate=0.1, always:rank=1, "
-        "always:variant=ID, baseline, uniform (repeatable; default: logged, current, baseline, "
-        "uniform)",
+        help="a policy to evaluate, e.g. softmax:lambda=5, epsilon_greedy:learning_rate=0.1, "
+        "always:rank=1, always:variant=ID, baseline, uniform (repeatable; default: logged, "
+        "current, baseline, uniform)",
     )
     evaluate.add_argument("--plot", type=Path, default=None, help="write a PNG chart here")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -153,14 +153,14 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from artwork.bandit.log import DecisionLog
     from artwork.bandit.ope.evaluate import MIN_ESS, evaluate, resolved_events
     from artwork.bandit.ope.report import as_json, format_table, plot
-    from artwork.bandit.ope.specs import parse_candidate
+    from artwork.bandit.ope.specs import parse_target
     from artwork.bandit.vw_policy import configured_interactions
     from artwork.catalog.database import create_database_engine
     from artwork.errors import InvalidInputError
 
     specs = args.policy or ["logged", "current", "baseline", "uniform"]
     try:
-        candidates = [parse_candidate(spec, settings) for spec in specs]
+        targets = [parse_target(spec, settings) for spec in specs]
         interactions = configured_interactions(settings)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
@@ -173,7 +173,7 @@ def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         results = evaluate(
             events,
-            candidates,
+            targets,
             warmup=args.warmup,
             confidence=args.confidence,
             bootstrap=args.bootstrap,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from artwork.config import Settings
 
 if TYPE_CHECKING:
-    from artwork.services import Services
+    from artwork.wiring import Services
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -20,7 +20,7 @@ Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 @contextmanager
 def open_services(settings: Settings) -> Iterator[Services]:
     """The process's services for one command, closed afterwards."""
-    from artwork.services import Services  # keeps `artwork --help` fast
+    from artwork.wiring import Services  # keeps `artwork --help` fast
 
     services = Services.from_settings(settings)
     try:

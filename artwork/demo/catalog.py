@@ -20,7 +20,7 @@ from artwork.demo.footage import sample_clip
 from artwork.demo.history import simulate_history
 from artwork.domain import Image, Interaction
 from artwork.errors import InvalidInputError
-from artwork.services import Services
+from artwork.wiring import Services
 
 DEMO_MEMBER = "member-0000"
 SLIDE_SIZE = (640, 360)

@@ -30,8 +30,8 @@ import numpy as np
 
 from artwork.config import Settings
 from artwork.errors import ArtworkError, ChecksumMismatchError, ModelError, StorageError
-from artwork.ranking.base import TitleIndex
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.index import TitleIndex
 from artwork.ranking.model import RankingModel
 from artwork.ranking.page_model import PageModel
 from artwork.ranking.registry import make_ranker

@@ -16,7 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Homepage
-from artwork.ranking.base import Ranker, RankingData, TitleIndex
+from artwork.ranking.base import Ranker
+from artwork.ranking.data import RankingData
+from artwork.ranking.index import TitleIndex
 from artwork.ranking.interactions import MIN_WATCH_S, InteractionLog, Member, from_epoch
 
 

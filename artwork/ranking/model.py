@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from artwork.ranking.base import Ranker, RankingData, TitleIndex
+from artwork.ranking.base import Ranker
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
+from artwork.ranking.index import TitleIndex
 from artwork.ranking.page_model import PageModel
 from artwork.ranking.registry import make_ranker
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from artwork.domain import Homepage, Row, Title
-from artwork.ranking.base import PageContext, PageRequest, RankingData, RowSelector, RowSource
+from artwork.ranking.base import RowSelector, RowSource
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
 from artwork.ranking.interactions import Member
 from artwork.ranking.model import RankingModel
+from artwork.ranking.page_context import PageContext, PageRequest
 from artwork.ranking.registry import ROW_SELECTORS, ROW_SOURCES, make_row_source
 from artwork.ranking.selectors import LearnedPageSelector, RowRankingSelector
 

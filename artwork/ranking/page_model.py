@@ -27,8 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Row, RowImpression
-from artwork.ranking.base import PageContext
 from artwork.ranking.interactions import InteractionLog, to_epoch
+from artwork.ranking.page_context import PageContext
 from artwork.ranking.rows import ROW_SOURCE_CLASSES
 
 SOURCES: tuple[str, ...] = tuple(cls.name for cls in ROW_SOURCE_CLASSES)
@@ -52,8 +52,8 @@ _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
 @dataclass(frozen=True, eq=False)
-class CandidateBlock:
-    """Candidate rows as arrays, built once per page.
+class RowBlock:
+    """The rows a selector chooses from, as arrays, built once per page.
 
     Attributes:
         rows: the rows.
@@ -78,7 +78,7 @@ class CandidateBlock:
     affinity: NDArray[np.float64]
 
     @classmethod
-    def build(cls, rows: Sequence[Row], context: PageContext) -> CandidateBlock:
+    def build(cls, rows: Sequence[Row], context: PageContext) -> RowBlock:
         """The arrays of ``rows`` under ``context``."""
         index = context.index
         pad = len(index)
@@ -117,7 +117,7 @@ class PageState:
     """What is on the page so far (titles shown, genres covered, rows per source), and the
     features every candidate of ``block`` would have at the next position."""
 
-    def __init__(self, context: PageContext, block: CandidateBlock) -> None:
+    def __init__(self, context: PageContext, block: RowBlock) -> None:
         n_titles, n_genres = len(context.index), len(context.index.genres)
         self.context = context
         self.block = block
@@ -189,7 +189,7 @@ def page_features(rows: Sequence[Row], context: PageContext) -> NDArray[np.float
     """The features each row of a finished page had at its position (one row per page row)."""
     if not rows:
         return np.zeros((0, len(FEATURE_NAMES)))
-    block = CandidateBlock.build(rows, context)
+    block = RowBlock.build(rows, context)
     state = PageState(context, block)
     result = np.zeros((len(rows), len(FEATURE_NAMES)))
     for i in range(len(rows)):

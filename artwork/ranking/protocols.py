@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from artwork.ranking.base import RankingData
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
 from artwork.ranking.intervals import MemberBootstrap
 from artwork.ranking.metrics import MemberSplit, RankerScore, evaluate_members, sample_members
 from artwork.ranking.model import RankingModel

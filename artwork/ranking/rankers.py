@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from artwork.ranking.base import Ranker, RankingData, Scores, TitleIndex
+from artwork.ranking.base import Ranker
 from artwork.ranking.content import profile
+from artwork.ranking.data import RankingData
 from artwork.ranking.ease import ease_weights
+from artwork.ranking.index import Scores, TitleIndex
 from artwork.ranking.interactions import FINISHED_AT, MIN_WATCH_S, Member, to_epoch
 from artwork.ranking.top_picks import TopPicksRanker
 

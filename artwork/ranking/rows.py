@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from artwork.domain import Row
-from artwork.ranking.base import PageRequest, RowSource, top_k
+from artwork.ranking.base import RowSource
+from artwork.ranking.index import top_k
+from artwork.ranking.page_context import PageRequest
 from artwork.ranking.rankers import (
     ContinueWatchingRanker,
     EaseRanker,

@@ -19,8 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from artwork.domain import Row
-from artwork.ranking.base import PageContext, RowSelector
-from artwork.ranking.page_model import FEATURE_NAMES, CandidateBlock, PageModel, PageState
+from artwork.ranking.base import RowSelector
+from artwork.ranking.page_context import PageContext
+from artwork.ranking.page_model import FEATURE_NAMES, PageModel, PageState, RowBlock
 
 # Weights of the stage-wise score: relevance discounted by titles already shown, plus genres
 # the page lacks, minus repeats of a source.
@@ -59,7 +60,7 @@ class StagewiseSelector(RowSelector):
         if not candidates:
             return []
         context = context or PageContext.for_rows(candidates)
-        block = CandidateBlock.build(candidates, context)
+        block = RowBlock.build(candidates, context)
         state = PageState(context, block)
         alive = np.ones(len(candidates), dtype=bool)
         padding = block.titles.shape[1] - block.lengths
@@ -92,7 +93,7 @@ class StagewiseSelector(RowSelector):
         )
 
     def _shown(
-        self, block: CandidateBlock, chosen: int, state: PageState, first_screen: bool
+        self, block: RowBlock, chosen: int, state: PageState, first_screen: bool
     ) -> tuple[Row, NDArray[np.int32]]:
         """The row as placed (first screen: without titles already there) and what shows first."""
         row = block.rows[chosen]
@@ -130,7 +131,7 @@ class LearnedPageSelector(RowSelector):
         if not candidates:
             return []
         context = context or PageContext.for_rows(candidates)
-        block = CandidateBlock.build(candidates, context)
+        block = RowBlock.build(candidates, context)
         state = PageState(context, block)
         coef = self.model.aligned_coef
         weight = {name: float(coef[i]) for i, name in enumerate(FEATURE_NAMES)}

@@ -45,8 +45,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from artwork.ranking.base import Ranker, RankingData, Scores, TitleIndex, top_k
+from artwork.ranking.base import Ranker
+from artwork.ranking.data import RankingData
 from artwork.ranking.ease import ease_weights
+from artwork.ranking.index import Scores, TitleIndex, top_k
 from artwork.ranking.interactions import MIN_WATCH_S, InteractionLog, Member
 from artwork.ranking.trees import TreeEnsemble
 

@@ -14,9 +14,9 @@ import numpy as np
 from artwork.catalog.repository import Catalog
 from artwork.config import Settings
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
-from artwork.ranking.base import RankingData
 from artwork.ranking.config import RankingConfig
 from artwork.ranking.content import title_vectors
+from artwork.ranking.data import RankingData
 from artwork.ranking.model import RankingModel
 from artwork.ranking.page_model import PageModel, examples_from_impressions
 

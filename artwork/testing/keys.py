@@ -11,7 +11,7 @@ from artwork.catalog.keys import KeyStore
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
-    from artwork.services import Services
+    from artwork.wiring import Services
 
 ALL_SCOPES = ("client", "editor", "admin")
 

@@ -19,11 +19,11 @@ from artwork.api.deps import ServicesDep
 from artwork.api.params import Device, UserId
 from artwork.bandit.rewards import RewardEvent
 from artwork.errors import ArtworkError, TitleNotFoundError
-from artwork.services import Services
-from artwork.serving import ArtworkChoice, make_context
+from artwork.homepage import ArtworkChoice, make_context
 from artwork.web.queries import members, top_features
 from artwork.web.rendering import media_path, render, wants_json
 from artwork.web.security import check_csrf, require
+from artwork.wiring import Services
 
 router = APIRouter(include_in_schema=False)
 DEVICES: tuple[str, ...] = ("web", "tv", "mobile", "tablet")

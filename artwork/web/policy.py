@@ -2,7 +2,7 @@
 
 Four server-rendered SVG charts of the newest decisions in the log: the take fraction over time
 per policy and model version, the share of decisions that explored, the lag between a decision
-and its reward, and the off-policy evaluation of the live log with the same candidates and
+and its reward, and the off-policy evaluation of the live log with the same target policies and
 numbers as ``artwork evaluate``.
 """
 

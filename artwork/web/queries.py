@@ -28,7 +28,7 @@ WILSON_Z = 1.959963984540054
 """The normal quantile of a two-sided 95% interval."""
 
 OPE_POLICIES: tuple[str, ...] = ("logged", "current", "baseline", "uniform")
-"""The candidates ``artwork evaluate`` compares by default."""
+"""The target policies ``artwork evaluate`` compares by default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,10 +333,10 @@ _OPE_CACHE_SIZE = 8
 
 
 def off_policy(log: DecisionLog, settings: Settings, now: datetime) -> OffPolicyRows:
-    """The off-policy evaluation ``artwork evaluate`` prints (default candidates, 95% normal
+    """The off-policy evaluation ``artwork evaluate`` prints (default policies, 95% normal
     intervals, no warm-up), as JSON-ready rows.
 
-    Replaying the whole log trains a model per candidate, so the answer is kept until the log
+    Replaying the whole log trains a model per target policy, so the answer is kept until the log
     changes: a new decision, a new reward, or a reward window that closed.
 
     Returns:
@@ -344,7 +344,7 @@ def off_policy(log: DecisionLog, settings: Settings, now: datetime) -> OffPolicy
     """
     from artwork.bandit.ope.evaluate import evaluate, resolved_events
     from artwork.bandit.ope.report import as_json
-    from artwork.bandit.ope.specs import parse_candidate
+    from artwork.bandit.ope.specs import parse_target
 
     closed_before = now - timedelta(seconds=settings.reward_wait_s)
     key = (settings.model_dump_json(), *_log_state(log.engine, closed_before))
@@ -358,9 +358,9 @@ def off_policy(log: DecisionLog, settings: Settings, now: datetime) -> OffPolicy
         reason = "no resolved decisions yet: rewards or closed windows come first"
         answer = ([], 0, pending, reason)
     else:
-        candidates = [parse_candidate(spec, settings) for spec in OPE_POLICIES]
+        targets = [parse_target(spec, settings) for spec in OPE_POLICIES]
         try:
-            answer = (as_json(evaluate(events, candidates)), len(events), pending, None)
+            answer = (as_json(evaluate(events, targets)), len(events), pending, None)
         except ValueError as exc:
             answer = ([], len(events), pending, str(exc))
     with _OPE_CACHE_LOCK:

@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.domain import Interaction
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from artwork.api.auth import COOKIE_NAME, Principal, RateLimiter, reward_speaker
 from artwork.app import create_app
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings
-from artwork.services import Services
 from artwork.testing.keys import bearer, make_key
+from artwork.wiring import Services
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from artwork.domain import VariantStatus
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import bearer, make_key
+from artwork.wiring import Services
 
 
 def test_import_titles_without_video(client: TestClient, seeded: Services) -> None:

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from artwork.api.routes.artwork_urls import public_base_url
 from artwork.config import Settings
-from artwork.services import Services
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 
 def _event(client: TestClient, user_id: str = "u1") -> str:

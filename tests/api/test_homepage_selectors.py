@@ -11,14 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.config import Settings
+from artwork.homepage import HomepageService, make_context
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
 from artwork.ranking.model import RankingModel
 from artwork.ranking.registry import ROW_SELECTORS
 from artwork.ranking.training import catalog_snapshot, train
-from artwork.services import Services
-from artwork.serving import HomepageService, make_context
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.services import Services
 from artwork.testing.keys import api_client, bearer, make_key
+from artwork.wiring import Services
 
 
 def _event(client: TestClient, user_id: str = "u1") -> str:

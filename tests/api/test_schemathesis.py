@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from artwork.config import Settings
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import make_key
 from artwork.testing.server import running_server
+from artwork.wiring import Services
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from artwork.app import create_app
 from artwork.config import Settings
 from artwork.domain import VariantStatus
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import bearer, make_key
+from artwork.wiring import Services
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from artwork.domain import VariantStatus
-from artwork.services import Services
+from artwork.wiring import Services
 
 
 def test_title_artwork_for_a_member(client: TestClient, seeded: Services) -> None:

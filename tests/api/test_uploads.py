@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from artwork.catalog.jobs import JobStore
 from artwork.config import Settings
 from artwork.demo.footage import sample_clip
-from artwork.services import Services
 from artwork.testing.keys import api_client, bearer, make_key
+from artwork.wiring import Services
 
 
 @pytest.fixture

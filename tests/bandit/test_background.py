@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.background import BanditWorker
 from artwork.bandit.learner import Learner
-from artwork.bandit.service import ArtworkBandit
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.domain import Context, Variant, VariantStatus
-from artwork.services import Services
+from artwork.wiring import Services
 
 CONTEXT = Context("u1", "tv", 20, 5)
 VARIANTS = [

@@ -15,10 +15,10 @@ import pytest
 import vowpal_wabbit_next as vw
 from sqlalchemy import Engine
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.dsjson import export_dsjson, from_dsjson, import_dsjson
 from artwork.bandit.features import vw_example_lines
 from artwork.bandit.log import DecisionLog
-from artwork.bandit.service import ArtworkBandit
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.domain import Context, MemberProfile, Variant, VariantStatus
@@ -300,12 +300,12 @@ def test_imported_logs_evaluate_alike_whatever_the_order_of_a_and_with_or_withou
     tmp_path: Path,
 ) -> None:
     from artwork.bandit.ope.evaluate import evaluate
-    from artwork.bandit.ope.specs import parse_candidate
+    from artwork.bandit.ope.specs import parse_target
 
     events = {layout: imported_events(tmp_path, layout) for layout in LAYOUTS}
     specs = ["logged", "uniform", "always:variant=2", "always:rank=2"]
     results = {
-        layout: evaluate(items, [parse_candidate(spec, SETTINGS) for spec in specs])
+        layout: evaluate(items, [parse_target(spec, SETTINGS) for spec in specs])
         for layout, items in events.items()
     }
 

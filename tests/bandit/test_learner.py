@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, insert
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.learner import Learner
 from artwork.bandit.log import DecisionLog, LearnerState
-from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.vw_policy import VWPolicy
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import decisions

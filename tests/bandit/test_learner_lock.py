@@ -19,7 +19,7 @@ from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import metadata
 from artwork.config import Settings
 from artwork.errors import StorageError
-from artwork.services import Services
+from artwork.wiring import Services
 
 POSTGRES_URL = os.environ.get(
     "ARTWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.event_ids import EventIdSigner
 from artwork.bandit.learner import Learner
-from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.writer import DecisionWriter, RewardWriter
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.errors import EventNotFoundError, RewardWindowClosedError
 
-from .test_service import CONTEXT, PLAIN, VARIANTS, Clock
+from .test_artwork_bandit import CONTEXT, PLAIN, VARIANTS, Clock
 
 SECRET = b"s" * 32
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.log import DecisionLog
-from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.repository import write_impressions
@@ -22,7 +22,7 @@ from artwork.config import Settings
 from artwork.domain import Decision, RowImpression
 from artwork.errors import OverloadedError
 
-from .test_service import CONTEXT, VARIANTS
+from .test_artwork_bandit import CONTEXT, VARIANTS
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 
 from artwork.domain import Interaction, Title, VariantStatus
 from artwork.errors import TitleExistsError, TitleNotFoundError, VariantNotFoundError
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.wiring import Services
 
 
 def test_title_and_variants_round_trip(services: Services) -> None:

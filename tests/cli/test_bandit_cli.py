@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.log import DecisionLog
-from artwork.bandit.service import ArtworkBandit
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.domain import Context, Variant, VariantStatus

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from artwork.config import Settings
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.wiring import Services
 
 HEADER = "user_id,title_id,timestamp,seconds,duration\n"
 

@@ -12,7 +12,7 @@ import pytest
 from artwork.catalog.keys import KeyStore
 from artwork.config import Settings
 from artwork.errors import AuthenticationError
-from artwork.services import Services
+from artwork.wiring import Services
 
 
 def test_create_list_revoke(run_cli: Callable[..., Any], home: Path) -> None:

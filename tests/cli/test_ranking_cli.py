@@ -8,8 +8,8 @@ from typing import Any
 
 from artwork.config import Settings
 from artwork.domain import Interaction
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.wiring import Services
 
 
 def test_train_then_list_versions(run_cli: Callable[..., Any], home: Path) -> None:

@@ -12,10 +12,10 @@ import pytest
 
 from artwork.config import Settings
 from artwork.demo.footage import sample_clip
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import free_port, running_server
+from artwork.wiring import Services
 
 pytestmark = pytest.mark.slow
 

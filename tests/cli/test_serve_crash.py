@@ -20,10 +20,10 @@ from artwork.bandit.log import DecisionLog, event_key
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import decisions, rewards
 from artwork.config import Settings
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import free_port
+from artwork.wiring import Services
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from artwork.config import Settings
-from artwork.services import Services
+from artwork.wiring import Services
 
 
 def test_import_titles_then_their_plays(run_cli: Callable[..., Any], home: Path) -> None:

@@ -13,8 +13,8 @@ import pytest
 from artwork.cli.upload import UploadItem, UploadOptions, items_from_csv, upload_titles
 from artwork.demo.footage import sample_clip
 from artwork.errors import InvalidInputError
-from artwork.services import Services
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 
 def test_upload_and_wait_for_several_titles(ingesting_services: Services, tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from artwork.demo.catalog import SAMPLE_TITLES, build_sample_catalog, write_slideshow
-from artwork.services import Services
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 
 def test_slideshow_is_a_real_h264_video(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from artwork.domain import Interaction, Title
-from artwork.ranking.base import RankingData
+from artwork.ranking.data import RankingData
 
 NOW = datetime(2026, 6, 1, 20, tzinfo=UTC)
 

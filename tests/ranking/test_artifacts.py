@@ -8,8 +8,8 @@ import pytest
 
 from artwork.errors import ChecksumMismatchError, ModelError
 from artwork.ranking.artifacts import MANIFEST, ArtifactStore, ranking_dir
-from artwork.ranking.base import RankingData
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
 from artwork.ranking.model import RankingModel
 from artwork.ranking.page import PageBuilder
 from artwork.ranking.page_model import FEATURE_NAMES, PageModel

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from artwork.domain import Homepage, Row, ScoredTitle, Title
-from artwork.ranking.base import RankingData, TitleIndex
+from artwork.ranking.data import RankingData
+from artwork.ranking.index import TitleIndex
 from artwork.ranking.metrics import (
     TemporalSplit,
     evaluate,

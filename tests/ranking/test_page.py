@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from artwork.domain import Homepage, Title
-from artwork.ranking.base import RankingData
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
 from artwork.ranking.interactions import Member
 from artwork.ranking.metrics import first_screen
 from artwork.ranking.page import PageBuilder

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from artwork.domain import Interaction, Row, RowImpression, ScoredTitle, Title
-from artwork.ranking.base import PageContext, TitleIndex
+from artwork.ranking.index import TitleIndex
 from artwork.ranking.interactions import InteractionLog
+from artwork.ranking.page_context import PageContext
 from artwork.ranking.page_model import (
     FEATURE_NAMES,
     PageModel,

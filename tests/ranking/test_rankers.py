@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from artwork.domain import Title
-from artwork.ranking.base import Ranker, RankingData, TitleIndex, top_k
+from artwork.ranking.base import Ranker
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
+from artwork.ranking.index import top_k
 from artwork.ranking.interactions import Member
 from artwork.ranking.rankers import (
     ContentRanker,
@@ -17,6 +19,7 @@ from artwork.ranking.rankers import (
     TrendingRanker,
 )
 from artwork.ranking.registry import RANKERS, make_ranker
+from artwork.testing.contracts import RankerContract
 
 from .conftest import NOW, play
 
@@ -42,43 +45,18 @@ def data() -> RankingData:
 
 
 # --- contract: every registered ranker ------------------------------------------------------------
-@pytest.fixture(params=sorted(RANKERS))
-def ranker(request: pytest.FixtureRequest) -> Ranker:
-    return make_ranker(request.param, RankingConfig())
+class TestEveryRanker(RankerContract):
+    @pytest.fixture(params=sorted(RANKERS))
+    def ranker(self, request: pytest.FixtureRequest) -> Ranker:
+        return make_ranker(request.param, RankingConfig())
 
+    @pytest.fixture
+    def ranking_data(self, taste_data: RankingData) -> RankingData:
+        return taste_data
 
-def test_contract_scores_rank_and_limits(ranker: Ranker, taste_data: RankingData) -> None:
-    with pytest.raises(RuntimeError, match="before fit"):
-        ranker.rank(Member.cold("x"), 3)
-    ranker.fit(taste_data)
-    n = len(taste_data.index)
-    for user in ("s0", "d3", "x0", "nobody"):
-        member = taste_data.member(user)
-        scores = ranker.scores(member)
-        assert scores.shape == (n,)
-        assert not np.isnan(scores).any()
-        ranked = ranker.rank(user, 4)
-        assert len(ranked) <= 4
-        assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
-        assert len({s.title_id for s in ranked}) == len(ranked)
-        assert ranker.rank(member, 4) == ranked  # by id or by Member alike
-        unseen = ranker.rank(user, n, exclude_seen=True)
-        seen = {taste_data.index.title_ids[t] for t in member.titles}
-        assert not seen & {s.title_id for s in unseen}
-        assert ranker.rank(user, 0) == []
-
-
-def test_contract_state_round_trip(ranker: Ranker, taste_data: RankingData) -> None:
-    ranker.fit(taste_data)
-    state = {k: np.array(v) for k, v in ranker.get_state().items()}
-    index = TitleIndex.from_json(taste_data.index.to_json(), taste_data.index.content)
-    restored = make_ranker(ranker.name, RankingConfig())
-    restored.load_state(index, state)
-    for user in ("s0", "d3", "nobody"):
-        member = taste_data.member(user)
-        assert np.array_equal(restored.scores(member), ranker.scores(member))
-    with pytest.raises(RuntimeError, match="Member"):
-        restored.rank("s0", 3)
+    @pytest.fixture
+    def member_ids(self) -> list[str]:
+        return ["s0", "d3", "x0", "nobody"]
 
 
 # --- top-N, continue watching, genres ------------------------------------------------------------

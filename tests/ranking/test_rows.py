@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from artwork.ranking.base import PageRequest, RankingData, RowSource
+from artwork.ranking.base import RowSource
 from artwork.ranking.config import RankingConfig
+from artwork.ranking.data import RankingData
 from artwork.ranking.interactions import Member
 from artwork.ranking.model import RankingModel
+from artwork.ranking.page_context import PageRequest
 from artwork.ranking.registry import ROW_SOURCES, make_row_source
 from artwork.testing.contracts import RowSourceContract
 

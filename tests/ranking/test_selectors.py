@@ -1,10 +1,11 @@
+"""The row selector contract over every registered selector, then what each selector does."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from artwork.domain import Row, ScoredTitle, Title
-from artwork.ranking.base import PageContext, RowSelector, TitleIndex
+from artwork.ranking.base import RowSelector
 from artwork.ranking.page_model import FEATURE_NAMES, PageModel
 from artwork.ranking.registry import ROW_SELECTORS
 from artwork.ranking.selectors import (
@@ -12,22 +13,8 @@ from artwork.ranking.selectors import (
     RowRankingSelector,
     StagewiseSelector,
 )
-
-
-def row(row_id: str, titles: str, score: float, source: str = "genre") -> Row:
-    return Row(row_id, row_id, source, tuple(ScoredTitle(t, 1.0) for t in titles), score)
-
-
-# Titles a..l; a-f are drama, g-l comedy.
-INDEX = TitleIndex.from_titles(
-    [Title(t, t.upper(), ("drama",) if t <= "f" else ("comedy",)) for t in "abcdefghijkl"]
-)
-
-
-def context(rows: int = 2, titles: int = 3) -> PageContext:
-    return PageContext(
-        INDEX, np.array([0.5, 0.5]), first_screen_rows=rows, first_screen_titles=titles
-    )
+from artwork.testing.contracts import RowSelectorContract
+from artwork.testing.contracts.selectors import context, row
 
 
 @pytest.fixture(params=sorted(ROW_SELECTORS))
@@ -35,26 +22,8 @@ def selector(request: pytest.FixtureRequest) -> RowSelector:
     return ROW_SELECTORS[request.param]()
 
 
-def test_contract(selector: RowSelector) -> None:
-    candidates = [
-        row("r1", "abcd", 0.9),
-        row("r2", "cdef", 0.8),
-        row("r3", "ghij", 0.5),
-        row("r4", "kl", 0.4, "popularity"),
-    ]
-    assert selector.select([], 3, context()) == []
-    with pytest.raises(ValueError, match="max_rows"):
-        selector.select(candidates, 0, context())
-    for ctx in (context(), None):
-        page = selector.select(candidates, 3, ctx)
-        ids = [r.row_id for r in page]
-        assert 0 < len(page) <= 3 and len(set(ids)) == len(ids)
-        assert set(ids) <= {"r1", "r2", "r3", "r4"}
-        originals = {r.row_id: [i.title_id for i in r.items] for r in candidates}
-        for placed in page:  # titles keep their order (some may be left out)
-            shown = [i.title_id for i in placed.items]
-            assert shown == [t for t in originals[placed.row_id] if t in shown]
-    assert len(selector.select(candidates, 10, context())) == 4
+class TestEveryRowSelector(RowSelectorContract):
+    """The shared contract, over every registered selector."""
 
 
 def test_row_ranking_is_stable() -> None:

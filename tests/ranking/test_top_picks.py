@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from artwork.ranking.base import TitleIndex
+from artwork.ranking.index import TitleIndex
 from artwork.ranking.interactions import Member
 from artwork.ranking.top_picks import FEATURES, TopPicksRanker, candidates_and_features
 

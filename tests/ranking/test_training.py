@@ -10,8 +10,8 @@ from artwork.ranking.artifacts import ArtifactStore, ranking_dir
 from artwork.ranking.config import RankingConfig
 from artwork.ranking.page import PageBuilder
 from artwork.ranking.training import MIN_PAGE_EXAMPLES, catalog_snapshot, train
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
+from artwork.wiring import Services
 
 
 def _seed(services: Services) -> None:

@@ -43,56 +43,16 @@ from artwork.scoring.registry import (
     mobilenet_runtime_for,
 )
 from artwork.scoring.tags import ZeroShotTagger, create_tagger, load_tag_bank, tagger_name_for
+from artwork.testing.contracts import EmbedderContract
 
 ALL_EMBEDDERS = ["mobilenet", "onnx_mobilenet", "clip"]
 
 
-@pytest.fixture(params=ALL_EMBEDDERS)
-def any_embedder(request: pytest.FixtureRequest) -> Embedder:
-    embedder: Embedder = request.getfixturevalue(request.param)
-    return embedder
-
-
-def _images(rng: np.random.Generator) -> list[np.ndarray]:
-    return [
-        photos.chelsea(),
-        photos.coffee(),
-        rng.integers(0, 256, (90, 160, 3), dtype=np.uint8),
-        np.zeros((240, 100, 3), np.uint8),  # portrait, black
-        rng.integers(0, 256, (7, 5, 3), dtype=np.uint8),  # tiny
-    ]
-
-
-# --- the contract every embedder keeps ---------------------------------------------------------
-def test_embeddings_have_the_promised_shape_and_unit_norm(
-    any_embedder: Embedder, rng: np.random.Generator
-) -> None:
-    images = _images(rng)
-    vectors = any_embedder.embed(images)
-    assert vectors.shape == (len(images), any_embedder.dim) and vectors.dtype == np.float32
-    norms = np.linalg.norm(vectors, axis=1)
-    assert np.allclose(norms[[0, 1, 2, 4]], 1.0, atol=1e-5)
-    assert np.all(np.isfinite(vectors))
-    assert any_embedder.name and isinstance(any_embedder.name, str)
-
-
-def test_embedding_does_not_depend_on_batching(
-    any_embedder: Embedder, rng: np.random.Generator
-) -> None:
-    images = _images(rng)
-    together = any_embedder.embed(images)
-    alone = np.concatenate([any_embedder.embed([image]) for image in images])
-    assert np.allclose(together, alone, atol=1e-4)
-    assert np.allclose(any_embedder.embed(images), together, atol=1e-6)
-
-
-def test_an_empty_batch_gives_an_empty_matrix(any_embedder: Embedder) -> None:
-    assert any_embedder.embed([]).shape == (0, any_embedder.dim)
-
-
-def test_bad_images_are_refused_by_position(any_embedder: Embedder) -> None:
-    with pytest.raises(ValueError, match=r"images\[1\] must have dtype uint8"):
-        any_embedder.embed([photos.chelsea(), np.zeros((8, 8, 3), np.float32)])
+class TestEveryEmbedder(EmbedderContract):
+    @pytest.fixture(params=ALL_EMBEDDERS)
+    def embedder(self, request: pytest.FixtureRequest) -> Embedder:
+        embedder: Embedder = request.getfixturevalue(request.param)
+        return embedder
 
 
 # --- MobileNetV2 -------------------------------------------------------------------------------
@@ -188,9 +148,7 @@ def test_clip_encodes_text_into_the_image_space(clip: ClipEmbedder) -> None:
         clip.encode_text(["a cat", "  "])
 
 
-def test_clip_zero_shot_tagging_plumbing(
-    clip: ClipEmbedder, tmp_path: Path, rng: np.random.Generator
-) -> None:
+def test_clip_zero_shot_tagging_plumbing(clip: ClipEmbedder, tmp_path: Path) -> None:
     """Plumbing only: random weights, so which tags come out means nothing."""
     bank = load_tag_bank()
     assert tagger_name_for(clip) == "zero_shot"
@@ -198,7 +156,7 @@ def test_clip_zero_shot_tagging_plumbing(
     assert isinstance(tagger, ZeroShotTagger) and tagger.name == f"zero_shot:{clip.name}"
     assert tagger.text_embeddings.shape == (len(bank.tags), clip.dim)
     assert np.allclose(np.linalg.norm(tagger.text_embeddings, axis=1), 1.0, atol=1e-5)
-    images = _images(rng)[:3]
+    images = EmbedderContract.images()[:3]
     embeddings = clip.embed(images)
     tags = tagger.tag(images, embeddings)
     assert len(tags) == 3

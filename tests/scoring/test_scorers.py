@@ -14,49 +14,15 @@ from artwork.config import Settings
 from artwork.scoring.base import FrameScorer, fit_width
 from artwork.scoring.quality import QUALITY_INPUTS, is_bad_frame, quality
 from artwork.scoring.registry import FRAME_SCORERS, default_frame_scorers
-
-COUNTS = {"face_count"}
-"""Features that are counts, not in [0, 1]."""
+from artwork.testing.contracts import FrameScorerContract
 
 
-@pytest.fixture(params=list(FRAME_SCORERS))
-def scorer(request: pytest.FixtureRequest, tmp_path: Path) -> FrameScorer:
-    return FRAME_SCORERS[request.param](Settings(home=tmp_path))
+class TestEveryFrameScorer(FrameScorerContract):
+    counts = frozenset({"face_count"})
 
-
-def _images(rng: np.random.Generator) -> list[np.ndarray]:
-    return [
-        np.ascontiguousarray(fit_width(photos.astronaut(), 320)),
-        photos.chelsea(),  # wider than the analysis width
-        rng.integers(0, 256, (180, 320, 3), dtype=np.uint8),
-        np.zeros((180, 320, 3), np.uint8),
-        np.full((320, 180, 3), 255, np.uint8),  # portrait, white
-        rng.integers(0, 256, (7, 5, 3), dtype=np.uint8),  # tiny
-        np.zeros((1, 1, 3), np.uint8),
-    ]
-
-
-def test_scores_are_named_floats_in_range(scorer: FrameScorer, rng: np.random.Generator) -> None:
-    names = None
-    for image in _images(rng):
-        scores = scorer.score(image)
-        assert scores and all(isinstance(v, float) and np.isfinite(v) for v in scores.values())
-        assert all(0.0 <= v <= 1.0 for k, v in scores.items() if k not in COUNTS), scores
-        assert all(v >= 0 and v == int(v) for k, v in scores.items() if k in COUNTS)
-        assert names is None or list(scores) == names, "the same features for every frame"
-        names = list(scores)
-
-
-def test_scoring_is_deterministic(scorer: FrameScorer) -> None:
-    photo = np.ascontiguousarray(fit_width(photos.coffee(), 320))
-    assert scorer.score(photo) == scorer.score(photo.copy())
-
-
-def test_bad_images_are_refused(scorer: FrameScorer) -> None:
-    with pytest.raises(ValueError, match="image must have dtype uint8"):
-        scorer.score(np.zeros((10, 10, 3), np.float32))
-    with pytest.raises(ValueError, match="image must have shape"):
-        scorer.score(np.zeros((10, 10, 4), np.uint8))
+    @pytest.fixture(params=list(FRAME_SCORERS))
+    def scorer(self, request: pytest.FixtureRequest, tmp_path: Path) -> FrameScorer:
+        return FRAME_SCORERS[request.param](Settings(home=tmp_path))
 
 
 def test_the_default_scorers_describe_a_frame(tmp_path: Path) -> None:

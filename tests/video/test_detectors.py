@@ -1,9 +1,5 @@
-"""Every shot detector against planted ground truth, and what is special to each.
-
-The contract (PySceneDetect's ``ALL_DETECTORS`` idea): on the synthetic video each registered
-detector finds every planted cut within one frame and nothing else, finds the fade, samples
-only before the excluded tail, never more than asked, at the analysis width.
-"""
+"""Every shot detector against planted ground truth (the contract in
+:mod:`artwork.testing.contracts.shots`), and what is special to each."""
 
 from __future__ import annotations
 
@@ -15,7 +11,8 @@ import pytest
 
 from artwork.config import Settings
 from artwork.domain import VideoInfo
-from artwork.errors import VideoError
+from artwork.testing.contracts import ShotDetectorContract
+from artwork.testing.contracts.shots import frame_numbers, plan_for, within_a_frame
 from artwork.testing.synthetic import (
     FilmTruth,
     Segment,
@@ -27,7 +24,7 @@ from artwork.video.decode import probe
 from artwork.video.frames import FrameShotDetector
 from artwork.video.keyframes import KeyframeShotDetector, _anomaly, reference_sizes
 from artwork.video.registry import SHOT_DETECTORS, create_shot_detector, shot_detector_name_for
-from artwork.video.shots import SamplingPlan, ShotDetector
+from artwork.video.shots import ShotDetector
 
 DETECTORS = sorted(SHOT_DETECTORS)
 
@@ -36,75 +33,18 @@ def _detector(name: str) -> ShotDetector:
     return SHOT_DETECTORS[name](Settings(shot_detector=name))  # type: ignore[arg-type]
 
 
-def _plan(info: VideoInfo, *, tail: float = 0.1, max_frames: int = 240) -> SamplingPlan:
-    return SamplingPlan(
-        width=160, interval_s=0.25, max_frames=max_frames, end_s=info.duration_s * (1 - tail)
-    )
+class TestEveryShotDetector(ShotDetectorContract):
+    @pytest.fixture(params=DETECTORS)
+    def detector(self, request: pytest.FixtureRequest) -> ShotDetector:
+        return _detector(request.param)
+
+    def test_the_scan_names_its_detector(
+        self, detector: ShotDetector, synthetic: SyntheticTruth
+    ) -> None:
+        info = probe(synthetic.path)
+        assert detector.scan(synthetic.path, info, plan_for(info)).detector == detector.name
 
 
-def _frames(times: tuple[float, ...], fps: float) -> list[int]:
-    return [round(t * fps) for t in times]
-
-
-def _within_a_frame(found: list[int], truth: list[int]) -> bool:
-    return len(found) == len(truth) and all(
-        abs(a - b) <= 1 for a, b in zip(found, truth, strict=True)
-    )
-
-
-@pytest.mark.parametrize("name", DETECTORS)
-def test_planted_cuts_and_fade_are_found(synthetic: SyntheticTruth, name: str) -> None:
-    info = probe(synthetic.path)
-    scan = _detector(name).scan(synthetic.path, info, _plan(info))
-    assert scan.detector == name
-    found = _frames(scan.shots.cuts_s, synthetic.fps)
-    assert _within_a_frame(found, _frames(synthetic.cuts_s, synthetic.fps)), found
-    [(fade_start, fade_end)] = synthetic.ranges("fade")
-    [fade] = scan.shots.transitions
-    assert fade.kind == "fade"
-    assert abs(fade.start_s - fade_start) <= 1.5 / synthetic.fps
-    assert abs(fade.end_s - fade_end) <= 1.5 / synthetic.fps
-    # shot, black, shot, blur, shot (fading out), shot
-    assert len(scan.shots.shots) == 6
-    assert scan.frames_decoded >= len(scan.samples) > 0
-
-
-@pytest.mark.parametrize("name", DETECTORS)
-def test_samples_respect_the_plan(synthetic: SyntheticTruth, name: str) -> None:
-    info = probe(synthetic.path)
-    plan = _plan(info, tail=0.3, max_frames=12)
-    scan = _detector(name).scan(synthetic.path, info, plan)
-    assert 0 < len(scan.samples) <= 12
-    times = [f.time_s for f in scan.samples]
-    assert times == sorted(times) and len(set(times)) == len(times)
-    assert max(times) < plan.end_s
-    assert all(f.image.shape[1] <= 160 for f in scan.samples)
-
-
-@pytest.mark.parametrize("name", DETECTORS)
-def test_progress_reaches_the_end(synthetic: SyntheticTruth, name: str) -> None:
-    info = probe(synthetic.path)
-    seen: list[float] = []
-    _detector(name).scan(synthetic.path, info, _plan(info), progress=seen.append)
-    assert seen and seen[-1] == pytest.approx(info.duration_s)
-    assert seen == sorted(seen)
-
-
-@pytest.mark.parametrize("name", DETECTORS)
-def test_an_undecodable_file_raises(tmp_path: Path, name: str) -> None:
-    source = write_synthetic_video(tmp_path / "ok.mp4", seconds=1.0)
-    info = probe(source.path)
-    data = bytearray(source.path.read_bytes())
-    at = data.find(b"mdat")
-    size = int.from_bytes(data[at - 4 : at], "big")
-    data[at + 4 : at - 4 + size] = bytes(size - 8)
-    broken = tmp_path / "zeros.mp4"
-    broken.write_bytes(bytes(data))
-    with pytest.raises(VideoError, match=r"no (decodable frames|(key)?frame decoded)"):
-        _detector(name).scan(broken, info, _plan(info))
-
-
-# --- keyframes ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def film(tmp_path_factory: pytest.TempPathFactory) -> FilmTruth:
     """40 s of film-like footage at 320x180: cuts (keyframes at most), a fade, a dissolve."""
@@ -132,9 +72,9 @@ def test_keyframes_find_film_cuts_and_transitions(
 ) -> None:
     truth: FilmTruth = request.getfixturevalue(which)
     info = probe(truth.path)
-    scan = KeyframeShotDetector(refine_budget=1.0).scan(truth.path, info, _plan(info))
-    found = _frames(scan.shots.cuts_s, truth.fps)
-    assert _within_a_frame(found, _frames(truth.cuts_s, truth.fps)), found
+    scan = KeyframeShotDetector(refine_budget=1.0).scan(truth.path, info, plan_for(info))
+    found = frame_numbers(scan.shots.cuts_s, truth.fps)
+    assert within_a_frame(found, frame_numbers(truth.cuts_s, truth.fps)), found
     assert [t.kind for t in scan.shots.transitions] == [t.kind for t in truth.transitions]
     for got, planted in zip(scan.shots.transitions, truth.transitions, strict=True):
         assert abs(got.start_s - planted.start_s) <= 2 / truth.fps
@@ -178,9 +118,9 @@ def grainy_film(tmp_path_factory: pytest.TempPathFactory) -> FilmTruth:
 
 def test_keyframes_stay_cheap_and_exact_on_grainy_film(grainy_film: FilmTruth) -> None:
     info = probe(grainy_film.path)
-    scan = KeyframeShotDetector().scan(grainy_film.path, info, _plan(info))
-    found = _frames(scan.shots.cuts_s, grainy_film.fps)
-    planted = _frames(grainy_film.cuts_s, grainy_film.fps)
+    scan = KeyframeShotDetector().scan(grainy_film.path, info, plan_for(info))
+    found = frame_numbers(scan.shots.cuts_s, grainy_film.fps)
+    planted = frame_numbers(grainy_film.cuts_s, grainy_film.fps)
     hits = [c for c in planted if any(abs(c - f) <= 1 for f in found)]
     assert len(hits) >= len(planted) - len(scan.shots.approximate_s)
     assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found  # no false cut
@@ -189,7 +129,7 @@ def test_keyframes_stay_cheap_and_exact_on_grainy_film(grainy_film: FilmTruth) -
 
 def test_keyframes_decode_a_fraction_when_the_encoder_marks_cuts(film: FilmTruth) -> None:
     info = probe(film.path)
-    scan = KeyframeShotDetector().scan(film.path, info, _plan(info))
+    scan = KeyframeShotDetector().scan(film.path, info, plan_for(info))
     assert scan.frames_decoded < film.frame_count / 2
 
 
@@ -200,7 +140,7 @@ def test_keyframes_fall_back_to_every_frame_when_keyframes_are_sparse(
     truth = write_synthetic_video(tmp_path / "one.mp4", plan=[Segment("shot", 3.0)])
     info = probe(truth.path)
     with caplog.at_level(logging.INFO, logger="artwork.video.keyframes"):
-        scan = KeyframeShotDetector().scan(truth.path, info, _plan(info))
+        scan = KeyframeShotDetector().scan(truth.path, info, plan_for(info))
     assert scan.detector == "frames"
     assert "decoding every frame instead" in caplog.text
     assert scan.frames_decoded == truth.frame_count
@@ -208,10 +148,10 @@ def test_keyframes_fall_back_to_every_frame_when_keyframes_are_sparse(
 
 def test_a_zero_refine_budget_keeps_keyframe_boundaries(synthetic: SyntheticTruth) -> None:
     info = probe(synthetic.path)
-    scan = KeyframeShotDetector(refine_budget=0.0).scan(synthetic.path, info, _plan(info))
+    scan = KeyframeShotDetector(refine_budget=0.0).scan(synthetic.path, info, plan_for(info))
     keyframes = {0, 65, 105, 135, 210}  # where x264 put this video's keyframes
-    assert set(_frames(scan.shots.cuts_s, synthetic.fps)) <= keyframes
-    approximate = set(_frames(scan.shots.approximate_s, synthetic.fps))
+    assert set(frame_numbers(scan.shots.cuts_s, synthetic.fps)) <= keyframes
+    approximate = set(frame_numbers(scan.shots.approximate_s, synthetic.fps))
     assert approximate and approximate <= keyframes
     assert scan.shots.transitions == ()
     assert len(scan.shots.shots) == len(scan.shots.cuts_s) + len(approximate) + 1

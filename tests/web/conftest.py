@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.domain import Interaction, Reward, VariantStatus
-from artwork.services import Services
-from artwork.serving import make_context
+from artwork.homepage import make_context
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 GENRES = {"t0": "drama", "t1": "comedy", "t2": "drama", "t3": "sci-fi"}
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.domain import VariantStatus
-from artwork.services import Services
 from artwork.testing.keys import api_client
+from artwork.wiring import Services
 
 
 def test_titles_list_review_state_and_search(pages: TestClient) -> None:

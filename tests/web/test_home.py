@@ -6,7 +6,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from artwork.services import Services
+from artwork.wiring import Services
 
 
 def _tiles(html: str) -> list[tuple[str, str]]:

@@ -12,10 +12,10 @@ import pytest
 from artwork.api.auth import COOKIE_NAME
 from artwork.config import Settings
 from artwork.domain import Interaction
-from artwork.services import Services
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import make_key
 from artwork.testing.server import running_server
+from artwork.wiring import Services
 
 pytestmark = pytest.mark.browser
 

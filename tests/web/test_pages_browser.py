@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from artwork.config import Settings
-from artwork.services import Services
 from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import running_server
+from artwork.wiring import Services
 
 pytestmark = pytest.mark.browser
 

@@ -7,10 +7,10 @@ import re
 from fastapi.testclient import TestClient
 
 from artwork.bandit.ope.evaluate import evaluate, resolved_events
-from artwork.bandit.ope.specs import parse_candidate
-from artwork.services import Services
+from artwork.bandit.ope.specs import parse_target
 from artwork.testing.keys import api_client
 from artwork.web.queries import OPE_POLICIES
+from artwork.wiring import Services
 
 
 def test_policy_page_draws_four_charts(pages: TestClient) -> None:
@@ -28,7 +28,7 @@ def test_policy_page_reports_the_numbers_of_artwork_evaluate(
     settings = page_services.settings
     log = page_services.bandit.log
     events, _ = resolved_events(log, settings, log.now())
-    results = evaluate(events, [parse_candidate(s, settings) for s in OPE_POLICIES])
+    results = evaluate(events, [parse_target(s, settings) for s in OPE_POLICIES])
     for result in results:
         snips = result.estimates["snips"]
         assert f"{snips.value:.4f} [{snips.low:.4f}, {snips.high:.4f}]" in html, result.name

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from artwork.services import Services
 from artwork.web.queries import (
     members,
     off_policy,
@@ -20,6 +19,7 @@ from artwork.web.queries import (
     version_bands,
     wilson,
 )
+from artwork.wiring import Services
 
 
 def test_wilson_interval_holds_the_rate_and_stays_in_bounds() -> None:

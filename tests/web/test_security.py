@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from artwork.app import create_app
-from artwork.services import Services
 from artwork.testing.keys import bearer, make_key
 from artwork.web.login import safe_next
 from artwork.web.security import require
+from artwork.wiring import Services
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 

@@ -18,7 +18,7 @@ from fastapi import Query, Request
 from artwork.api.schemas import ArtworkPublic, CropPublic
 from artwork.config import Settings
 from artwork.domain import Variant
-from artwork.serving import ArtworkChoice
+from artwork.homepage import ArtworkChoice
 
 Aspect = Annotated[
     str | None,

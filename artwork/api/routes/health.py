@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from artwork.api.deps import ServicesDep
 from artwork.api.schemas import HealthPublic, ReadyPublic
-from artwork.services import Services
+from artwork.wiring import Services
 
 router = APIRouter(tags=["health"])
 

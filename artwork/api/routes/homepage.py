@@ -13,8 +13,8 @@ from artwork.api.params import Country, Device, UserId
 from artwork.api.responses import AUTH, errors
 from artwork.api.routes.artwork_urls import Aspect, artwork_json, public_base_url
 from artwork.api.schemas import HomepagePublic
+from artwork.homepage import make_context
 from artwork.ranking.registry import ROW_SELECTORS
-from artwork.serving import make_context
 
 router = APIRouter(prefix="/v1", tags=["homepage"])
 

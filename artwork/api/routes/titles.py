@@ -18,7 +18,7 @@ from artwork.api.schemas import (
 )
 from artwork.catalog.titles_import import TitleRecord, delete_metadata, import_titles, load_metadata
 from artwork.domain import Variant
-from artwork.serving import make_context
+from artwork.homepage import make_context
 
 router = APIRouter(prefix="/v1/titles", tags=["titles"])
 

@@ -1,4 +1,4 @@
-"""Off-policy evaluation: what a candidate policy would have earned, estimated from the log.
+"""Off-policy evaluation: what a target policy would have earned, estimated from the log.
 
 | module | what it holds |
 |---|---|
@@ -6,8 +6,8 @@
 | ``replay.py``, ``ips.py``, ``dr.py`` | the estimators, one family per module |
 | ``registry.py`` | the estimators by name, in report order |
 | ``reward_model.py`` | DR's cross-fitted, clipped reward model |
-| ``specs.py`` | candidate policies and their spec strings (``softmax:lambda=5``) |
-| ``evaluate.py`` | the loop: resolved events, candidates, estimators, ESS and warnings |
+| ``specs.py`` | target policies and their spec strings (``softmax:lambda=5``) |
+| ``evaluate.py`` | the loop: resolved events, targets, estimators, ESS and warnings |
 | ``report.py`` | table, JSON and chart |
 
 Imports only go downwards in that table (``specs`` stands beside the estimators).

@@ -2,7 +2,7 @@
 
 Modelled on Open Bandit Pipeline's ``BaseOffPolicyEstimator``: an estimator is a small object
 that turns what the log says about each scored event (:class:`ScoredEvents`) into an estimate of
-a candidate policy's mean reward per decision, with a confidence interval. Every estimator reads
+a target policy's mean reward per decision, with a confidence interval. Every estimator reads
 the same terms, so a new one is one class and one line in :mod:`artwork.bandit.ope.registry`.
 """
 
@@ -41,7 +41,7 @@ class Estimate:
 
 @dataclass(frozen=True, slots=True)
 class ScoredEvents:
-    """What every estimator needs to know about the scored events of one candidate ``pi``.
+    """What every estimator needs to know about the scored events of one target policy ``pi``.
 
     Per event ``i`` with logged action ``a_i``, logging probability ``mu_i = mu(a_i|x_i)`` and
     reward ``r_i``:
@@ -84,7 +84,7 @@ class ScoredEvents:
 
 
 class OffPolicyEstimator(ABC):
-    """Estimates a candidate policy's mean reward per decision from :class:`ScoredEvents`."""
+    """Estimates a target policy's mean reward per decision from :class:`ScoredEvents`."""
 
     name: ClassVar[str]
     """Registry key and column name in reports."""

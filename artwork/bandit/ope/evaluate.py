@@ -1,7 +1,7 @@
-"""The evaluation loop: score every candidate on the resolved logged events with every estimator.
+"""The evaluation loop: score every target on the resolved logged events with every estimator.
 
 Every logged decision holds the probability ``mu(a)`` its shown variant ``a`` was drawn with and
-the reward ``r`` it earned (or the default reward once its wait window closed). A candidate
+the reward ``r`` it earned (or the default reward once its wait window closed). A target
 ``pi`` is replayed over the log in order: for each event it gives its distribution ``pi(.)``
 *before* learning from that event (progressive validation, as Personalizer's offline
 evaluation does), then learns from it. The reward model ``q`` is cross-fitted
@@ -34,7 +34,7 @@ from artwork.bandit.ope.base import PARTIAL_PMF, Estimate, ScoredEvents, effecti
 from artwork.bandit.ope.registry import ESTIMATORS, get_estimator
 from artwork.bandit.ope.replay import rejection_sample
 from artwork.bandit.ope.reward_model import DEFAULT_FOLDS, CrossFittedRewardModel
-from artwork.bandit.ope.specs import AlwaysCandidate, Candidate, LoggedCandidate
+from artwork.bandit.ope.specs import AlwaysTarget, LoggedTarget, TargetPolicy
 from artwork.bandit.vw_policy import DEFAULT_BITS
 from artwork.config import Settings
 from artwork.domain import Decision
@@ -53,7 +53,7 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class PolicyEvaluation:
-    """The estimates of one candidate policy over the evaluated events."""
+    """The estimates of one target policy over the evaluated events."""
 
     name: str
     estimates: Mapping[str, Estimate]
@@ -108,7 +108,7 @@ def reward_range(
 
 def evaluate(
     events: Sequence[Event],
-    candidates: Sequence[Candidate],
+    targets: Sequence[TargetPolicy],
     *,
     warmup: int = 0,
     confidence: float = 0.95,
@@ -121,11 +121,11 @@ def evaluate(
     interactions: Sequence[tuple[str, str]] = DEFAULT_INTERACTIONS,
     min_ess: float = MIN_ESS,
 ) -> list[PolicyEvaluation]:
-    """Estimate each candidate's mean reward per decision on the logged events.
+    """Estimate each target's mean reward per decision on the logged events.
 
     Args:
         events: Resolved events in log order.
-        candidates: Policies to evaluate; each learns from every event after it is scored.
+        targets: Policies to evaluate; each learns from every event after it is scored.
         warmup: The first ``warmup`` events are only learned from, not scored.
         confidence: Confidence level of the intervals, in (0, 1).
         bootstrap: Bootstrap resamples for the intervals; 0 uses normal intervals.
@@ -138,11 +138,11 @@ def evaluate(
         min_ess: Effective sample size below which a policy gets a warning.
 
     Returns:
-        One evaluation per candidate, in the order given.
+        One evaluation per target, in the order given.
 
     Raises:
         ValueError: ``confidence`` not in (0, 1), ``warmup`` or ``bootstrap`` negative, an
-            unknown estimator, a candidate's distribution that does not fit the decision, or
+            unknown estimator, a target's distribution that does not fit the decision, or
             no event left to score.
     """
     if not 0.0 < confidence < 1.0:
@@ -163,7 +163,7 @@ def evaluate(
     model = CrossFittedRewardModel(folds, bits=bits, interactions=interactions)
     q_all = model.predict(pairs[warmup:], (low, high), extra=pairs[:warmup])
 
-    shape = (len(candidates), scored)
+    shape = (len(targets), scored)
     weights, direct = np.zeros(shape), np.zeros(shape)
     unsupported = np.zeros(shape)
     rewards = np.asarray([reward for _, reward in pairs[warmup:]], dtype=np.float64)
@@ -177,8 +177,8 @@ def evaluate(
             mu = decision.probabilities
             q = q_all[row].tolist()
             partial = decision.policy.get("pmf") == PARTIAL_PMF
-            for c, candidate in enumerate(candidates):
-                if isinstance(candidate, LoggedCandidate):
+            for c, target in enumerate(targets):
+                if isinstance(target, LoggedTarget):
                     weights[c, row] = 1.0
                     direct[c, row] = (
                         q[chosen]
@@ -186,17 +186,17 @@ def evaluate(
                         else math.fsum(m * value for m, value in zip(mu, q, strict=True))
                     )
                     continue
-                pi = _checked(candidate, decision)
+                pi = _checked(target, decision)
                 weights[c, row] = pi[chosen] / mu[chosen]
                 direct[c, row] = math.fsum(p * value for p, value in zip(pi, q, strict=True))
                 unsupported[c, row] = math.fsum(p for p, m in zip(pi, mu, strict=True) if m <= 0)
-        for candidate in candidates:
-            candidate.learn(decision, reward)
+        for target in targets:
+            target.learn(decision, reward)
 
     uniforms = np.random.default_rng([seed, 1]).random(shape)
     rng = np.random.default_rng([seed, 2])
     results = []
-    for c, candidate in enumerate(candidates):
+    for c, target in enumerate(targets):
         terms = ScoredEvents(
             rewards=rewards,
             weights=weights[c],
@@ -217,30 +217,30 @@ def evaluate(
         share = float(unsupported[c].mean())
         results.append(
             PolicyEvaluation(
-                name=candidate.name,
+                name=target.name,
                 estimates=estimates,
                 events=scored,
                 ess=ess,
                 replay_kept=int(terms.accepted.sum()),
                 unsupported=share,
-                warnings=_warnings(candidate, estimates, ess, share, min_ess, (low, high)),
+                warnings=_warnings(target, estimates, ess, share, min_ess, (low, high)),
             )
         )
     return results
 
 
-def _checked(candidate: Candidate, decision: Decision) -> list[float]:
-    pi = [float(p) for p in candidate.pmf(decision)]
+def _checked(target: TargetPolicy, decision: Decision) -> list[float]:
+    pi = [float(p) for p in target.pmf(decision)]
     count = len(decision.action_ids)
     if len(pi) != count or not all(0.0 <= p < math.inf for p in pi):
         raise ValueError(
-            f"candidate {candidate.name!r} gave {pi} for event {decision.event_id} "
+            f"policy {target.name!r} gave {pi} for event {decision.event_id} "
             f"with {count} actions; it must give {count} finite probabilities >= 0"
         )
     total = math.fsum(pi)
     if abs(total - 1.0) > 1e-6:
         raise ValueError(
-            f"candidate {candidate.name!r}: probabilities for event {decision.event_id} "
+            f"policy {target.name!r}: probabilities for event {decision.event_id} "
             f"sum to {total}, not 1"
         )
     return pi
@@ -257,7 +257,7 @@ def _bounded(estimate: Estimate, low: float, high: float) -> Estimate:
 
 
 def _warnings(
-    candidate: Candidate,
+    target: TargetPolicy,
     estimates: Mapping[str, Estimate],
     ess: float,
     unsupported: float,
@@ -287,8 +287,8 @@ def _warnings(
             f"interval(s) of {', '.join(flat)} have no width: the reward never varied among "
             "the events they weigh, which says little about how it would vary"
         )
-    if isinstance(candidate, AlwaysCandidate) and candidate.fallbacks:
+    if isinstance(target, AlwaysTarget) and target.fallbacks:
         notes.append(
-            f"{candidate.fallbacks} events lacked the variant; the editorial default stood in"
+            f"{target.fallbacks} events lacked the variant; the editorial default stood in"
         )
     return tuple(notes)

@@ -1,11 +1,11 @@
 """Replay (Li et al., 2011), generalised to any logging policy by rejection sampling.
 
-Classic replay keeps the events where the candidate would have shown what the log shows and
+Classic replay keeps the events where the target would have shown what the log shows and
 averages their rewards; that is unbiased only when the log explored uniformly at random. Here
 each event is kept with probability ``w_i / M``, with ``w_i = pi(a_i|x_i) / mu(a_i|x_i)`` and
 ``M = max_i w_i``: the kept events are then draws from ``pi``'s own distribution of actions
 (rejection sampling; Li et al. 2011, Dudik et al. 2012), whatever ``mu`` was. On a uniform log
-and a deterministic candidate, ``w`` is ``K`` on matches and 0 elsewhere, so exactly the
+and a deterministic target, ``w`` is ``K`` on matches and 0 elsewhere, so exactly the
 matches are kept, as in classic replay; the logging policy itself keeps every event.
 """
 

@@ -17,8 +17,8 @@ def _names(results: Sequence[PolicyEvaluation]) -> list[str]:
 
 
 def format_table(results: Sequence[PolicyEvaluation]) -> str:
-    """One row per candidate: each estimate with its interval, ESS, replay's kept events and the
-    unsupported share; then each candidate's warnings. A ``!`` marks a clipped estimate."""
+    """One row per target: each estimate with its interval, ESS, replay's kept events and the
+    unsupported share; then each target's warnings. A ``!`` marks a clipped estimate."""
     names = _names(results)
     header = f"{'policy':<28}" + "".join(f"{name:>25}" for name in names)
     header += f"{'ess':>10}{'kept':>8}{'unsupp.':>9}"
@@ -72,7 +72,7 @@ def as_json(results: Sequence[PolicyEvaluation]) -> list[dict[str, Any]]:
 
 
 def plot(results: Sequence[PolicyEvaluation], path: Path, *, title: str = "") -> Path:
-    """Write a PNG: each candidate's estimates with their confidence intervals.
+    """Write a PNG: each target's estimates with their confidence intervals.
 
     Args:
         results: Evaluations to draw.

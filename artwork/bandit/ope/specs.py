@@ -1,4 +1,4 @@
-"""Candidate policies for off-policy evaluation, named by spec strings.
+"""Target policies for off-policy evaluation, named by spec strings.
 
 A spec is ``name[:key=value,...]``. Each name declares its parameters, and a spec may set any
 of them (and nothing else); the VW policies declare exactly the parameters their classes take
@@ -27,24 +27,25 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from artwork.bandit.base import ArtworkPolicy
+from artwork.bandit.config import PolicySettings
 from artwork.bandit.vw_policy import VW_POLICIES, VWPolicy, configured_interactions, vw_policy_for
 from artwork.config import Settings
 from artwork.domain import Decision
 
 
-class Candidate(Protocol):
+class TargetPolicy(Protocol):
     """A policy under evaluation: its distribution for an event, then learning from it."""
 
     name: str
 
     def pmf(self, decision: Decision) -> Sequence[float]:
-        """The candidate's probability for each of the decision's actions (action order)."""
+        """The target's probability for each of the decision's actions (action order)."""
 
     def learn(self, decision: Decision, reward: float) -> None:
         """Learn from the logged event (after :meth:`pmf` was asked about it)."""
 
 
-class LoggedCandidate:
+class LoggedTarget:
     """The logging policy itself: its recorded distribution, and on-policy (``w = 1``)."""
 
     def __init__(self, name: str = "logged") -> None:
@@ -57,7 +58,7 @@ class LoggedCandidate:
         return None
 
 
-class FixedCandidate:
+class FixedTarget:
     """The editorial default (position 0) mixed with ``epsilon`` uniform; 1 is uniform.
 
     Args:
@@ -84,7 +85,7 @@ class FixedCandidate:
         return None
 
 
-class AlwaysCandidate:
+class AlwaysTarget:
     """Always one variant: by id, or by position in editorial order.
 
     Where the title has no such variant, the editorial default (position 0) stands in;
@@ -126,7 +127,7 @@ class AlwaysCandidate:
         return None
 
 
-class PolicyCandidate:
+class LearningTarget:
     """A registered policy, fresh, trained progressively on the log as it is evaluated."""
 
     def __init__(self, name: str, policy: ArtworkPolicy) -> None:
@@ -140,11 +141,11 @@ class PolicyCandidate:
         self.policy.learn(decision, reward)
 
 
-Builder = Callable[[str, Mapping[str, str], Settings], Candidate]
+Builder = Callable[[str, Mapping[str, str], Settings], TargetPolicy]
 
 
 @dataclass(frozen=True, slots=True)
-class CandidateSpec:
+class TargetSpec:
     """One spec name: what it is, the parameters it declares, and how to build it."""
 
     name: str
@@ -153,34 +154,34 @@ class CandidateSpec:
     build: Builder
 
 
-def _logged(spec: str, params: Mapping[str, str], settings: Settings) -> Candidate:
-    return LoggedCandidate(spec)
+def _logged(spec: str, params: Mapping[str, str], settings: Settings) -> TargetPolicy:
+    return LoggedTarget(spec)
 
 
-def _uniform(spec: str, params: Mapping[str, str], settings: Settings) -> Candidate:
-    return FixedCandidate(spec, 1.0)
+def _uniform(spec: str, params: Mapping[str, str], settings: Settings) -> TargetPolicy:
+    return FixedTarget(spec, 1.0)
 
 
-def _baseline(spec: str, params: Mapping[str, str], settings: Settings) -> Candidate:
+def _baseline(spec: str, params: Mapping[str, str], settings: Settings) -> TargetPolicy:
     epsilon = _number(spec, "epsilon", params["epsilon"]) if "epsilon" in params else 0.0
-    return FixedCandidate(spec, epsilon)
+    return FixedTarget(spec, epsilon)
 
 
-def _always(spec: str, params: Mapping[str, str], settings: Settings) -> Candidate:
+def _always(spec: str, params: Mapping[str, str], settings: Settings) -> TargetPolicy:
     if len(params) != 1:
         raise ValueError(f"policy spec {spec!r}: give exactly one of variant=ID and rank=R")
     if "variant" in params:
-        return AlwaysCandidate(spec, variant=params["variant"])
+        return AlwaysTarget(spec, variant=params["variant"])
     rank = _number(spec, "rank", params["rank"])
     if not rank.is_integer():
         raise ValueError(f"policy spec {spec!r}: rank must be an integer >= 0, got {rank}")
-    return AlwaysCandidate(spec, rank=int(rank))
+    return AlwaysTarget(spec, rank=int(rank))
 
 
 def _vw_builder(cls: type[VWPolicy] | None) -> Builder:
     """Build ``cls`` (None: the configured exploration's class) from settings and the spec."""
 
-    def build(spec: str, params: Mapping[str, str], settings: Settings) -> Candidate:
+    def build(spec: str, params: Mapping[str, str], settings: Settings) -> TargetPolicy:
         policy_cls = cls if cls is not None else vw_policy_for(settings.exploration)
         declared = {p.name: p for p in policy_cls.all_params()}
         unknown = sorted(set(params) - set(declared) - {"bits"})
@@ -189,10 +190,9 @@ def _vw_builder(cls: type[VWPolicy] | None) -> Builder:
                 f"policy spec {spec!r}: {policy_cls.exploration} takes no parameter(s) "
                 f"{unknown}; it takes {', '.join([*declared, 'bits'])}"
             )
-        values: dict[str, Any] = {
-            p.name: float(getattr(settings, p.setting)) for p in declared.values()
-        }
-        bits = settings.bandit_bits
+        defaults = PolicySettings.from_settings(settings)
+        values: dict[str, Any] = {p.name: float(p.read(defaults)) for p in declared.values()}
+        bits = defaults.bits
         for key, raw in params.items():
             number = _number(spec, key, raw)
             if key == "bits":
@@ -205,7 +205,7 @@ def _vw_builder(cls: type[VWPolicy] | None) -> Builder:
             except ValueError as exc:
                 raise ValueError(f"policy spec {spec!r}: {exc}") from None
         policy = policy_cls(bits=bits, interactions=configured_interactions(settings), **values)
-        return PolicyCandidate(spec, policy)
+        return LearningTarget(spec, policy)
 
     return build
 
@@ -217,19 +217,15 @@ def _vw_parameters(classes: Sequence[type[VWPolicy]]) -> tuple[str, ...]:
     return (*names, "bits")
 
 
-def candidate_specs() -> Mapping[str, CandidateSpec]:
+def target_specs() -> Mapping[str, TargetSpec]:
     """Every spec name, with its declared parameters (read-only)."""
     specs = [
-        CandidateSpec("logged", "the logging policy itself", (), _logged),
-        CandidateSpec("uniform", "every variant alike", (), _uniform),
-        CandidateSpec(
-            "baseline", "the editorial default, epsilon uniform", ("epsilon",), _baseline
-        ),
-        CandidateSpec(
-            "apprentice", "the editorial default, epsilon uniform", ("epsilon",), _baseline
-        ),
-        CandidateSpec("always", "always one variant", ("variant", "rank"), _always),
-        CandidateSpec(
+        TargetSpec("logged", "the logging policy itself", (), _logged),
+        TargetSpec("uniform", "every variant alike", (), _uniform),
+        TargetSpec("baseline", "the editorial default, epsilon uniform", ("epsilon",), _baseline),
+        TargetSpec("apprentice", "the editorial default, epsilon uniform", ("epsilon",), _baseline),
+        TargetSpec("always", "always one variant", ("variant", "rank"), _always),
+        TargetSpec(
             "current",
             "the configured exploration, trained progressively",
             _vw_parameters(VW_POLICIES),
@@ -237,7 +233,7 @@ def candidate_specs() -> Mapping[str, CandidateSpec]:
         ),
     ]
     specs += [
-        CandidateSpec(
+        TargetSpec(
             cls.exploration,
             f"VW {cls.exploration}, trained progressively",
             _vw_parameters([cls]),
@@ -248,8 +244,8 @@ def candidate_specs() -> Mapping[str, CandidateSpec]:
     return MappingProxyType({spec.name: spec for spec in specs})
 
 
-def parse_candidate(spec: str, settings: Settings) -> Candidate:
-    """The candidate a spec names (see the module docstring).
+def parse_target(spec: str, settings: Settings) -> TargetPolicy:
+    """The target a spec names (see the module docstring).
 
     Args:
         spec: ``name[:key=value,...]``.
@@ -260,7 +256,7 @@ def parse_candidate(spec: str, settings: Settings) -> Candidate:
     """
     text = spec.strip()
     name, _, arguments = text.partition(":")
-    specs = candidate_specs()
+    specs = target_specs()
     if name not in specs:
         raise ValueError(f"unknown policy {name!r} in spec {spec!r}; known: {', '.join(specs)}")
     params: dict[str, str] = {}

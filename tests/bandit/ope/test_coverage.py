@@ -10,7 +10,7 @@ import pytest
 
 from artwork.bandit.ope.evaluate import Event, evaluate
 from artwork.bandit.ope.registry import estimator_names
-from artwork.bandit.ope.specs import AlwaysCandidate, Candidate, FixedCandidate, LoggedCandidate
+from artwork.bandit.ope.specs import AlwaysTarget, FixedTarget, LoggedTarget, TargetPolicy
 from artwork.bandit.simulator import ArtworkWorld, WorldConfig, policy_log
 from artwork.domain import Decision
 
@@ -18,7 +18,7 @@ SEEDS = 200
 EVENTS = 1000  # 200 visits of 5 titles
 
 
-class TableCandidate:
+class TableTarget:
     """A fixed policy given as probabilities per member, title and variant."""
 
     def __init__(self, name: str, world: ArtworkWorld, pi: np.ndarray) -> None:
@@ -57,14 +57,14 @@ def test_intervals_cover_the_truth_on_non_uniform_logs() -> None:
     for seed in range(SEEDS):
         visits = list(world.visits(EVENTS // 5, 5, seed=seed, every_s=10.0))
         events = [Event(d, r) for d, r in policy_log(world, visits, logging, seed=seed)]
-        candidates: list[Candidate] = [
-            LoggedCandidate(),
-            FixedCandidate("uniform", 1.0),
-            AlwaysCandidate("always:rank=1", rank=1),
-            TableCandidate("oracle", world, oracle),
-            TableCandidate("softmax", world, softer),
+        targets: list[TargetPolicy] = [
+            LoggedTarget(),
+            FixedTarget("uniform", 1.0),
+            AlwaysTarget("always:rank=1", rank=1),
+            TableTarget("oracle", world, oracle),
+            TableTarget("softmax", world, softer),
         ]
-        results = evaluate(events, candidates, seed=seed)
+        results = evaluate(events, targets, seed=seed)
         for result in results:
             for name, estimate in result.estimates.items():
                 assert 0.0 <= estimate.value <= 1.0 and not estimate.clipped

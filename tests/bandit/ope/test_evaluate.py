@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from artwork.bandit.log import DecisionLog
 from artwork.bandit.ope.evaluate import Event, evaluate, resolved_events
 from artwork.bandit.ope.report import as_json, format_table, plot
-from artwork.bandit.ope.specs import FixedCandidate, LoggedCandidate, PolicyCandidate
+from artwork.bandit.ope.specs import FixedTarget, LearningTarget, LoggedTarget
 from artwork.bandit.vw_policy import EpsilonGreedyPolicy
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
@@ -92,7 +92,7 @@ def test_estimators_recover_known_values_from_a_uniform_log() -> None:
 
 def test_the_logging_policy_evaluates_to_the_mean_reward_with_full_ess() -> None:
     events = logged(500, logging=(0.8, 0.2))
-    (result,) = evaluate(events, [LoggedCandidate()])
+    (result,) = evaluate(events, [LoggedTarget()])
 
     mean = float(np.mean([event.reward for event in events]))
     assert result.estimates["ips"].value == pytest.approx(mean)
@@ -103,18 +103,18 @@ def test_the_logging_policy_evaluates_to_the_mean_reward_with_full_ess() -> None
 def test_a_deterministic_baseline_log_cannot_evaluate_other_policies() -> None:
     events = logged(300, logging=(1.0, 0.0))  # apprentice mode without exploration
     baseline, uniform = evaluate(
-        events, [FixedCandidate("baseline", 0.0), FixedCandidate("uniform", 1.0)]
+        events, [FixedTarget("baseline", 0.0), FixedTarget("uniform", 1.0)]
     )
 
     assert baseline.unsupported == 0.0
     assert uniform.unsupported == pytest.approx(0.5)  # half its mass was never shown
 
 
-def test_a_learning_candidate_is_trained_progressively_and_beats_uniform() -> None:
+def test_a_learning_target_is_trained_progressively_and_beats_uniform() -> None:
     events = logged(3000)
-    learner = PolicyCandidate("vw", EpsilonGreedyPolicy.from_settings(Settings(epsilon=0.05)))
+    learner = LearningTarget("vw", EpsilonGreedyPolicy.from_settings(Settings(epsilon=0.05)))
 
-    vw, uniform = evaluate(events, [learner, FixedCandidate("uniform", 1.0)], warmup=1000)
+    vw, uniform = evaluate(events, [learner, FixedTarget("uniform", 1.0)], warmup=1000)
 
     assert vw.events == 2000
     assert vw.estimates["dr"].value > uniform.estimates["dr"].value + 0.1
@@ -141,7 +141,7 @@ def test_bootstrap_intervals_surround_the_estimate() -> None:
 )
 def test_bad_arguments_are_named(kwargs: dict[str, float], bad: str) -> None:
     with pytest.raises(ValueError, match=bad):
-        evaluate(logged(10), [LoggedCandidate()], **kwargs)  # type: ignore[arg-type]
+        evaluate(logged(10), [LoggedTarget()], **kwargs)  # type: ignore[arg-type]
 
 
 def test_resolved_events_take_rewards_or_the_default_and_leave_pending_out(
@@ -165,7 +165,7 @@ def test_resolved_events_take_rewards_or_the_default_and_leave_pending_out(
 
 
 def test_table_json_and_plot(tmp_path: Path) -> None:
-    results = evaluate(logged(400), [LoggedCandidate(), Pick("best", {"a": 1, "b": 0})])
+    results = evaluate(logged(400), [LoggedTarget(), Pick("best", {"a": 1, "b": 0})])
 
     table = format_table(results)
     assert "logged" in table and "best" in table and "snips" in table
@@ -188,7 +188,7 @@ def test_dr_of_the_logging_policy_lies_within_the_interval_of_the_mean_reward() 
     events = logged(2000, logging=(0.9, 0.1))
     mean = float(np.mean([event.reward for event in events]))
 
-    (result,) = evaluate(events, [LoggedCandidate()])
+    (result,) = evaluate(events, [LoggedTarget()])
 
     ips, dr = result.estimates["ips"], result.estimates["dr"]
     assert ips.value == pytest.approx(mean)  # w = 1: IPS is the mean reward
@@ -204,7 +204,7 @@ def test_a_partial_distribution_leaves_the_logging_policys_dr_at_the_mean_reward
     ]
     mean = float(np.mean([event.reward for event in events]))
 
-    (result,) = evaluate(events, [LoggedCandidate()])
+    (result,) = evaluate(events, [LoggedTarget()])
 
     assert result.estimates["dr"].value == pytest.approx(mean)
 
@@ -226,7 +226,7 @@ def test_estimates_stay_in_the_reward_range_and_clipping_is_flagged() -> None:
 def test_a_small_effective_sample_size_is_warned_about() -> None:
     events = logged(400, logging=(0.95, 0.05))
 
-    rare, common = evaluate(events, [FixedCandidate("rare", 0.0), Pick("second", {"a": 1, "b": 1})])
+    rare, common = evaluate(events, [FixedTarget("rare", 0.0), Pick("second", {"a": 1, "b": 1})])
 
     assert rare.ess > 100 and not any("effective sample size" in w for w in rare.warnings)
     assert common.ess < 100
@@ -234,7 +234,7 @@ def test_a_small_effective_sample_size_is_warned_about() -> None:
     assert "warning: second: effective sample size" in format_table([rare, common])
 
 
-def test_a_candidate_giving_a_bad_distribution_is_named() -> None:
+def test_a_target_policy_giving_a_bad_distribution_is_named() -> None:
     class Broken(Pick):
         def pmf(self, decision: Decision) -> Sequence[float]:
             return [0.5, 0.6]
@@ -244,11 +244,11 @@ def test_a_candidate_giving_a_bad_distribution_is_named() -> None:
 
 
 def test_only_the_estimators_asked_for_are_reported() -> None:
-    (result,) = evaluate(logged(50), [LoggedCandidate()], estimators=["snips", "ips"])
+    (result,) = evaluate(logged(50), [LoggedTarget()], estimators=["snips", "ips"])
 
     assert list(result.estimates) == ["snips", "ips"]
     with pytest.raises(ValueError, match="known: replay, ips, snips, dr"):
-        evaluate(logged(50), [LoggedCandidate()], estimators=["magic"])
+        evaluate(logged(50), [LoggedTarget()], estimators=["magic"])
 
 
 def test_an_interval_without_width_is_warned_about() -> None:

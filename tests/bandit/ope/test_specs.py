@@ -1,4 +1,4 @@
-"""Candidate specs: parsed from each policy's declared parameters, with errors that name the
+"""Policy specs: parsed from each policy's declared parameters, with errors that name the
 bad part and list what is valid."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from artwork.bandit.ope.specs import (
-    AlwaysCandidate,
-    FixedCandidate,
-    LoggedCandidate,
-    PolicyCandidate,
-    candidate_specs,
-    parse_candidate,
+    AlwaysTarget,
+    FixedTarget,
+    LearningTarget,
+    LoggedTarget,
+    parse_target,
+    target_specs,
 )
 from artwork.bandit.vw_policy import VW_POLICIES
 from artwork.config import Settings
@@ -55,15 +55,15 @@ def decision(n: int = 0) -> Decision:
 def test_vw_specs_take_every_parameter_their_policy_declares(
     spec: str, name: str, key: str, value: float
 ) -> None:
-    candidate = parse_candidate(spec, Settings())
-    assert isinstance(candidate, PolicyCandidate)
-    assert candidate.policy.config()["name"] == name
-    assert candidate.policy.config()[key] == value
-    assert candidate.name == spec
+    target = parse_target(spec, Settings())
+    assert isinstance(target, LearningTarget)
+    assert target.policy.config()["name"] == name
+    assert target.policy.config()[key] == value
+    assert target.name == spec
 
 
 def test_each_vw_spec_declares_its_class_parameters() -> None:
-    specs = candidate_specs()
+    specs = target_specs()
     for cls in VW_POLICIES:
         declared = specs[cls.exploration].parameters
         assert set(declared) == {p.name for p in cls.all_params()} | {"bits"}
@@ -72,18 +72,18 @@ def test_each_vw_spec_declares_its_class_parameters() -> None:
 
 def test_fixed_specs() -> None:
     settings = Settings()
-    assert isinstance(parse_candidate("logged", settings), LoggedCandidate)
-    assert isinstance(parse_candidate("uniform", settings), FixedCandidate)
-    assert isinstance(parse_candidate("baseline", settings), FixedCandidate)
-    assert isinstance(parse_candidate("apprentice:epsilon=0.05", settings), FixedCandidate)
+    assert isinstance(parse_target("logged", settings), LoggedTarget)
+    assert isinstance(parse_target("uniform", settings), FixedTarget)
+    assert isinstance(parse_target("baseline", settings), FixedTarget)
+    assert isinstance(parse_target("apprentice:epsilon=0.05", settings), FixedTarget)
 
 
 def test_always_shows_one_variant_by_id_or_by_position() -> None:
     event = decision()
-    by_id = parse_candidate("always:variant=v1", Settings())
-    by_rank = parse_candidate("always:rank=1", Settings())
-    absent = parse_candidate("always:variant=v9", Settings())
-    assert isinstance(absent, AlwaysCandidate)
+    by_id = parse_target("always:variant=v1", Settings())
+    by_rank = parse_target("always:rank=1", Settings())
+    absent = parse_target("always:variant=v9", Settings())
+    assert isinstance(absent, AlwaysTarget)
 
     assert list(by_id.pmf(event)) == [0.0, 1.0]
     assert list(by_rank.pmf(event)) == [0.0, 1.0]
@@ -95,7 +95,7 @@ def test_a_fallback_is_reported_as_a_warning() -> None:
     from artwork.bandit.ope.evaluate import Event, evaluate
 
     events = [Event(decision(n), float(n % 3 == 0)) for n in range(30)]
-    (result,) = evaluate(events, [parse_candidate("always:rank=5", Settings())])
+    (result,) = evaluate(events, [parse_target("always:rank=5", Settings())])
 
     assert any("30 events lacked the variant" in note for note in result.warnings)
 
@@ -122,12 +122,12 @@ def test_a_fallback_is_reported_as_a_warning() -> None:
 )
 def test_bad_specs_are_named(spec: str, bad: str) -> None:
     with pytest.raises(ValueError, match=bad):
-        parse_candidate(spec, Settings())
+        parse_target(spec, Settings())
 
 
-def test_candidates_follow_the_protocol() -> None:
+def test_targets_follow_the_protocol() -> None:
     event = decision()
     for spec in ("logged", "uniform", "baseline:epsilon=0.2", "always:rank=0", "softmax"):
-        candidate = parse_candidate(spec, Settings())
-        assert sum(candidate.pmf(event)) == pytest.approx(1.0)
-        candidate.learn(event, 1.0)
+        target = parse_target(spec, Settings())
+        assert sum(target.pmf(event)) == pytest.approx(1.0)
+        target.learn(event, 1.0)

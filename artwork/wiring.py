@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.event_ids import EventIdSigner, load_or_create_secret
 from artwork.bandit.log import DecisionLog
-from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.writer import DecisionWriter, RewardWriter
 from artwork.catalog.cache import CatalogCache
 from artwork.catalog.database import create_database_engine
@@ -26,9 +26,9 @@ from artwork.catalog.media import MediaStore
 from artwork.catalog.repository import Catalog, write_impressions
 from artwork.config import Settings
 from artwork.errors import TitleNotFoundError
+from artwork.homepage import HomepageService
 from artwork.ingest import Ingestor
 from artwork.scoring.registry import create_embedder
-from artwork.serving import HomepageService
 
 if TYPE_CHECKING:
     from artwork.bandit.background import BanditWorker

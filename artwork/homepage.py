@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.profile import member_profile
-from artwork.bandit.service import ArtworkBandit
 from artwork.bandit.writer import DecisionWriter
 from artwork.catalog.cache import CatalogCache
 from artwork.catalog.repository import Catalog

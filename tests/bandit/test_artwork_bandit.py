@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.features import action_features, shared_features
 from artwork.bandit.learner import Learner
 from artwork.bandit.rewards import RewardEvent
-from artwork.bandit.service import ArtworkBandit
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.domain import Context, Decision, Variant, VariantStatus
