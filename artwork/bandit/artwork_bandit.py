@@ -227,6 +227,7 @@ class ArtworkBandit:
         with self._rng_lock:
             draws = self._rng.random(len(requests)).tolist()
         policy = self._policy  # read once: a concurrent refresh() swaps the whole object
+        now = self._clock()  # a page's decisions are made together
         # The whole page is scored at once (one pass over the weights for epsilon-greedy).
         pmfs: Sequence[list[float] | None] = (
             [None] * len(requests)
@@ -245,6 +246,7 @@ class ArtworkBandit:
                 draw=draw,
                 policy=policy,
                 pmf=pmf,
+                created_at=now,
             )
             for (title_id, variants), draw, pmf in zip(requests, draws, pmfs, strict=True)
         ]
@@ -306,6 +308,7 @@ class ArtworkBandit:
         draw: float | None = None,
         policy: ArtworkPolicy | None = None,
         pmf: list[float] | None = None,
+        created_at: datetime | None = None,
     ) -> Decision:
         settings = self._settings
         if policy is None:
@@ -337,7 +340,8 @@ class ArtworkBandit:
         config = self._decision_config(
             policy, extra, sticky if sticky is not None and sticky_index >= 0 else ""
         )
-        created_at = self._clock()
+        if created_at is None:
+            created_at = self._clock()
         if self._signer is not None:
             event_id = self._signer.issue(
                 context.user_id, title_id, issued_at=created_at, principal=principal

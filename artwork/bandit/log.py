@@ -75,6 +75,7 @@ _REFS_KEPT = {"c": 1024, "i": REF_CACHE_SIZE, "f": REF_CACHE_SIZE, "p": 1024}
 """Computed references kept per kind: contexts change with every page, so few are kept
 (each entry holds its body alive); a title's actions repeat, so many are."""
 
+_HEX_DIGITS = frozenset(b"0123456789abcdef")
 REF_PREFIX = "@"
 _PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
 _ROW_COLUMNS = (
@@ -104,6 +105,18 @@ def event_key(event_id: str) -> str:
     parts = event_id.split(".")
     if len(parts) != 3:
         return event_id
+    # The signer writes the key first: '{"k":"' + 32 hex digits + '"' is exactly the first
+    # 52 base64 characters. Anything else is parsed in full.
+    head = parts[1][:52]
+    if len(head) == 52:
+        try:
+            prefix = base64.urlsafe_b64decode(head)
+        except ValueError:
+            return event_id
+        if prefix.startswith(b'{"k":"') and prefix[38:39] == b'"':
+            key = prefix[6:38]
+            if all(c in _HEX_DIGITS for c in key):
+                return key.decode("ascii")
     try:
         payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
         return str(json.loads(payload)["k"])
@@ -134,7 +147,9 @@ class DecisionLog:
         self._ref_of: dict[str, dict[Any, tuple[Any, str, str]]] = {k: {} for k in _REFS_KEPT}
         # Per dialect: the compiled insert of decision rows, its parameter order, the
         # created_at processor (see _insert_rows).
-        self._insert_plans: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {}
+        self._insert_plans: dict[str, tuple[str, tuple[int, ...] | None, Any]] = {}
+        # id(decision.action_features) -> (those features, the action ids, their two refs).
+        self._action_refs: dict[int, tuple[Any, Any, str, str]] = {}
         # id(decision.policy) -> (that dict, a copy, its shared part, ref, stored JSON text).
         self._policy_text: dict[int, tuple[Any, dict[str, Any], dict[str, Any], str, str]] = {}
         self._refs_lock = threading.Lock()
@@ -211,27 +226,44 @@ class DecisionLog:
         self._insert_rows(conn, rows)
         return set(fresh)
 
-    def _insert_rows(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        """``executemany`` of decision rows whose JSON columns are serialised already.
+    def _insert_rows(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """``executemany`` of decision rows (``_ROW_COLUMNS`` order) whose JSON columns are
+        serialised already.
 
         The group-commit writer inserts ~150 rows a page; SQLAlchemy's per-row parameter
         processing (a ``json.dumps`` per JSON column) cost more than the insert itself. The
-        statement is compiled once per dialect; datetimes still go through the column type.
+        statement is compiled once per dialect; datetimes still go through the column type,
+        once per distinct time (a page's decisions share one).
         """
         dialect = conn.dialect
         plan = self._insert_plans.get(dialect.name)
         if plan is None:
             compiled = insert(decisions).compile(dialect=dialect, column_keys=list(_ROW_COLUMNS))
-            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            order = (
+                tuple(_ROW_COLUMNS.index(name) for name in compiled.positiontup or ())
+                if compiled.positional
+                else None
+            )
             stamp = decisions.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
             plan = (str(compiled), order, stamp)
             self._insert_plans[dialect.name] = plan
         statement, order, stamp = plan
         if stamp is not None:
-            rows = [row | {"created_at": stamp(row["created_at"])} for row in rows]
-        params: Sequence[Any] = (
-            [tuple(row[name] for name in order) for row in rows] if order is not None else rows
-        )
+            stamped: list[tuple[Any, ...]] = []
+            last: Any = None
+            value: Any = None
+            for row in rows:
+                if row[1] is not last:
+                    last, value = row[1], stamp(row[1])
+                stamped.append((row[0], value, *row[2:]))
+            rows = stamped
+        params: Sequence[Any]
+        if order is None:
+            params = [dict(zip(_ROW_COLUMNS, row, strict=True)) for row in rows]
+        elif order == tuple(range(len(_ROW_COLUMNS))):
+            params = rows
+        else:
+            params = [tuple(row[i] for i in order) for row in rows]
         conn.exec_driver_sql(statement, params)
 
     def remember(self, refs: Iterable[str]) -> None:
@@ -275,14 +307,31 @@ class DecisionLog:
             fresh[ref] = body
         return ref
 
-    def _decision_row(self, decision: Decision, fresh: dict[str, str]) -> dict[str, Any]:
+    def _decision_row(self, decision: Decision, fresh: dict[str, str]) -> tuple[Any, ...]:
+        """A decision as stored, in ``_ROW_COLUMNS`` order, JSON columns serialised."""
         context = decision.context
         features = decision.action_features
+        action_ids = decision.action_ids
         policy = decision.policy
         # Keys by identity keep the objects alive in the cache, so an id is never reused.
         context_ref = self._ref(context, "c", id(context), fresh)
-        ids_ref = self._ref(list(decision.action_ids), "i", decision.action_ids, fresh)
-        features_ref = self._ref(list(features), "f", tuple(map(id, features)), fresh)
+        # A title's action ids and features come as the same two tuples on every page.
+        known_actions = self._action_refs.get(id(features))
+        if (
+            known_actions is not None
+            and known_actions[0] is features
+            and known_actions[1] is action_ids
+            and known_actions[2] in self._stored
+            and known_actions[3] in self._stored
+        ):
+            ids_ref, features_ref = known_actions[2], known_actions[3]
+        else:
+            ids_ref = self._ref(list(action_ids), "i", action_ids, fresh)
+            features_ref = self._ref(list(features), "f", tuple(map(id, features)), fresh)
+            with self._refs_lock:
+                if len(self._action_refs) >= REF_CACHE_SIZE:
+                    self._action_refs.clear()
+                self._action_refs[id(features)] = (features, action_ids, ids_ref, features_ref)
         # The serving bandit hands many decisions one configuration dict: its stored form is
         # kept by identity (the dict is kept alive with it, and compared in case it changed).
         known = self._policy_text.get(id(policy))
@@ -303,22 +352,22 @@ class DecisionLog:
                     self._policy_text.clear()
                 entry = (policy, dict(policy), base, policy_ref, policy_text)
                 self._policy_text[id(policy)] = entry
-        return {
-            "event_id": event_key(decision.event_id),
-            "created_at": decision.created_at,
-            "user_id": decision.user_id,
-            "title_id": decision.title_id,
+        return (
+            event_key(decision.event_id),
+            decision.created_at,
+            decision.user_id,
+            decision.title_id,
             # JSON columns as stored (see _insert_rows); a reference is plain hex.
-            "context": f'"{context_ref}"',
-            "action_ids": f'"{ids_ref}"',
-            "action_features": f'"{features_ref}"',
+            f'"{context_ref}"',
+            f'"{ids_ref}"',
+            f'"{features_ref}"',
             # float repr is JSON (non-finite probabilities were refused above).
-            "probabilities": "[" + ",".join([repr(float(p)) for p in decision.probabilities]) + "]",
-            "chosen_index": decision.chosen_index,
-            "model_version": decision.model_version,
+            "[" + ",".join([repr(float(p)) for p in decision.probabilities]) + "]",
+            decision.chosen_index,
+            decision.model_version,
             # Fields that differ per decision stay inline, in a fixed order (None: absent).
-            "policy": policy_text,
-        }
+            policy_text,
+        )
 
     def _resolve_refs(self, conn: Connection, refs: Iterable[str]) -> None:
         """Load the bodies of references this process has not read yet (one query)."""

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from artwork.bandit.log import DecisionLog, LearnerState
+from artwork.bandit.event_ids import EventIdSigner
+from artwork.bandit.log import DecisionLog, LearnerState, event_key
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import bandit_learner_state, bandit_models, decisions
 from artwork.domain import Decision, Reward
@@ -345,3 +346,20 @@ def test_shared_features_are_stored_once_and_read_back_whole(
     assert all(len(value) < 24 for value in row)  # references, not copies
     assert [e.decision for e in log.events_after(0, 100)] == made
     assert DecisionLog(engine).get("e7") == made[7]  # another process resolves them too
+
+
+@pytest.mark.parametrize(
+    "key",
+    [None, "0123456789abcdef0123456789abcdef", "short", 'quote"and\\slash', "ünïcode", "A" * 32],
+)
+def test_event_key_is_the_signed_key_however_it_is_spelled(key: str | None) -> None:
+    signer = EventIdSigner(b"0123456789abcdef-secret")
+    event_id = signer.issue(
+        "member", "title", issued_at=datetime(2026, 1, 1, tzinfo=UTC), principal="k1", key=key
+    )
+    assert event_key(event_id) == signer.verify(event_id).key
+
+
+@pytest.mark.parametrize("event_id", ["plain-uuid-hex", "e1.not-base64!.tag", "e1.only-two"])
+def test_an_unsigned_or_malformed_id_is_its_own_key(event_id: str) -> None:
+    assert event_key(event_id) == event_id
