@@ -187,4 +187,6 @@ def _thirds_kernel(shape: tuple[int, int]) -> NDArray[np.float64]:
 
 
 def _unit(value: float) -> float:
-    return float(min(1.0, max(0.0, value)))
+    # Rounded to 1e-9: OpenCV's threaded and single-threaded paths (which one runs depends on
+    # how busy its pool is) differ around 1e-11, and a frame must always score the same.
+    return round(float(min(1.0, max(0.0, value))), 9)
