@@ -440,8 +440,19 @@ def reference_sizes(sizes: NDArray[np.int64], keys: NDArray[np.bool_]) -> NDArra
     padded = np.pad(values, span, constant_values=np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * span + 1).copy()
     windows[:, span] = np.nan
+    # np.nanpercentile's linear interpolation, row by row, without its per-row Python loop
+    # (a tenth of a second per minute of video): NaNs sort last, so each row's first
+    # ``count`` values are its known ones, in order.
+    windows.sort(axis=1)
+    count = np.count_nonzero(~np.isnan(windows), axis=1)
     reference = np.full(len(sizes), np.inf)
-    known = ~np.all(np.isnan(windows), axis=1)
+    known = count > 0
     if known.any():
-        reference[known] = np.nanpercentile(windows[known], REFERENCE_PERCENTILE, axis=1)
+        rows = windows[known]
+        position = (count[known] - 1) * (REFERENCE_PERCENTILE / 100.0)
+        below = np.floor(position).astype(np.intp)
+        above = np.minimum(below + 1, count[known] - 1)
+        index = np.arange(len(rows))
+        low, high = rows[index, below], rows[index, above]
+        reference[known] = low + (high - low) * (position - below)
     return reference
