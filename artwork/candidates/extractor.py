@@ -194,7 +194,11 @@ def finish_extraction(
 
     selection = select_frames(scored, settings.variants_per_title, params)
     picks = [pick.frame for pick in selection.picks]
-    stills = read_frames_at(path, [scored_frame.frame.time_s for scored_frame in picks])
+    stills = read_frames_at(
+        path,
+        [scored_frame.frame.time_s for scored_frame in picks],
+        keyframes=scan.keyframe_samples,
+    )
     if tagger is None:
         tagger = create_tagger(model, settings)
     elif not isinstance(tagger, Tagger):

@@ -229,6 +229,7 @@ class KeyframeShotDetector(ShotDetector):
             samples=grid.frames(),
             frames_decoded=stats.decoded + window_stats.decoded,
             keyframes=len(keyframes),
+            keyframe_samples=True,
         )
 
     # --- step 2: judging keyframe intervals ------------------------------------------------

@@ -157,6 +157,8 @@ class ShotScan:
             ``SamplingPlan.max_frames``).
         frames_decoded: frames the pass decoded (keyframes, windows, or every frame).
         keyframes: keyframes the video has (0 when the detector did not count them).
+        keyframe_samples: every sample is a keyframe, so a full-resolution still of one
+            decodes alone (:func:`~artwork.video.decode.read_frames_at` ``keyframes``).
     """
 
     detector: str
@@ -164,6 +166,7 @@ class ShotScan:
     samples: tuple[Frame, ...]
     frames_decoded: int
     keyframes: int = 0
+    keyframe_samples: bool = False
 
 
 class ShotDetector(ABC):
