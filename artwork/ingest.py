@@ -321,7 +321,7 @@ class Ingestor:
         title = self.check(title_id=title_id, name=name, genres=genres, replace=replace)
         probe(path)  # a file that is no video fails here, before any model is loaded
         self._loader.start()
-        scanned = scan_video(path, self.settings, progress=progress)
+        scanned = scan_video(path, self.settings, progress=progress, embedder=self._loader.get)
         return self._finish(scanned, title, replace=replace, progress=progress)
 
     def ingest_all(
@@ -365,7 +365,13 @@ class Ingestor:
             except ArtworkError as exc:
                 return _Started(job, error=exc)
             self._loader.start()
-            scan = pool.submit(scan_video, job.path, self.settings, progress=reporter(index))
+            scan = pool.submit(
+                scan_video,
+                job.path,
+                self.settings,
+                progress=reporter(index),
+                embedder=self._loader.get,
+            )
             return _Started(job, title=title, scan=scan)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artwork-scan") as pool:

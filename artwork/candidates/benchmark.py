@@ -49,7 +49,7 @@ import numpy as np
 from artwork.config import Settings
 from artwork.domain import Image, VideoInfo
 from artwork.testing.synthetic import FilmTruth, film_truth, write_film_like_video
-from artwork.video.shots import Progress, SamplingPlan, ShotDetector, ShotScan
+from artwork.video.shots import Progress, SamplesReady, SamplingPlan, ShotDetector, ShotScan
 
 GENERATOR_VERSION = 1
 """Bumped whenever the generated film changes, so a stale cached file is not reused."""
@@ -431,9 +431,15 @@ class _Recording(ShotDetector):
         self.last: ShotScan | None = None
 
     def scan(
-        self, path: Path, info: VideoInfo, plan: SamplingPlan, *, progress: Progress | None = None
+        self,
+        path: Path,
+        info: VideoInfo,
+        plan: SamplingPlan,
+        *,
+        progress: Progress | None = None,
+        on_samples: SamplesReady | None = None,
     ) -> ShotScan:
-        self.last = self.inner.scan(path, info, plan, progress=progress)
+        self.last = self.inner.scan(path, info, plan, progress=progress, on_samples=on_samples)
         return self.last
 
 

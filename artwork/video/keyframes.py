@@ -84,6 +84,7 @@ from artwork.video.frames import PROGRESS_EVERY_S, FrameShotDetector
 from artwork.video.shots import (
     Progress,
     SampleGrid,
+    SamplesReady,
     SamplingPlan,
     ShotDetector,
     ShotList,
@@ -171,8 +172,10 @@ class KeyframeShotDetector(ShotDetector):
         plan: SamplingPlan,
         *,
         progress: Progress | None = None,
+        on_samples: SamplesReady | None = None,
     ) -> ShotScan:
-        """See :meth:`ShotDetector.scan`."""
+        """See :meth:`ShotDetector.scan`; ``on_samples`` is called after the keyframe pass,
+        before the peeks and the refinement."""
         end_s = min(plan.end_s, info.duration_s)
         grid = SampleGrid(
             plan_sample_times(end_s, interval_s=plan.interval_s, max_frames=plan.max_frames)
@@ -202,7 +205,13 @@ class KeyframeShotDetector(ShotDetector):
                 info.duration_s,
                 "" if packets.timed else " and packets without timestamps",
             )
-            return FrameShotDetector(self.params).scan(path, info, plan, progress=progress)
+            return FrameShotDetector(self.params).scan(
+                path, info, plan, progress=progress, on_samples=on_samples
+            )
+
+        samples = grid.frames()
+        if on_samples is not None:
+            on_samples(samples)
 
         window_stats = DecodeStats()
         with FrameReader(
@@ -226,7 +235,7 @@ class KeyframeShotDetector(ShotDetector):
                 tuple(sorted(transitions, key=lambda t: t.start_s)),
                 tuple(sorted(approximate)),
             ),
-            samples=grid.frames(),
+            samples=samples,
             frames_decoded=stats.decoded + window_stats.decoded,
             keyframes=len(keyframes),
             keyframe_samples=True,
