@@ -421,6 +421,8 @@ def read_frames_at(path: Path, times_s: Sequence[float], *, keyframes: bool = Fa
         return []
     wanted = sorted(set(times_s))
     found: dict[float, Frame] = _keyframe_stills(path, wanted) if keyframes else {}
+    if len(found) == len(wanted):
+        return [found[t] for t in times_s]
     with _Cursor(path) as cursor:
         for target in (t for t in wanted if t not in found):
             chosen = cursor.nearest(target)
