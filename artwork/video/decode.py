@@ -289,6 +289,9 @@ class FrameReader:
             x264's defaults every other frame), about 40% less work; the frames yielded are
             then irregularly spaced.
         stats: filled in with decode counts.
+        threads: decoder threads; 0 lets FFmpeg choose (frame and slice threads, one per
+            core and one more), 1 decodes in the calling thread alone (for several readers
+            running side by side).
 
     Raises:
         VideoError: the file cannot be opened or has no video stream.
@@ -302,11 +305,15 @@ class FrameReader:
         fast: bool = False,
         skip_nonref: bool = False,
         stats: DecodeStats | None = None,
+        threads: int = 0,
     ) -> None:
         if width < 1:
             raise ValueError(f"width must be >= 1, got {width}")
+        if threads < 0:
+            raise ValueError(f"threads must be >= 0, got {threads}")
         self.path = Path(path)
         self.width = width
+        self.threads = threads
         self.fast = fast
         self.skip_nonref = skip_nonref
         self.stats = stats or DecodeStats()
@@ -385,7 +392,12 @@ class FrameReader:
         self._position = -math.inf
 
     def _configure(self, stream: VideoStream) -> None:
-        stream.thread_type = "AUTO"
+        if self.threads == 0:
+            stream.thread_type = "AUTO"
+        else:
+            stream.codec_context.thread_count = self.threads
+            if self.threads > 1:
+                stream.thread_type = "AUTO"
         if self.fast:
             stream.codec_context.options = {"skip_loop_filter": "all"}
         if self.skip_nonref:
