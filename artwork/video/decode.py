@@ -29,9 +29,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import threading
 from array import array
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -56,6 +58,8 @@ logger = logging.getLogger(__name__)
 MIN_SAMPLES = 5
 """A video shorter than ``MIN_SAMPLES * interval_s`` is still sampled this many times."""
 
+STILL_WORKERS = 2
+"""Decoders sharing the stills of keyframe samples (:func:`read_frames_at` ``keyframes``)."""
 SEEK_AHEAD_S = 4.0
 """:func:`read_frames_at` decodes forward instead of seeking when the next time is this close."""
 
@@ -417,8 +421,9 @@ def read_frames_at(path: Path, times_s: Sequence[float], *, keyframes: bool = Fa
         keyframes: the times are keyframes' (the samples of the keyframe detector): each is
             decoded alone, one packet per time, with the decoder drained at once instead of
             waiting for the frames that follow (frame threads and B-frame reordering each
-            hold a picture back for a few more). The pixels are the same; times that turn out
-            to be no keyframe's are decoded the ordinary way.
+            hold a picture back for a few more), and two decoders share the times. The pixels
+            are the same; times that turn out to be no keyframe's are decoded the ordinary
+            way.
 
     Returns:
         One upright RGB frame per time, in the order of ``times_s``.
@@ -432,7 +437,19 @@ def read_frames_at(path: Path, times_s: Sequence[float], *, keyframes: bool = Fa
     if not times_s:
         return []
     wanted = sorted(set(times_s))
-    found: dict[float, Frame] = _keyframe_stills(path, wanted) if keyframes else {}
+    found: dict[float, Frame] = {}
+    if keyframes:
+        # One picture per time: split the times between decoders, one per core (at most
+        # STILL_WORKERS), each in its own thread and container; FFmpeg releases the GIL.
+        workers = max(1, min(STILL_WORKERS, os.cpu_count() or 1, len(wanted)))
+        if workers == 1:
+            found = _keyframe_stills(path, wanted)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="artwork-stills") as pool:
+                for part in pool.map(
+                    _keyframe_stills, [path] * workers, [wanted[i::workers] for i in range(workers)]
+                ):
+                    found.update(part)
     if len(found) == len(wanted):
         return [found[t] for t in times_s]
     with _Cursor(path) as cursor:
