@@ -229,7 +229,9 @@ def finish_extraction(
     """Score, embed and select the scanned samples, then decode, tag the winners.
 
     Args:
-        scanned: from :func:`scan_video`.
+        scanned: from :func:`scan_video`. When it scored its samples already
+            (:attr:`ScannedVideo.early`), those scores and embeddings are used, and
+            ``scorers`` and ``embedder`` here are not.
         settings, embedder, progress, scorers, params, tagger: as for :func:`extract`.
 
     Raises:
