@@ -18,6 +18,7 @@ Media layout: ``titles/<title_id>/<variant_id>.jpg`` (the full frame) and
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import uuid
@@ -39,6 +40,7 @@ from artwork.catalog.media import MediaStore
 from artwork.catalog.repository import Catalog
 from artwork.config import Settings
 from artwork.domain import (
+    Candidate,
     Embedding,
     Extraction,
     Image,
@@ -198,42 +200,24 @@ def encode_jpeg(image: Image, *, what: str) -> bytes:
     return bytes(encoded.tobytes())
 
 
+PREPARE_WORKERS = 4
+"""Most candidates cropped and encoded at once (OpenCV releases the GIL; one per core)."""
+
+
 def prepare_title(extraction: Extraction) -> PreparedTitle:
     """Crop every candidate for every artwork format and encode all images (writes nothing).
+
+    The candidates are prepared side by side, one thread per core (at most
+    ``PREPARE_WORKERS``): face detection, resizing and JPEG encoding run in OpenCV without the
+    GIL.
 
     Args:
         extraction: what :func:`~artwork.candidates.extractor.extract` returned.
     """
-    variants = []
-    for rank, candidate in enumerate(extraction.candidates):
-        height, width = candidate.image.shape[:2]
-        still = EncodedImage(
-            encode_jpeg(candidate.image, what=f"candidate {rank}"),
-            width,
-            height,
-            (0, 0, width, height),
-        )
-        crops = {}
-        for name, crop in crop_variant(candidate.image).items():
-            crop_height, crop_width = crop.image.shape[:2]
-            crops[name] = EncodedImage(
-                encode_jpeg(crop.image, what=f"the {name} crop of candidate {rank}"),
-                crop_width,
-                crop_height,
-                tuple(int(v) for v in crop.box),  # type: ignore[arg-type]
-            )
-        variants.append(
-            PreparedVariant(
-                time_s=candidate.time_s,
-                score=candidate.score,
-                scores=dict(candidate.scores),
-                tags=dict(candidate.tags),
-                embedding=candidate.embedding,
-                explanation=candidate.explanation,
-                still=still,
-                crops=crops,
-            )
-        )
+    candidates = extraction.candidates
+    workers = max(1, min(len(candidates), os.cpu_count() or 1, PREPARE_WORKERS))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="artwork-crop") as pool:
+        variants = list(pool.map(_prepare_variant, range(len(candidates)), candidates))
     return PreparedTitle(
         duration_s=extraction.video.duration_s,
         embedder=extraction.embedder,
@@ -243,6 +227,35 @@ def prepare_title(extraction: Extraction) -> PreparedTitle:
         detector=extraction.detector,
         seconds=extraction.seconds,
         variants=tuple(variants),
+    )
+
+
+def _prepare_variant(rank: int, candidate: Candidate) -> PreparedVariant:
+    height, width = candidate.image.shape[:2]
+    still = EncodedImage(
+        encode_jpeg(candidate.image, what=f"candidate {rank}"),
+        width,
+        height,
+        (0, 0, width, height),
+    )
+    crops = {}
+    for name, crop in crop_variant(candidate.image).items():
+        crop_height, crop_width = crop.image.shape[:2]
+        crops[name] = EncodedImage(
+            encode_jpeg(crop.image, what=f"the {name} crop of candidate {rank}"),
+            crop_width,
+            crop_height,
+            tuple(int(v) for v in crop.box),  # type: ignore[arg-type]
+        )
+    return PreparedVariant(
+        time_s=candidate.time_s,
+        score=candidate.score,
+        scores=dict(candidate.scores),
+        tags=dict(candidate.tags),
+        embedding=candidate.embedding,
+        explanation=candidate.explanation,
+        still=still,
+        crops=crops,
     )
 
 
@@ -321,7 +334,7 @@ class Ingestor:
         title = self.check(title_id=title_id, name=name, genres=genres, replace=replace)
         probe(path)  # a file that is no video fails here, before any model is loaded
         self._loader.start()
-        scanned = scan_video(path, self.settings, progress=progress)
+        scanned = scan_video(path, self.settings, progress=progress, embedder=self._loader.get)
         return self._finish(scanned, title, replace=replace, progress=progress)
 
     def ingest_all(
@@ -365,7 +378,13 @@ class Ingestor:
             except ArtworkError as exc:
                 return _Started(job, error=exc)
             self._loader.start()
-            scan = pool.submit(scan_video, job.path, self.settings, progress=reporter(index))
+            scan = pool.submit(
+                scan_video,
+                job.path,
+                self.settings,
+                progress=reporter(index),
+                embedder=self._loader.get,
+            )
             return _Started(job, title=title, scan=scan)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artwork-scan") as pool:

@@ -1,14 +1,16 @@
 """The extractor benchmark: the whole ``artwork ingest`` process against real time and against
 PySceneDetect.
 
-``scripts/bench_extract.py [--minutes N] [--grain [SIGMA]] [--batch N] [--json] [--video FILE]``
-calls :func:`main`. Without ``--video`` it generates (once; cached under
+``scripts/bench_extract.py [--minutes N] [--grain [SIGMA]] [--batch N] [--json] [--video FILE]
+[--no-first-ingest]`` calls :func:`main`. Without ``--video`` it generates (once; cached under
 ``~/.cache/artwork/bench/``, keyed by its parameters) a 1080p24 H.264 film of ``--minutes``
 (default 10) from :func:`~artwork.testing.synthetic.write_film_like_video`: textured sets, camera
 motion, grain (``--grain`` makes it heavy: temporal noise that makes every packet's size noisy,
 as real film grain does), a cut every 2-8 s, some fades and dissolves, encoded by x264 with its
 default GOP. Then:
 
+0. ``artwork models prepare`` as a subprocess (timed: ``models_prepare_seconds``), so the
+   model cache holds the ONNX export before anything is timed, as after a user's set-up;
 1. in this process, the pipeline: :func:`~artwork.candidates.extractor.extract` (shot
    detection, scoring, embedding with the default MobileNetV2, selection, full-resolution
    stills, tags), timed from the call to its return, the model loaded beforehand (timed
@@ -16,9 +18,12 @@ default GOP. Then:
 2. the peak resident memory of this process so far (``ru_maxrss``);
 3. **the headline**: ``artwork ingest VIDEO --json`` as a subprocess, from its start to its
    exit (interpreter start-up, imports, model load, extraction, crops, JPEGs, the database),
-   with a fresh ``ARTWORK_HOME`` and the model cache of step 1 (warm: the export of a fresh
-   machine's first ingest is not counted), and its own peak RSS (``wait4``); its real-time
-   factor is ``realtime_factor``;
+   with a fresh ``ARTWORK_HOME`` and the model cache of step 0 (warm: the export of a fresh
+   machine's first ingest is not counted here), and its own peak RSS and CPU time
+   (``wait4``); its real-time factor is ``realtime_factor``;
+   with ``first_ingest`` (the default), also the same with an empty model cache, as the very
+   first ingest on a machine that skipped ``artwork models prepare`` (the export included):
+   ``first_ingest_wall_seconds``;
 4. with ``--batch N``: ``artwork ingest`` of N copies (links) of the video in one process,
    against N times the single run;
 5. the reference: PySceneDetect's ``detect-content`` (``ContentDetector``, default threshold)
@@ -49,7 +54,7 @@ import numpy as np
 from artwork.config import Settings
 from artwork.domain import Image, VideoInfo
 from artwork.testing.synthetic import FilmTruth, film_truth, write_film_like_video
-from artwork.video.shots import Progress, SamplingPlan, ShotDetector, ShotScan
+from artwork.video.shots import Progress, SamplesReady, SamplingPlan, ShotDetector, ShotScan
 
 GENERATOR_VERSION = 1
 """Bumped whenever the generated film changes, so a stale cached file is not reused."""
@@ -72,7 +77,14 @@ class BenchResult:
     realtime_factor: float | None
     """Of the whole ``artwork ingest`` process (start to exit); ``None`` when not run."""
     process_wall_seconds: float | None
+    process_cpu_seconds: float | None
+    """User plus system CPU time of that process (less sensitive to others' load than wall)."""
     process_peak_rss_mb: float | None
+    first_ingest_wall_seconds: float | None
+    """The whole process with an empty model cache (exporting the model first); ``None``
+    when not run."""
+    models_prepare_seconds: float | None
+    """``artwork models prepare`` before the runs (a check when the cache is warm)."""
     inprocess_realtime_factor: float
     wall_seconds: float
     """The in-process extraction (model loaded beforehand)."""
@@ -187,6 +199,7 @@ def run_benchmark(
     process: bool = True,
     batch: int = 0,
     grain: float | None = None,
+    first_ingest: bool = False,
 ) -> BenchResult:
     """Time the pipeline, the whole process (and PySceneDetect) on ``video``; see the module
     docstring.
@@ -201,9 +214,12 @@ def run_benchmark(
         process: also time ``artwork ingest`` as a subprocess (the headline figure).
         batch: also time one ``artwork ingest`` of this many copies (0: not; else >= 2).
         grain: the film's grain, recorded in the result.
+        first_ingest: also time ``artwork ingest`` with an empty model cache (the export of a
+            machine's first ingest included).
     """
     if batch and batch < 2:
         raise ValueError(f"batch must be 0 or >= 2, got {batch}")
+    prepared = prepare_models(settings)
     from artwork.candidates.extractor import extract
     from artwork.scoring.registry import create_embedder
     from artwork.video.decode import probe
@@ -211,7 +227,7 @@ def run_benchmark(
 
     info = probe(video)
     loading = time.perf_counter()
-    embedder = create_embedder(settings)  # exports the ONNX model here if the cache is cold
+    embedder = create_embedder(settings)  # the cache is warm: prepare_models filled it
     embedder.embed([_blank()])  # the first call warms the runtime up
     model_load = time.perf_counter() - loading
 
@@ -246,6 +262,10 @@ def run_benchmark(
                 copy.symlink_to(video.resolve())
                 copies.append(copy)
             batched = ingest_process(copies, settings)
+    first: _ProcessRun | None = None
+    if first_ingest:
+        with tempfile.TemporaryDirectory(prefix="artwork-bench-models-") as empty:
+            first = ingest_process([video], settings, model_cache_dir=Path(empty))
 
     theirs_wall = theirs_cuts = theirs_recall = theirs_precision = None
     if reference:
@@ -263,7 +283,10 @@ def run_benchmark(
         detector=extraction.detector,
         realtime_factor=None if headline is None else round(info.duration_s / headline, 1),
         process_wall_seconds=None if headline is None else round(headline, 2),
+        process_cpu_seconds=None if single is None else round(single.cpu_s, 2),
         process_peak_rss_mb=None if single is None else round(single.peak_rss_mb, 1),
+        first_ingest_wall_seconds=None if first is None else round(first.wall_s, 2),
+        models_prepare_seconds=round(prepared, 2),
         inprocess_realtime_factor=round(info.duration_s / wall, 1),
         wall_seconds=round(wall, 2),
         model_load_seconds=round(model_load, 2),
@@ -301,41 +324,71 @@ def run_benchmark(
 @dataclass(frozen=True, slots=True)
 class _ProcessRun:
     wall_s: float
+    cpu_s: float
     peak_rss_mb: float
     output: str
 
 
-def ingest_process(videos: Sequence[Path], settings: Settings) -> _ProcessRun:
+def ingest_process(
+    videos: Sequence[Path], settings: Settings, *, model_cache_dir: Path | None = None
+) -> _ProcessRun:
     """Run ``artwork ingest VIDEO... --json`` in a fresh process and time it start to exit.
 
     The process gets a temporary ``ARTWORK_HOME`` (an empty catalogue) and this process's
-    model cache, and otherwise inherits the environment.
+    model cache (or ``model_cache_dir``), and otherwise inherits the environment.
 
     Raises:
         RuntimeError: the ingest failed (its stderr is quoted).
     """
     with tempfile.TemporaryDirectory(prefix="artwork-bench-home-") as home:
-        env = dict(os.environ)
-        env["ARTWORK_HOME"] = home
-        env["ARTWORK_MODEL_CACHE_DIR"] = str(settings.resolved_model_cache_dir)
-        env["ARTWORK_SHOT_DETECTOR"] = settings.shot_detector
-        env["ARTWORK_EMBEDDER"] = settings.embedder
-        env["ARTWORK_EMBEDDER_RUNTIME"] = settings.embedder_runtime
-        command = [sys.executable, "-m", "artwork.cli.main", "ingest", "--json", "--no-progress"]
-        command += [str(video) for video in videos]
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cache = model_cache_dir or settings.resolved_model_cache_dir
+        command = ["ingest", "--json", "--no-progress", *(str(video) for video in videos)]
+        return _artwork_process(command, settings, home=Path(home), model_cache_dir=cache)
+
+
+def prepare_models(settings: Settings) -> float:
+    """Run ``artwork models prepare`` for this process's model cache; its wall time.
+
+    Raises:
+        RuntimeError: it failed (its stderr is quoted).
+    """
+    with tempfile.TemporaryDirectory(prefix="artwork-bench-home-") as home:
+        run = _artwork_process(
+            ["models", "prepare", "--json"],
+            settings,
+            home=Path(home),
+            model_cache_dir=settings.resolved_model_cache_dir,
         )
-        out, err = child.communicate()
+    return run.wall_s
+
+
+def _artwork_process(
+    arguments: Sequence[str], settings: Settings, *, home: Path, model_cache_dir: Path
+) -> _ProcessRun:
+    """``artwork ARGUMENTS`` in a fresh process, timed from start to exit, with its own CPU
+    time and peak RSS (``wait4``: not mixed with earlier children's)."""
+    env = dict(os.environ)
+    env["ARTWORK_HOME"] = str(home)
+    env["ARTWORK_MODEL_CACHE_DIR"] = str(model_cache_dir)
+    env["ARTWORK_SHOT_DETECTOR"] = settings.shot_detector
+    env["ARTWORK_EMBEDDER"] = settings.embedder
+    env["ARTWORK_EMBEDDER_RUNTIME"] = settings.embedder_runtime
+    command = [sys.executable, "-m", "artwork.cli.main", *arguments]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+        _pid, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
-        # communicate() has reaped the child; its own peak RSS is in the children's usage.
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        if child.returncode != 0:
-            raise RuntimeError(
-                f"artwork ingest exited with {child.returncode}: {err.strip()[-2000:]}"
-            )
-    return _ProcessRun(wall, peak_kb / 1024, out)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        output, errors = out.read(), err.read()
+    if child.returncode != 0:
+        raise RuntimeError(
+            f"artwork {arguments[0]} exited with {child.returncode}: {errors.strip()[-2000:]}"
+        )
+    cpu = usage.ru_utime + usage.ru_stime
+    return _ProcessRun(wall, cpu, usage.ru_maxrss / 1024, output)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -366,6 +419,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-process",
         action="store_true",
         help="skip the whole-process run (`artwork ingest` in a subprocess)",
+    )
+    parser.add_argument(
+        "--no-first-ingest",
+        action="store_true",
+        help="skip the run with an empty model cache (a machine's first ingest, with the export)",
     )
     parser.add_argument(
         "--batch",
@@ -411,6 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         process=not args.no_process,
         batch=args.batch,
         grain=None if args.video is not None else args.grain,
+        first_ingest=not (args.no_process or args.no_first_ingest),
     )
     if args.json:
         print(json.dumps(asdict(result)))
@@ -431,9 +490,15 @@ class _Recording(ShotDetector):
         self.last: ShotScan | None = None
 
     def scan(
-        self, path: Path, info: VideoInfo, plan: SamplingPlan, *, progress: Progress | None = None
+        self,
+        path: Path,
+        info: VideoInfo,
+        plan: SamplingPlan,
+        *,
+        progress: Progress | None = None,
+        on_samples: SamplesReady | None = None,
     ) -> ShotScan:
-        self.last = self.inner.scan(path, info, plan, progress=progress)
+        self.last = self.inner.scan(path, info, plan, progress=progress, on_samples=on_samples)
         return self.last
 
 

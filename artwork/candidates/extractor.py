@@ -5,8 +5,9 @@
     probe ─▶ ShotDetector.scan: one low-resolution pass (<= analysis_width px wide) that finds
              cuts, fades and dissolves and samples frames per shot, never past the excluded
              tail (keyframes only for long videos; every frame for short ones)
-          ─▶ FrameScorers per sample (quality, text, faces, composition) + transition/shot
-             from the scan ─▶ embedder, in batches
+          ─▶ FrameScorers per sample (quality, text, faces, composition) ─▶ embedder, in
+             batches (in a second thread, beside the scan's refinement, when the detector
+             hands its samples over early) + transition/shot from the scan
           ─▶ select_frames (drop bad: black, blurry, text, transition...; one still per shot;
              de-duplicate; diverse top-K)
           ─▶ read_frames_at (full resolution, winners only) ─▶ tagger ─▶ Candidate
@@ -18,8 +19,10 @@ never the video. Nothing is written: the caller stores the :class:`~artwork.doma
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -55,6 +58,23 @@ loads in the background (``artwork.scoring.loading``) never delays decoding."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class SampleScores:
+    """The scorers' scores and the embeddings of a scan's samples, in their order.
+
+    Attributes:
+        samples: the frames scored.
+        scores: each frame's merged scorer scores (without the scan's ``transition``).
+        embeddings: each frame's embedding.
+        model: the embedder that made them.
+    """
+
+    samples: tuple[Frame, ...]
+    scores: tuple[dict[str, float], ...]
+    embeddings: tuple[Embedding, ...]
+    model: Embedder
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class ScannedVideo:
     """The first half of an extraction: the video probed and scanned (shots and samples).
 
@@ -64,6 +84,9 @@ class ScannedVideo:
         scan: the shot detector's pass.
         started: ``time.perf_counter()`` when the scan began.
         scanned: ``time.perf_counter()`` when it ended.
+        early: the samples being scored in a second thread since the detector handed them
+            over, or ``None`` (no embedder was given to :func:`scan_video`, or the detector
+            knew its samples only at the end).
     """
 
     path: Path
@@ -71,6 +94,7 @@ class ScannedVideo:
     scan: ShotScan
     started: float
     scanned: float
+    early: Future[SampleScores] | None = None
 
 
 def extract(
@@ -116,7 +140,9 @@ def extract(
     """
     if scorers is not None and not scorers:
         raise ValueError("scorers must hold at least one FrameScorer, got none")
-    scanned = scan_video(path, settings, progress=progress, detector=detector)
+    scanned = scan_video(
+        path, settings, progress=progress, detector=detector, scorers=scorers, embedder=embedder
+    )
     return finish_extraction(
         scanned,
         settings,
@@ -134,14 +160,25 @@ def scan_video(
     *,
     progress: ProgressCallback | None = None,
     detector: ShotDetector | None = None,
+    scorers: Sequence[FrameScorer] | None = None,
+    embedder: Embedder | Deferred[Embedder] | None = None,
 ) -> ScannedVideo:
-    """Probe and scan a video: its shots and its sampled small frames (no model needed).
+    """Probe and scan a video: its shots and its sampled small frames.
+
+    With an ``embedder``, samples the detector hands over before its pass ends (the keyframe
+    detector's, before it refines its boundaries) are scored and embedded in a second thread
+    meanwhile (:attr:`ScannedVideo.early`): decoding, OpenCV and ONNX Runtime release the GIL,
+    so the two share the cores. :func:`finish_extraction` then only waits for them.
 
     Args:
         path: the video file.
         settings: the sampling and shot detector's settings are read.
         progress: called as ``progress(percent_done, 100)``, up to ``SCAN_SHARE`` percent.
         detector: shot detector; default the one ``settings.shot_detector`` names.
+        scorers: frame scorers for the early scores; default
+            :func:`~artwork.scoring.registry.default_frame_scorers`.
+        embedder: the embedder (or a callable returning it, called in the second thread);
+            ``None`` leaves all scoring to :func:`finish_extraction`.
 
     Raises:
         VideoError: the file cannot be used.
@@ -160,8 +197,23 @@ def scan_video(
         if progress is not None:
             progress(min(SCAN_SHARE, int(SCAN_SHARE * seconds / info.duration_s)), 100)
 
-    scan = detector.scan(path, info, plan, progress=scanned)
-    return ScannedVideo(path, info, scan, started, time.perf_counter())
+    early: Future[SampleScores] | None = None
+
+    def score_early(samples: tuple[Frame, ...]) -> None:
+        nonlocal early
+        if embedder is None or early is not None:
+            return
+        early = Future()
+        chosen = default_frame_scorers(settings) if scorers is None else scorers
+        threading.Thread(
+            target=_run_into,
+            args=(early, lambda: _score_samples(samples, chosen, embedder, None)),
+            name="artwork-score",
+            daemon=True,
+        ).start()
+
+    scan = detector.scan(path, info, plan, progress=scanned, on_samples=score_early)
+    return ScannedVideo(path, info, scan, started, time.perf_counter(), early)
 
 
 def finish_extraction(
@@ -177,7 +229,9 @@ def finish_extraction(
     """Score, embed and select the scanned samples, then decode, tag the winners.
 
     Args:
-        scanned: from :func:`scan_video`.
+        scanned: from :func:`scan_video`. When it scored its samples already
+            (:attr:`ScannedVideo.early`), those scores and embeddings are used, and
+            ``scorers`` and ``embedder`` here are not.
         settings, embedder, progress, scorers, params, tagger: as for :func:`extract`.
 
     Raises:
@@ -189,12 +243,20 @@ def finish_extraction(
     resumed = time.perf_counter()
     scorers = default_frame_scorers(settings) if scorers is None else scorers
     params = params or SelectionParams(thresholds=BadFrameThresholds.from_settings(settings))
-    scored, model = _score(scan.samples, scan.shots, scorers, embedder, progress)
+    early = scanned.early.result() if scanned.early is not None else None
+    if early is None or early.samples is not scan.samples:
+        early = _score_samples(scan.samples, scorers, embedder, progress)
+    model = early.model
+    scored = _scored_frames(early, scan.shots)
     scored_at = time.perf_counter()
 
     selection = select_frames(scored, settings.variants_per_title, params)
     picks = [pick.frame for pick in selection.picks]
-    stills = read_frames_at(path, [scored_frame.frame.time_s for scored_frame in picks])
+    stills = read_frames_at(
+        path,
+        [scored_frame.frame.time_s for scored_frame in picks],
+        keyframes=scan.keyframe_samples,
+    )
     if tagger is None:
         tagger = create_tagger(model, settings)
     elif not isinstance(tagger, Tagger):
@@ -251,14 +313,21 @@ def finish_extraction(
     )
 
 
-def _score(
-    samples: Sequence[Frame],
-    shots: ShotList,
+def _run_into(future: Future[T], work: Callable[[], T]) -> None:
+    """Run ``work`` (in a thread), handing its result or exception to whoever waits."""
+    try:
+        future.set_result(work())
+    except BaseException as exc:  # re-raised by future.result() where the extraction waits
+        future.set_exception(exc)
+
+
+def _score_samples(
+    samples: tuple[Frame, ...],
     scorers: Sequence[FrameScorer],
     embedder: Embedder | Deferred[Embedder],
     progress: ProgressCallback | None,
-) -> tuple[list[ScoredFrame], Embedder]:
-    """Score, then embed the samples; shot and transition come from the scan.
+) -> SampleScores:
+    """Score, then embed the samples.
 
     Every frame is scored before the embedder is asked for, so one loading in the background
     has the longest time to get ready.
@@ -268,34 +337,38 @@ def _score(
         scores: dict[str, float] = {}
         for scorer in scorers:
             scores.update(scorer.score(frame.image))
-        scores["transition"] = shots.transition_at(frame.time_s)
         merged.append(scores)
         if progress is not None and len(merged) % EMBED_BATCH == 0:
             done = SCAN_SHARE + (100 - SCAN_SHARE - 1) * len(merged) // (2 * len(samples))
             progress(done, 100)
     model = embedder if isinstance(embedder, Embedder) else embedder()
-    scored: list[ScoredFrame] = []
+    vectors: list[Embedding] = []
     for start in range(0, len(samples), EMBED_BATCH):
         batch = samples[start : start + EMBED_BATCH]
-        vectors = model.embed([frame.image for frame in batch])
-        for frame, scores, vector in zip(
-            batch, merged[start : start + len(batch)], vectors, strict=True
-        ):
-            scored.append(
-                ScoredFrame(
-                    frame,
-                    scores,
-                    quality(scores),
-                    embedding=vector,
-                    shot=shots.shot_at(frame.time_s),
-                )
-            )
+        vectors.extend(model.embed([frame.image for frame in batch]))
         if progress is not None:
-            done = SCAN_SHARE + (100 - SCAN_SHARE - 1) * (len(samples) + len(scored)) // (
+            done = SCAN_SHARE + (100 - SCAN_SHARE - 1) * (len(samples) + len(vectors)) // (
                 2 * max(1, len(samples))
             )
             progress(done, 100)
-    return scored, model
+    return SampleScores(samples, tuple(merged), tuple(vectors), model)
+
+
+def _scored_frames(scores: SampleScores, shots: ShotList) -> list[ScoredFrame]:
+    """The samples with their scores; shot and transition come from the scan."""
+    scored = []
+    for frame, merged, vector in zip(scores.samples, scores.scores, scores.embeddings, strict=True):
+        frame_scores = {**merged, "transition": shots.transition_at(frame.time_s)}
+        scored.append(
+            ScoredFrame(
+                frame,
+                frame_scores,
+                quality(frame_scores),
+                embedding=vector,
+                shot=shots.shot_at(frame.time_s),
+            )
+        )
+    return scored
 
 
 def _embeddings(frames: Sequence[ScoredFrame]) -> Embedding:

@@ -16,12 +16,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from artwork.cli.base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Subcommands, open_services
+from artwork.cli.base import EXIT_ERROR, EXIT_OK, EXIT_USAGE, Subcommands
 from artwork.config import Settings
 from artwork.errors import ArtworkError
 
 if TYPE_CHECKING:  # the extractor's imports (OpenCV, PyAV) would slow `artwork --help`
-    from artwork.ingest import IngestJob, IngestOutcome, IngestResult
+    from artwork.ingest import IngestJob, Ingestor, IngestOutcome, IngestResult
 
 
 def register(commands: Subcommands) -> None:
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     single = len(videos) == 1
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     failed = 0
-    with open_services(settings) as services:
+    with open_ingestor(settings) as ingestor:
         jobs: list[IngestJob] = []
         for video in videos:
             try:
@@ -94,22 +94,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             except ArtworkError as exc:
                 failed += 1
                 _report_failure(IngestOutcome(IngestJob(video, "", ""), error=exc), args, single)
-        media_root = services.media.root
+        media_root = ingestor.media.root
         with ExitStack() as stack:
             if args.ray:
                 from artwork.ingest_ray import ingest_on_ray
 
                 bar = stack.enter_context(_bar(show_progress, len(jobs), "titles"))
                 outcomes: Iterator[IngestOutcome] = ingest_on_ray(
-                    services.ingestor,
+                    ingestor,
                     jobs,
                     address=args.ray,
                     on_done=lambda _outcome: bar(1),
                 )
             else:
-                outcomes = services.ingestor.ingest_all(
-                    jobs, progress=_per_file_bars(show_progress, stack)
-                )
+                outcomes = ingestor.ingest_all(jobs, progress=_per_file_bars(show_progress, stack))
             for outcome in outcomes:
                 if outcome.result is not None:
                     _report_success(outcome.result, outcome.job, media_root, args)
@@ -117,6 +115,30 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     failed += 1
                     _report_failure(outcome, args, single)
     return EXIT_ERROR if failed else EXIT_OK
+
+
+@contextmanager
+def open_ingestor(settings: Settings) -> Iterator[Ingestor]:
+    """The catalogue, the media folder and an :class:`~artwork.ingest.Ingestor` over them,
+    built as :class:`~artwork.services.Services` builds them, without the serving parts (the
+    bandit, its writers and their imports), which an ingest never uses and whose imports
+    would lengthen every run; the database is closed afterwards.
+
+    Raises:
+        StorageError: the database or media folder cannot be opened.
+    """
+    from artwork.catalog.database import create_database_engine
+    from artwork.catalog.media import MediaStore
+    from artwork.catalog.repository import Catalog
+    from artwork.ingest import Ingestor
+    from artwork.scoring.registry import create_embedder
+
+    engine = create_database_engine(settings.resolved_database_url)
+    try:
+        media = MediaStore(settings.resolved_media_dir)
+        yield Ingestor(Catalog(engine), media, settings, create_embedder)
+    finally:
+        engine.dispose()
 
 
 def _report_success(

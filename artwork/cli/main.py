@@ -14,6 +14,7 @@ from artwork.cli import (
     ingest,
     interactions,
     keys,
+    models,
     ranking,
     serve,
     titles,
@@ -26,7 +27,18 @@ from artwork.errors import ArtworkError
 
 #: Each module has ``register(commands)``, adding subparsers whose ``handler`` default is a
 #: ``(args, settings) -> exit code`` function.
-COMMAND_MODULES = (ingest, serve, variants, upload, interactions, ranking, bandit, keys, titles)
+COMMAND_MODULES = (
+    ingest,
+    models,
+    serve,
+    variants,
+    upload,
+    interactions,
+    ranking,
+    bandit,
+    keys,
+    titles,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,7 +28,9 @@ import json
 import logging
 import os
 import threading
+import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,46 @@ def ensure_onnx(weights_path: Path, source_sha256: str, folder: Path) -> Path:
     return export_onnx(weights_path, source_sha256, folder)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedExport:
+    """What :func:`prepare` found or did.
+
+    Attributes:
+        path: the verified ONNX file.
+        exported: whether it was exported now (else it was cached already).
+        seconds: how long checking (and exporting) took.
+    """
+
+    path: Path
+    exported: bool
+    seconds: float
+
+
+def prepare(
+    folder: Path, weights_path: Path | None = None, *, sha256: str | None = WEIGHTS_SHA256
+) -> PreparedExport:
+    """Make sure the export of the MobileNetV2 weights is cached and verified, exporting it if
+    need be, so that no ingest has to (``artwork models prepare``).
+
+    Args:
+        folder: the cache folder (:func:`onnx_dir`).
+        weights_path: a torchvision MobileNetV2 state dict; default the packaged file.
+        sha256: digest the file must have; default the packaged file's.
+
+    Raises:
+        WeightsNotFoundError: the source weights (or their package) are missing.
+        ChecksumMismatchError: the source weights' sha256 is not ``sha256``.
+        ModelError: the export failed (torch or onnx missing, or the folder is not writable).
+    """
+    started = time.perf_counter()
+    path, digest = resolve_weights(weights_path, sha256)
+    found = cached_onnx(digest, Path(folder))
+    exported = found is None
+    if found is None:
+        found = export_onnx(path, digest, Path(folder))
+    return PreparedExport(found, exported, time.perf_counter() - started)
+
+
 def export_onnx(weights_path: Path, source_sha256: str, folder: Path) -> Path:
     """Export the network to ``folder`` and record both digests (imports torch: a few seconds).
 
@@ -133,7 +175,12 @@ def export_onnx(weights_path: Path, source_sha256: str, folder: Path) -> Path:
         ModelError: the export failed.
     """
     path = onnx_path_for(source_sha256, folder)
-    logger.info("exporting MobileNetV2 to %s (once per machine; needs torch)", path)
+    # A warning, so that a command line without logging set up still says why this run is
+    # slow: it happens once, or ahead of time with `artwork models prepare`.
+    logger.warning(
+        "exporting MobileNetV2 to %s with torch (once; `artwork models prepare` does it ahead)",
+        path,
+    )
     try:
         import onnx
         import torch

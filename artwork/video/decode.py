@@ -29,9 +29,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import threading
 from array import array
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -56,6 +58,8 @@ logger = logging.getLogger(__name__)
 MIN_SAMPLES = 5
 """A video shorter than ``MIN_SAMPLES * interval_s`` is still sampled this many times."""
 
+STILL_WORKERS = 2
+"""Decoders sharing the stills of keyframe samples (:func:`read_frames_at` ``keyframes``)."""
 SEEK_AHEAD_S = 4.0
 """:func:`read_frames_at` decodes forward instead of seeking when the next time is this close."""
 
@@ -289,6 +293,9 @@ class FrameReader:
             x264's defaults every other frame), about 40% less work; the frames yielded are
             then irregularly spaced.
         stats: filled in with decode counts.
+        threads: decoder threads; 0 lets FFmpeg choose (frame and slice threads, one per
+            core and one more), 1 decodes in the calling thread alone (for several readers
+            running side by side).
 
     Raises:
         VideoError: the file cannot be opened or has no video stream.
@@ -302,11 +309,15 @@ class FrameReader:
         fast: bool = False,
         skip_nonref: bool = False,
         stats: DecodeStats | None = None,
+        threads: int = 0,
     ) -> None:
         if width < 1:
             raise ValueError(f"width must be >= 1, got {width}")
+        if threads < 0:
+            raise ValueError(f"threads must be >= 0, got {threads}")
         self.path = Path(path)
         self.width = width
+        self.threads = threads
         self.fast = fast
         self.skip_nonref = skip_nonref
         self.stats = stats or DecodeStats()
@@ -385,14 +396,19 @@ class FrameReader:
         self._position = -math.inf
 
     def _configure(self, stream: VideoStream) -> None:
-        stream.thread_type = "AUTO"
+        if self.threads == 0:
+            stream.thread_type = "AUTO"
+        else:
+            stream.codec_context.thread_count = self.threads
+            if self.threads > 1:
+                stream.thread_type = "AUTO"
         if self.fast:
             stream.codec_context.options = {"skip_loop_filter": "all"}
         if self.skip_nonref:
             stream.codec_context.skip_frame = "NONREF"
 
 
-def read_frames_at(path: Path, times_s: Sequence[float]) -> list[Frame]:
+def read_frames_at(path: Path, times_s: Sequence[float], *, keyframes: bool = False) -> list[Frame]:
     """Decode the full-resolution frames nearest the given times.
 
     Seeks to the keyframe before each time and decodes forward, or just keeps decoding when the
@@ -402,6 +418,12 @@ def read_frames_at(path: Path, times_s: Sequence[float]) -> list[Frame]:
         path: the video file.
         times_s: seconds from the start (each finite and >= 0); any order, repeats allowed.
             Times past the end give the last frame.
+        keyframes: the times are keyframes' (the samples of the keyframe detector): each is
+            decoded alone, one packet per time, with the decoder drained at once instead of
+            waiting for the frames that follow (frame threads and B-frame reordering each
+            hold a picture back for a few more), and two decoders share the times. The pixels
+            are the same; times that turn out to be no keyframe's are decoded the ordinary
+            way.
 
     Returns:
         One upright RGB frame per time, in the order of ``times_s``.
@@ -414,9 +436,24 @@ def read_frames_at(path: Path, times_s: Sequence[float]) -> list[Frame]:
             raise ValueError(f"times_s[{i}] must be a finite time >= 0, got {t}")
     if not times_s:
         return []
+    wanted = sorted(set(times_s))
     found: dict[float, Frame] = {}
+    if keyframes:
+        # One picture per time: split the times between decoders, one per core (at most
+        # STILL_WORKERS), each in its own thread and container; FFmpeg releases the GIL.
+        workers = max(1, min(STILL_WORKERS, os.cpu_count() or 1, len(wanted)))
+        if workers == 1:
+            found = _keyframe_stills(path, wanted)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="artwork-stills") as pool:
+                for part in pool.map(
+                    _keyframe_stills, [path] * workers, [wanted[i::workers] for i in range(workers)]
+                ):
+                    found.update(part)
+    if len(found) == len(wanted):
+        return [found[t] for t in times_s]
     with _Cursor(path) as cursor:
-        for target in sorted(set(times_s)):
+        for target in (t for t in wanted if t not in found):
             chosen = cursor.nearest(target)
             if chosen is None and cursor.can_seek:
                 # Seeking can land nowhere useful in a damaged or index-less file (a cut-off
@@ -667,6 +704,53 @@ class _Cursor:
             stream.thread_type = "AUTO"
         self._decoder = _decode(self._container, stream, self.stats, self.fps)
         self._previous = self._current = None
+
+
+def _keyframe_stills(path: Path, times_s: Sequence[float]) -> dict[float, Frame]:
+    """Full-resolution keyframes at ``times_s`` (increasing), each from its packet alone.
+
+    A time whose keyframe is not found (no keyframe there, no seeking, a packet that does
+    not decode) is left out, for the ordinary decoder to find.
+    """
+    found: dict[float, Frame] = {}
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        if not stream.time_base:
+            return found
+        stream.thread_type = "SLICE"  # one picture: frame threads would only hold it back
+        start, sar = _start_time(stream), _sar(stream)
+        fps = _fps(stream, _duration(container, stream))
+        for target in times_s:
+            try:
+                container.seek(
+                    max(int((target + start) / stream.time_base), 0), stream=stream, backward=True
+                )
+                packet = _keyframe_packet(container, stream, target - 0.5 / fps)
+                if packet is None or packet.pts is None:
+                    continue
+                time_s = float(packet.pts * packet.time_base) - start
+                if abs(time_s - target) > 0.5 / fps:
+                    continue
+                # Draining the decoder hands the picture over at once; the next seek resets it.
+                frames = [*packet.decode(), *stream.codec_context.decode(None)]
+            except av.error.FFmpegError:
+                break
+            if frames and not frames[0].is_corrupt:
+                found[target] = _to_frame(_Timed(frames[0], max(0.0, time_s)), fps, sar, None)
+    return found
+
+
+def _keyframe_packet(
+    container: InputContainer, stream: VideoStream, earliest_s: float
+) -> av.Packet | None:
+    """The first keyframe packet at or after ``earliest_s`` from the current position."""
+    start = _start_time(stream)
+    for packet in container.demux(stream):
+        if not (packet.size and packet.is_keyframe and packet.pts is not None):
+            continue
+        if float(packet.pts * packet.time_base) - start >= earliest_s:
+            return packet
+    return None
 
 
 def _duration(container: InputContainer, stream: VideoStream) -> float | None:

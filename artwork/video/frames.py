@@ -14,7 +14,15 @@ from artwork.domain import VideoInfo
 from artwork.errors import VideoError
 from artwork.video.changes import ChangeParams, ChangeTracker, signature
 from artwork.video.decode import DecodeStats, FrameReader, plan_sample_times
-from artwork.video.shots import Progress, SampleGrid, SamplingPlan, ShotDetector, ShotList, ShotScan
+from artwork.video.shots import (
+    Progress,
+    SampleGrid,
+    SamplesReady,
+    SamplingPlan,
+    ShotDetector,
+    ShotList,
+    ShotScan,
+)
 
 PROGRESS_EVERY_S = 5.0
 """Seconds of video between progress reports."""
@@ -43,8 +51,10 @@ class FrameShotDetector(ShotDetector):
         plan: SamplingPlan,
         *,
         progress: Progress | None = None,
+        on_samples: SamplesReady | None = None,
     ) -> ShotScan:
-        """See :meth:`ShotDetector.scan`."""
+        """See :meth:`ShotDetector.scan` (``on_samples`` is not called: the samples are known
+        only when the pass is over)."""
         end_s = min(plan.end_s, info.duration_s)
         grid = SampleGrid(
             plan_sample_times(end_s, interval_s=plan.interval_s, max_frames=plan.max_frames)

@@ -40,7 +40,13 @@ both a sample of every shot and a list of cut candidates. The pass:
    be a cut after a fade-in from black, then those that only measure a fade, shortest first
    within each; adjacent intervals
    are decoded as one run, and a run is widened by a keyframe interval when a transition runs
-   into its edge. An interval left over keeps its keyframe as an *approximate* boundary
+   into its edge. Runs are independent stretches of the video (each starts at a keyframe), so
+   they are decoded side by side, one single-threaded decoder each (at most
+   ``REFINE_WORKERS``, longest first): inside one run every frame waits for the one it refers
+   to, so FFmpeg's frame threads keep barely more than one core busy, while two runs keep two.
+   The runs are then read in time order exactly as if decoded one after the other (a run
+   widened into its neighbour is decoded again). An interval left over keeps its keyframe as
+   an *approximate* boundary
    (:attr:`~artwork.video.shots.ShotList.approximate_s`): the shot assignment of keyframe
    samples stays right, the boundary time may be early. A fading keyframe whose fade was not
    measured gets a short provisional transition, so its sample is still rejected.
@@ -56,6 +62,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -84,6 +94,7 @@ from artwork.video.frames import PROGRESS_EVERY_S, FrameShotDetector
 from artwork.video.shots import (
     Progress,
     SampleGrid,
+    SamplesReady,
     SamplingPlan,
     ShotDetector,
     ShotList,
@@ -112,6 +123,9 @@ RAMP_STEP = 1.0
 """Least luma change per frame, always in one direction, of a fade seen by a peek."""
 MIN_REFINE_S = 20.0
 """Refinement may always decode this many seconds of video, however short the video."""
+REFINE_WORKERS = 2
+"""Runs of windows decoded at once, each by its own single-threaded decoder (module
+docstring, step 4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +185,10 @@ class KeyframeShotDetector(ShotDetector):
         plan: SamplingPlan,
         *,
         progress: Progress | None = None,
+        on_samples: SamplesReady | None = None,
     ) -> ShotScan:
-        """See :meth:`ShotDetector.scan`."""
+        """See :meth:`ShotDetector.scan`; ``on_samples`` is called after the keyframe pass,
+        before the peeks and the refinement."""
         end_s = min(plan.end_s, info.duration_s)
         grid = SampleGrid(
             plan_sample_times(end_s, interval_s=plan.interval_s, max_frames=plan.max_frames)
@@ -202,7 +218,13 @@ class KeyframeShotDetector(ShotDetector):
                 info.duration_s,
                 "" if packets.timed else " and packets without timestamps",
             )
-            return FrameShotDetector(self.params).scan(path, info, plan, progress=progress)
+            return FrameShotDetector(self.params).scan(
+                path, info, plan, progress=progress, on_samples=on_samples
+            )
+
+        samples = grid.frames()
+        if on_samples is not None:
+            on_samples(samples)
 
         window_stats = DecodeStats()
         with FrameReader(
@@ -226,9 +248,10 @@ class KeyframeShotDetector(ShotDetector):
                 tuple(sorted(transitions, key=lambda t: t.start_s)),
                 tuple(sorted(approximate)),
             ),
-            samples=grid.frames(),
+            samples=samples,
             frames_decoded=stats.decoded + window_stats.decoded,
             keyframes=len(keyframes),
+            keyframe_samples=True,
         )
 
     # --- step 2: judging keyframe intervals ------------------------------------------------
@@ -344,6 +367,23 @@ class KeyframeShotDetector(ShotDetector):
         def frames(first: int, last: int) -> int:
             return round((keyframes[last].time_s - keyframes[first].time_s) * info.fps) + 1
 
+        with _RunDecoder(path, reader, keyframes, self, info.fps) as decoder:
+            decoder.prefetch(sorted(_runs(chosen), key=lambda run: -frames(*run)))
+            return self._measure(decoder, info, keyframes, chosen, cuts, budget, spent, frames)
+
+    def _measure(
+        self,
+        decoder: _RunDecoder,
+        info: VideoInfo,
+        keyframes: list[_Keyframe],
+        chosen: set[int],
+        cuts: list[float],
+        budget: float,
+        spent: int,
+        frames: Callable[[int, int], int],
+    ) -> list[Transition]:
+        """Track the chosen runs in time order, widening them over transitions cut off at
+        their edges while the budget lasts (adding to ``cuts``)."""
         transitions: list[Transition] = []
         covered = 0  # keyframe index up to which the video has been decoded
         for end in sorted(chosen):
@@ -352,7 +392,7 @@ class KeyframeShotDetector(ShotDetector):
             first, last = max(end - 1, covered), end
             while last + 1 in chosen:  # adjacent intervals make one run
                 last += 1
-            changes = self._track(reader, keyframes, first, last, info.fps)
+            changes = decoder.track(first, last)
             # A transition cut off by the run's edge continues in the next interval out:
             # take that in too (a few times at most, within the budget), to measure it whole.
             for _ in range(MAX_EXTENSIONS):
@@ -366,7 +406,7 @@ class KeyframeShotDetector(ShotDetector):
                     break
                 spent += extra
                 first, last = wider
-                changes = self._track(reader, keyframes, first, last, info.fps)
+                changes = decoder.track(first, last)
             covered = last
             cuts.extend(changes.cuts_s)
             transitions.extend(changes.transitions)
@@ -381,6 +421,95 @@ class KeyframeShotDetector(ShotDetector):
         for frame in reader.frames(keyframes[first].time_s, end_s):
             tracker.push(frame.time_s, signature(frame.image))
         return tracker.finish()
+
+
+def _runs(chosen: set[int]) -> list[tuple[int, int]]:
+    """The runs ``(first, last)`` keyframe indices that :meth:`KeyframeShotDetector._measure`
+    tracks when no run is widened: adjacent chosen intervals joined."""
+    runs: list[tuple[int, int]] = []
+    covered = 0
+    for end in sorted(chosen):
+        if end <= covered:
+            continue
+        first, last = max(end - 1, covered), end
+        while last + 1 in chosen:
+            last += 1
+        runs.append((first, last))
+        covered = last
+    return runs
+
+
+class _RunDecoder:
+    """Tracks runs of keyframe intervals, those handed to :meth:`prefetch` in worker threads
+    (one single-threaded :class:`FrameReader` each), the others with the pass's reader.
+
+    Decoding is deterministic, so a run's changes are the same whichever reader decoded it.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        reader: FrameReader,
+        keyframes: list[_Keyframe],
+        detector: KeyframeShotDetector,
+        fps: float,
+    ) -> None:
+        self._path = path
+        self._reader = reader
+        self._keyframes = keyframes
+        self._detector = detector
+        self._fps = fps
+        self._futures: dict[tuple[int, int], Future[Changes]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._readers: list[FrameReader] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> _RunDecoder:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        for worker in self._readers:
+            self._reader.stats.decoded += worker.stats.decoded
+            self._reader.stats.yielded += worker.stats.yielded
+            self._reader.stats.bad_packets += worker.stats.bad_packets
+            self._reader.stats.corrupt_frames += worker.stats.corrupt_frames
+            worker.close()
+
+    def prefetch(self, runs: list[tuple[int, int]]) -> None:
+        """Start decoding these runs in worker threads, in this order (nothing for one run:
+        the pass's own reader, with FFmpeg's threads, does as well)."""
+        workers = min(REFINE_WORKERS, os.cpu_count() or 1, len(runs))
+        if workers < 2:
+            return
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="artwork-refine")
+        for run in runs:
+            self._futures[run] = self._pool.submit(self._track_in_worker, *run)
+
+    def track(self, first: int, last: int) -> Changes:
+        """The changes from keyframe ``first`` through keyframe ``last``."""
+        future = self._futures.pop((first, last), None)
+        if future is not None:
+            return future.result()
+        return self._detector._track(self._reader, self._keyframes, first, last, self._fps)
+
+    def _track_in_worker(self, first: int, last: int) -> Changes:
+        reader: FrameReader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            base = self._reader
+            reader = FrameReader(
+                self._path,
+                width=base.width,
+                fast=base.fast,
+                skip_nonref=base.skip_nonref,
+                threads=1,
+            )
+            with self._lock:
+                self._readers.append(reader)
+            self._local.reader = reader
+        return self._detector._track(reader, self._keyframes, first, last, self._fps)
 
 
 def _touches(changes: Changes, edge_s: float, info: VideoInfo, *, at_end: bool = False) -> bool:
@@ -440,8 +569,19 @@ def reference_sizes(sizes: NDArray[np.int64], keys: NDArray[np.bool_]) -> NDArra
     padded = np.pad(values, span, constant_values=np.nan)
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * span + 1).copy()
     windows[:, span] = np.nan
+    # np.nanpercentile's linear interpolation, row by row, without its per-row Python loop
+    # (a tenth of a second per minute of video): NaNs sort last, so each row's first
+    # ``count`` values are its known ones, in order.
+    windows.sort(axis=1)
+    count = np.count_nonzero(~np.isnan(windows), axis=1)
     reference = np.full(len(sizes), np.inf)
-    known = ~np.all(np.isnan(windows), axis=1)
+    known = count > 0
     if known.any():
-        reference[known] = np.nanpercentile(windows[known], REFERENCE_PERCENTILE, axis=1)
+        rows = windows[known]
+        position = (count[known] - 1) * (REFERENCE_PERCENTILE / 100.0)
+        below = np.floor(position).astype(np.intp)
+        above = np.minimum(below + 1, count[known] - 1)
+        index = np.arange(len(rows))
+        low, high = rows[index, below], rows[index, above]
+        reference[known] = low + (high - low) * (position - below)
     return reference

@@ -33,6 +33,8 @@ TransitionKind = Literal["fade", "dissolve"]
 
 Progress = Callable[[float], None]
 """Called with the seconds of video scanned so far."""
+SamplesReady = Callable[[tuple[Frame, ...]], None]
+"""Called with a scan's final samples as soon as the detector knows them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,8 @@ class ShotScan:
             ``SamplingPlan.max_frames``).
         frames_decoded: frames the pass decoded (keyframes, windows, or every frame).
         keyframes: keyframes the video has (0 when the detector did not count them).
+        keyframe_samples: every sample is a keyframe, so a full-resolution still of one
+            decodes alone (:func:`~artwork.video.decode.read_frames_at` ``keyframes``).
     """
 
     detector: str
@@ -164,6 +168,7 @@ class ShotScan:
     samples: tuple[Frame, ...]
     frames_decoded: int
     keyframes: int = 0
+    keyframe_samples: bool = False
 
 
 class ShotDetector(ABC):
@@ -180,6 +185,7 @@ class ShotDetector(ABC):
         plan: SamplingPlan,
         *,
         progress: Progress | None = None,
+        on_samples: SamplesReady | None = None,
     ) -> ShotScan:
         """Detect shots and sample frames.
 
@@ -188,6 +194,10 @@ class ShotDetector(ABC):
             info: what :func:`~artwork.video.decode.probe` found.
             plan: which frames to hand back.
             progress: called now and then with the seconds of video scanned so far.
+            on_samples: called at most once, from the scanning thread, with the samples the
+                scan will return, as soon as they are known and before the rest of the pass
+                (the keyframe detector's refinement), so they can be scored meanwhile. A
+                detector that knows them only at the end does not call it.
 
         Raises:
             VideoError: the file cannot be decoded.

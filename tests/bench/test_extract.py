@@ -50,13 +50,18 @@ def test_a_grainier_film_is_another_file(tmp_path: Path) -> None:
 def test_a_run_reports_speed_memory_and_accuracy(tmp_path: Path) -> None:
     truth = bench_video(0.5, width=320, height=180, folder=tmp_path)
     settings = Settings(home=tmp_path / "home", embedder="mobilenet_v2", shot_detector="keyframes")
-    result = run_benchmark(truth.path, truth, settings, batch=2)
+    result = run_benchmark(truth.path, truth, settings, batch=2, first_ingest=True)
     assert result.detector == "keyframes"
     assert result.video_seconds == pytest.approx(30, abs=0.1)
     assert result.inprocess_realtime_factor == pytest.approx(30 / result.wall_seconds, rel=0.05)
     assert result.process_wall_seconds is not None and result.realtime_factor is not None
     assert result.realtime_factor == pytest.approx(30 / result.process_wall_seconds, rel=0.05)
     assert result.process_peak_rss_mb and result.process_peak_rss_mb > 0
+    assert result.process_cpu_seconds and result.process_cpu_seconds > 0
+    assert result.models_prepare_seconds is not None and result.models_prepare_seconds > 0
+    # The first ingest on a machine exports the model: slower than the warm one.
+    assert result.first_ingest_wall_seconds is not None
+    assert result.first_ingest_wall_seconds > result.process_wall_seconds
     assert result.batch_files == 2 and result.batch_wall_seconds and result.batch_vs_single
     assert result.pyscenedetect_wall_seconds and result.ratio_vs_pyscenedetect
     assert result.ratio_vs_pyscenedetect == pytest.approx(
@@ -91,6 +96,9 @@ def test_main_prints_one_json_object(
         "realtime_factor",
         "inprocess_realtime_factor",
         "process_wall_seconds",
+        "process_cpu_seconds",
+        "first_ingest_wall_seconds",
+        "models_prepare_seconds",
         "load_average",
         "pyscenedetect_wall_seconds",
         "ratio_vs_pyscenedetect",
@@ -101,3 +109,4 @@ def test_main_prints_one_json_object(
         assert key in payload
     assert payload["cut_recall"] is None  # no planted truth for a given file
     assert payload["realtime_factor"] is None  # --no-process: no whole-process figure
+    assert payload["first_ingest_wall_seconds"] is None

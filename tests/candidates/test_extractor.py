@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artwork.candidates.extractor import extract
+from artwork.candidates.extractor import extract, finish_extraction, scan_video
 from artwork.config import Settings
 from artwork.domain import Extraction
 from artwork.errors import VideoError
@@ -81,6 +81,41 @@ def test_the_keyframe_detector_gives_one_candidate_per_shot(
     for candidate in extraction.candidates:
         assert synthetic.kind_at(candidate.time_s) == "shot"
     assert len({c.shot for c in extraction.candidates}) == len(extraction.candidates) <= len(shots)
+
+
+def test_samples_scored_beside_the_scan_give_the_same_extraction(
+    synthetic: SyntheticTruth, settings: Settings, embedder: Embedder
+) -> None:
+    """The keyframe detector hands its samples over before it refines: scored in a second
+    thread meanwhile, they give what scoring them after the scan gives."""
+    handed: list[threading.Thread] = []
+
+    def deferred() -> Embedder:
+        handed.append(threading.current_thread())
+        return embedder
+
+    early = scan_video(synthetic.path, settings, detector=KeyframeShotDetector(), embedder=deferred)
+    assert early.early is not None
+    assert early.early.result().samples is early.scan.samples
+    assert handed and handed[0] is not threading.current_thread()
+    late = scan_video(synthetic.path, settings, detector=KeyframeShotDetector())
+    assert late.early is None
+    first = finish_extraction(early, settings, embedder)
+    second = finish_extraction(late, settings, embedder)
+    assert [(c.time_s, c.tags) for c in first.candidates] == [
+        (c.time_s, c.tags) for c in second.candidates
+    ]
+    for a, b in zip(first.candidates, second.candidates, strict=True):
+        # Scores differ in the last bits from one run to the next even in one thread (OpenCV).
+        assert a.score == pytest.approx(b.score, rel=1e-6)
+        assert a.scores == pytest.approx(b.scores, rel=1e-6)
+        np.testing.assert_allclose(a.embedding, b.embedding, atol=1e-6)
+        np.testing.assert_array_equal(a.image, b.image)
+    # The every-frame detector knows its samples only at the end: they are scored after it.
+    assert (
+        scan_video(synthetic.path, settings, detector=FrameShotDetector(), embedder=deferred).early
+        is None
+    )
 
 
 def test_credits_and_the_tail_are_left_out(

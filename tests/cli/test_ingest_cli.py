@@ -139,13 +139,14 @@ def test_a_warm_model_cache_ingests_without_importing_torch(
     home: Path, videos: list[Path], embedder: Embedder
 ) -> None:
     """The default embedder runs on ONNX Runtime: with its export cached (the session's
-    ``embedder`` made it), the whole ``artwork ingest`` process never imports torch."""
+    ``embedder`` made it), the whole ``artwork ingest`` process never imports torch, nor the
+    serving parts (the web framework, the bandit)."""
+    heavy = ("torch", "torchvision", "fastapi", "artwork.serving", "artwork.bandit.service")
     code = (
         "import json, sys\n"
         "from artwork.cli.main import main\n"
         f"code = main(['ingest', {str(videos[0])!r}, '--json', '--no-progress'])\n"
-        "print(json.dumps([code, sorted(m for m in ('torch', 'torchvision') if m in "
-        "sys.modules)]))\n"
+        f"print(json.dumps([code, sorted(m for m in {heavy!r} if m in sys.modules)]))\n"
     )
     env = dict(os.environ, ARTWORK_EMBEDDER_RUNTIME="auto")
     done = subprocess.run(

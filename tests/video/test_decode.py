@@ -302,6 +302,19 @@ def test_read_frames_at_agrees_with_iter_frames(synthetic: SyntheticTruth) -> No
         assert np.array_equal(still.image, frame.image)
 
 
+@pytest.mark.parametrize("clip", ["synthetic", "bikes"])
+def test_keyframe_stills_are_the_ordinary_stills(
+    clip: str, synthetic: SyntheticTruth, clip_path: Callable[[str], Path]
+) -> None:
+    path = synthetic.path if clip == "synthetic" else clip_path("bikes")
+    keyframes = [f.time_s for f in iter_keyframes(path, width=32)]
+    times = [*keyframes[::-1], keyframes[-1] + 0.3]  # out of order, and one that is no keyframe
+    fast = read_frames_at(path, times, keyframes=True)
+    for still, expected in zip(fast, read_frames_at(path, times), strict=True):
+        assert (still.index, still.time_s) == (expected.index, expected.time_s)
+        assert np.array_equal(still.image, expected.image)
+
+
 def test_read_frames_at_real_clip_full_resolution(clip_path: Callable[[str], Path]) -> None:
     stills = read_frames_at(clip_path("bikes"), [9.0, 1.0, 6.0])
     assert [s.index for s in stills] == [225, 25, 150]

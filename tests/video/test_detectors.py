@@ -22,7 +22,13 @@ from artwork.testing.synthetic import (
 )
 from artwork.video.decode import probe
 from artwork.video.frames import FrameShotDetector
-from artwork.video.keyframes import KeyframeShotDetector, _anomaly, reference_sizes
+from artwork.video.keyframes import (
+    REFERENCE_PERCENTILE,
+    REFERENCE_SPAN,
+    KeyframeShotDetector,
+    _anomaly,
+    reference_sizes,
+)
 from artwork.video.registry import SHOT_DETECTORS, create_shot_detector, shot_detector_name_for
 from artwork.video.shots import ShotDetector
 
@@ -101,6 +107,22 @@ def test_grain_does_not_make_ordinary_frames_look_like_cuts() -> None:
     reference = reference_sizes(fresh, keys)
     assert _anomaly(fresh[inside], reference[inside], key_median=800_000)
     assert np.isinf(reference_sizes(np.array([5]), np.array([True]))).all()
+
+
+@pytest.mark.parametrize("key_share", [0.0, 0.05, 0.5, 1.0])
+@pytest.mark.parametrize("packets", [1, 2, 7, 300])
+def test_reference_size_is_a_percentile_of_neighbours(key_share: float, packets: int) -> None:
+    rng = np.random.default_rng(packets)
+    sizes = rng.integers(1, 100_000, packets)
+    keys = rng.random(packets) < key_share
+    span = REFERENCE_SPAN
+    expected = np.full(packets, np.inf)
+    for i in range(packets):
+        around = [j for j in range(i - span, i + span + 1) if 0 <= j < packets and j != i]
+        values = [sizes[j] for j in around if not keys[j]]
+        if values:
+            expected[i] = np.percentile(values, REFERENCE_PERCENTILE)
+    np.testing.assert_allclose(reference_sizes(sizes, keys), expected, rtol=1e-12)
 
 
 @pytest.fixture(scope="module")
