@@ -120,7 +120,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 @contextmanager
 def open_ingestor(settings: Settings) -> Iterator[Ingestor]:
     """The catalogue, the media folder and an :class:`~artwork.ingest.Ingestor` over them,
-    built as :class:`~artwork.services.Services` builds them, without the serving parts (the
+    built as :class:`~artwork.wiring.Services` builds them, without the serving parts (the
     bandit, its writers and their imports), which an ingest never uses and whose imports
     would lengthen every run; the database is closed afterwards.
 

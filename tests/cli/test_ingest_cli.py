@@ -141,7 +141,7 @@ def test_a_warm_model_cache_ingests_without_importing_torch(
     """The default embedder runs on ONNX Runtime: with its export cached (the session's
     ``embedder`` made it), the whole ``artwork ingest`` process never imports torch, nor the
     serving parts (the web framework, the bandit)."""
-    heavy = ("torch", "torchvision", "fastapi", "artwork.serving", "artwork.bandit.service")
+    heavy = ("torch", "torchvision", "fastapi", "artwork.homepage", "artwork.bandit.artwork_bandit")
     code = (
         "import json, sys\n"
         "from artwork.cli.main import main\n"
