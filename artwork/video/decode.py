@@ -5,9 +5,6 @@ The entry points, each opening the file itself:
 - :func:`probe` checks that a file is a decodable video and describes it (:class:`VideoInfo`);
   every way a file can be unusable becomes a :class:`~artwork.errors.VideoError` whose one-line
   message says what is wrong and what to do.
-- :func:`iter_frames` is a low-resolution sampling pass: one sequential decode that yields a
-  small RGB copy of the frame nearest each planned sample time (:func:`plan_sample_times`),
-  holding no more than the frame it yields, so memory stays flat on feature-length files.
 - :func:`iter_keyframes` is the cheap pass of the keyframe shot detector: it demuxes every
   packet (recording its time, size and keyframe flag in a :class:`PacketLog`) but hands only
   keyframe packets to the decoder, which costs a few percent of decoding every frame.
@@ -208,40 +205,6 @@ def _probe(path: Path) -> VideoInfo:
             codec=stream.codec_context.name,
             rotation=rotation,
         )
-
-
-def iter_frames(
-    path: Path,
-    *,
-    interval_s: float,
-    width: int,
-    max_frames: int,
-    stats: DecodeStats | None = None,
-) -> Iterator[Frame]:
-    """Yield small upright RGB frames about every ``interval_s`` seconds, in one pass.
-
-    The frame nearest each time of :func:`plan_sample_times` is converted (only those are);
-    decoding stops after the last one.
-
-    Args:
-        path: the video file.
-        interval_s: wanted seconds between frames (> 0).
-        width: maximum width of the yielded images (>= 1); aspect ratio is kept, and smaller
-            videos are not upscaled.
-        max_frames: most frames to yield (>= 1), spread evenly over long videos.
-        stats: filled in with decode counts as the pass runs.
-
-    Yields:
-        Frames in time order, images of shape (h, <= width, 3), ``uint8``.
-
-    Raises:
-        VideoError: the file cannot be used (see :func:`probe`) or nothing decodes.
-    """
-    _check_interval(interval_s)
-    _check_max_frames(max_frames)
-    if width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
-    return _iter_frames(path, interval_s, width, max_frames, stats or DecodeStats())
 
 
 def iter_keyframes(
@@ -470,40 +433,6 @@ def read_frames_at(path: Path, times_s: Sequence[float], *, keyframes: bool = Fa
 
 
 # --- internals ---------------------------------------------------------------------------------
-def _iter_frames(
-    path: Path, interval_s: float, width: int, max_frames: int, stats: DecodeStats
-) -> Iterator[Frame]:
-    info = probe(path)
-    targets = plan_sample_times(info.duration_s, interval_s=interval_s, max_frames=max_frames)
-    with _open(path) as container:
-        stream = _video_stream(container, path)
-        stream.thread_type = "AUTO"
-        sar = _sar(stream)
-        half_frame = 0.5 / info.fps
-        next_target = 0
-        for timed in _decode(container, stream, stats, info.fps):
-            if timed.time_s < targets[next_target] - half_frame:
-                continue  # not wanted: skip the costly conversion
-            while next_target < len(targets) and targets[next_target] <= timed.time_s + half_frame:
-                next_target += 1
-            stats.yielded += 1
-            yield _to_frame(timed, info.fps, sar, width)
-            if next_target == len(targets):
-                break
-    if stats.bad_packets or stats.corrupt_frames:
-        logger.warning(
-            "%s: skipped %d undecodable packets and %d corrupt frames",
-            path,
-            stats.bad_packets,
-            stats.corrupt_frames,
-        )
-    if stats.yielded == 0:
-        raise VideoError(
-            f"{path}: no frame decoded ({stats.bad_packets} bad packets); the file is corrupt, "
-            "re-export the video"
-        )
-
-
 def _iter_keyframes(
     path: Path, width: int, packets: PacketLog, stats: DecodeStats
 ) -> Iterator[Frame]:

@@ -1,4 +1,5 @@
-"""Probing and decoding: bad inputs, sampling plan, analysis pass, full-resolution stills."""
+"""Probing and decoding: bad inputs, sampling plan, the analysis pass (``FrameReader``),
+full-resolution stills, keyframes."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from artwork.video.decode import (
     DecodeStats,
     FrameReader,
     PacketLog,
-    iter_frames,
     iter_keyframes,
     plan_sample_times,
     probe,
@@ -120,8 +120,6 @@ def test_bad_inputs_raise_a_one_line_video_error(tmp_path: Path, case: str) -> N
     message = raised.value.message
     assert "\n" not in message and str(path) in message
     assert ";" in message, "the message should say what to do"
-    with pytest.raises(VideoError, match=expected):
-        list(iter_frames(path, interval_s=0.5, width=64, max_frames=10))
     with pytest.raises(VideoError):  # same message, except "no frame near 0.00 s" for garbled
         read_frames_at(path, [0.0])
 
@@ -163,63 +161,49 @@ def test_plan_names_the_bad_argument(kwargs: dict[str, float], message: str) -> 
         plan_sample_times(**arguments)  # type: ignore[arg-type]
 
 
-# --- the analysis pass -------------------------------------------------------------------------
-def test_iter_frames_samples_evenly_and_scales_down(synthetic: SyntheticTruth) -> None:
+# --- the analysis pass ---------------------------------------------------------------------------
+def test_frame_reader_scales_down_and_names_every_frame(synthetic: SyntheticTruth) -> None:
     stats = DecodeStats()
-    frames = list(
-        iter_frames(synthetic.path, interval_s=0.25, width=160, max_frames=240, stats=stats)
-    )
-    assert len(frames) == 40 == stats.yielded
-    times = np.array([f.time_s for f in frames])
-    assert np.all(np.diff(times) > 0)
-    assert np.allclose(times, plan_sample_times(10.0, interval_s=0.25, max_frames=240), atol=0.021)
+    with FrameReader(synthetic.path, width=160, stats=stats) as reader:
+        frames = list(reader.frames(0.0))
+    assert len(frames) == 250
     for frame in frames:
         assert frame.image.shape == (90, 160, 3) and frame.image.dtype == np.uint8
         assert frame.index == round(frame.time_s * 25)
     assert stats.bad_packets == stats.corrupt_frames == 0
 
 
-def test_iter_frames_caps_and_spreads_samples(synthetic: SyntheticTruth) -> None:
-    frames = list(iter_frames(synthetic.path, interval_s=0.1, width=64, max_frames=8))
-    assert len(frames) == 8
-    assert frames[0].time_s < 1.0 and frames[-1].time_s > 9.0
-
-
-def test_iter_frames_does_not_upscale(synthetic: SyntheticTruth) -> None:
-    frame = next(iter_frames(synthetic.path, interval_s=1.0, width=1000, max_frames=3))
+def test_frame_reader_does_not_upscale(synthetic: SyntheticTruth) -> None:
+    with FrameReader(synthetic.path, width=1000) as reader:
+        frame = next(iter(reader.frames(0.0, 0.2)))
     assert frame.image.shape == (180, 320, 3)
 
 
-def test_iter_frames_matches_the_plain_decode(synthetic: SyntheticTruth) -> None:
-    reference = dict(_all_frames(synthetic.path))
-    for frame in iter_frames(synthetic.path, interval_s=1.0, width=320, max_frames=20):
-        assert np.array_equal(frame.image, reference[frame.time_s])
-
-
-def test_a_clip_under_one_second_still_gives_a_few_frames(tmp_path: Path) -> None:
+def test_a_clip_under_one_second_still_gives_a_few_samples(tmp_path: Path) -> None:
     truth = write_synthetic_video(tmp_path / "short.mp4", seconds=0.6, plan=[Segment("shot", 0.6)])
     info = probe(truth.path)
     assert info.duration_s == pytest.approx(0.6, abs=0.05)
-    frames = list(iter_frames(truth.path, interval_s=0.25, width=320, max_frames=240))
-    assert len(frames) == MIN_SAMPLES
-    assert len({f.index for f in frames}) == MIN_SAMPLES
+    times = plan_sample_times(info.duration_s, interval_s=0.25, max_frames=240)
+    assert len(times) == MIN_SAMPLES
+    with FrameReader(truth.path, width=320) as reader:
+        indices = {f.index for f in reader.frames(0.0)}
+    assert len({round(t * info.fps) for t in times} & indices) == MIN_SAMPLES
 
 
-def test_iter_frames_holds_only_the_frame_it_yields(synthetic: SyntheticTruth) -> None:
+def test_frame_reader_holds_only_the_frame_it_yields(synthetic: SyntheticTruth) -> None:
     # Every frame (250 of 173 kB) would be 43 MB; the pass must not accumulate them.
     tracemalloc.start()
     try:
-        count = sum(
-            1 for _ in iter_frames(synthetic.path, interval_s=0.04, width=320, max_frames=250)
-        )
+        with FrameReader(synthetic.path, width=320) as reader:
+            count = sum(1 for _ in reader.frames(0.0))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert count >= 240
+    assert count == 250
     assert peak < 5_000_000
 
 
-def test_iter_frames_skips_corrupt_packets(synthetic: SyntheticTruth, tmp_path: Path) -> None:
+def test_frame_reader_skips_corrupt_packets(synthetic: SyntheticTruth, tmp_path: Path) -> None:
     data = bytearray(synthetic.path.read_bytes())
     at = data.find(b"mdat")
     size = int.from_bytes(data[at - 4 : at], "big")
@@ -230,26 +214,10 @@ def test_iter_frames_skips_corrupt_packets(synthetic: SyntheticTruth, tmp_path: 
     broken.write_bytes(bytes(data))
 
     stats = DecodeStats()
-    frames = list(iter_frames(broken, interval_s=0.25, width=160, max_frames=240, stats=stats))
+    with FrameReader(broken, width=160, stats=stats) as reader:
+        frames = list(reader.frames(0.0))
     assert stats.bad_packets + stats.corrupt_frames > 0
-    assert len(frames) >= 20  # the frames around the damage still come
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"interval_s": 0}, "interval_s must be > 0, got 0"),
-        ({"width": 0}, "width must be >= 1, got 0"),
-        ({"max_frames": 0}, "max_frames must be >= 1, got 0"),
-    ],
-)
-def test_iter_frames_names_the_bad_argument(
-    synthetic: SyntheticTruth, kwargs: dict[str, float], message: str
-) -> None:
-    arguments: dict[str, float] = {"interval_s": 1.0, "width": 64, "max_frames": 5}
-    arguments.update(kwargs)
-    with pytest.raises(ValueError, match=message):
-        iter_frames(synthetic.path, **arguments)  # type: ignore[arg-type]
+    assert len(frames) >= 200  # the frames around the damage still come
 
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])
@@ -262,8 +230,11 @@ def test_rotation_metadata_is_applied(tmp_path: Path, rotation: int) -> None:
     expected_size = (180, 320) if rotation in (90, 270) else (320, 180)
     assert (info.width, info.height) == expected_size
 
-    plain = list(iter_frames(upright.path, interval_s=0.25, width=320, max_frames=4))
-    rotated = list(iter_frames(turned.path, interval_s=0.25, width=320, max_frames=4))
+    with FrameReader(upright.path, width=320) as reader:
+        plain = list(reader.frames(0.0))
+    with FrameReader(turned.path, width=320) as reader:
+        rotated = list(reader.frames(0.0))
+    assert len(plain) == len(rotated) == 25
     for a, b in zip(plain, rotated, strict=True):
         assert np.array_equal(np.rot90(a.image, rotation // 90), b.image)
     [still] = read_frames_at(turned.path, [0.5])
@@ -271,10 +242,11 @@ def test_rotation_metadata_is_applied(tmp_path: Path, rotation: int) -> None:
 
 
 def test_real_clip_analysis_frames(clip_path: Callable[[str], Path]) -> None:
-    frames = list(
-        iter_frames(clip_path("bigbuckbunny"), interval_s=0.25, width=320, max_frames=240)
-    )
-    assert len(frames) == 21
+    path = clip_path("bigbuckbunny")
+    info = probe(path)
+    with FrameReader(path, width=320) as reader:
+        frames = list(reader.frames(0.0))
+    assert abs(len(frames) - info.duration_s * info.fps) <= 2
     assert all(f.image.shape == (180, 320, 3) for f in frames)
 
 
@@ -294,8 +266,9 @@ def test_read_frames_at_returns_the_nearest_frames_in_order(synthetic: Synthetic
         assert np.array_equal(still.image, exact[still.time_s])
 
 
-def test_read_frames_at_agrees_with_iter_frames(synthetic: SyntheticTruth) -> None:
-    sampled = list(iter_frames(synthetic.path, interval_s=0.5, width=320, max_frames=240))
+def test_read_frames_at_agrees_with_the_analysis_pass(synthetic: SyntheticTruth) -> None:
+    with FrameReader(synthetic.path, width=320) as reader:
+        sampled = list(reader.frames(0.0))[::12]
     stills = read_frames_at(synthetic.path, [f.time_s for f in sampled])
     for frame, still in zip(sampled, stills, strict=True):
         assert still.index == frame.index
@@ -342,8 +315,9 @@ def test_a_raw_stream_without_timestamps_or_seeking(
                 out.mux(packet)
     info = probe(raw)
     assert info.duration_s == pytest.approx(synthetic.duration_s, abs=0.05)
-    sampled = list(iter_frames(raw, interval_s=0.5, width=320, max_frames=240))
-    assert len(sampled) == 20
+    with FrameReader(raw, width=320) as reader:
+        assert len(list(reader.frames(0.0))) == 250
+        assert [f.index for f in reader.frames(6.0, 6.1)] == [150, 151, 152]  # reopens
     times = [9.0, 1.0, 6.0]  # backwards and beyond SEEK_AHEAD_S: reopens instead of seeking
     for still, expected in zip(
         read_frames_at(raw, times), read_frames_at(synthetic.path, times), strict=True
