@@ -4,7 +4,7 @@ PySceneDetect.
 ``scripts/bench_extract.py [--minutes N] [--grain [SIGMA]] [--batch N] [--json] [--video FILE]
 [--no-first-ingest]`` calls :func:`main`. Without ``--video`` it generates (once; cached under
 ``~/.cache/artwork/bench/``, keyed by its parameters) a 1080p24 H.264 film of ``--minutes``
-(default 10) from :func:`~artwork.testing.synthetic.write_film_like_video`: textured sets, camera
+(default 10) from :func:`~artwork.testing.films.write_film_like_video`: textured sets, camera
 motion, grain (``--grain`` makes it heavy: temporal noise that makes every packet's size noisy,
 as real film grain does), a cut every 2-8 s, some fades and dissolves, encoded by x264 with its
 default GOP. Then:
@@ -53,7 +53,7 @@ import numpy as np
 
 from artwork.config import Settings
 from artwork.domain import Image, VideoInfo
-from artwork.testing.synthetic import FilmTruth, film_truth, write_film_like_video
+from artwork.testing.films import FilmTruth, film_truth, write_film_like_video
 from artwork.video.shots import Progress, SamplesReady, SamplingPlan, ShotDetector, ShotScan
 
 GENERATOR_VERSION = 1

@@ -9,7 +9,7 @@ import pytest
 
 from artwork.bench.extract import bench_video, cut_scores, main, run_benchmark
 from artwork.config import Settings
-from artwork.testing.synthetic import film_truth
+from artwork.testing.films import film_truth
 
 
 def test_cut_scores_allow_one_frame() -> None:

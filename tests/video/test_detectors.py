@@ -13,13 +13,8 @@ from artwork.config import Settings
 from artwork.domain import VideoInfo
 from artwork.testing.contracts import ShotDetectorContract
 from artwork.testing.contracts.shots import frame_numbers, plan_for, within_a_frame
-from artwork.testing.synthetic import (
-    FilmTruth,
-    Segment,
-    SyntheticTruth,
-    write_film_like_video,
-    write_synthetic_video,
-)
+from artwork.testing.films import FilmTruth, write_film_like_video
+from artwork.testing.synthetic import Segment, SyntheticTruth, write_synthetic_video
 from artwork.video.decode import probe
 from artwork.video.frames import FrameShotDetector
 from artwork.video.keyframes import (
