@@ -3,8 +3,10 @@
 =============  =================================================================================
 name           detector
 =============  =================================================================================
-``frames``     :class:`~artwork.video.frames.FrameShotDetector`: every frame, exact, ~5x real time
-``keyframes``  :class:`~artwork.video.keyframes.KeyframeShotDetector`: keyframes and short windows
+``frames``     :class:`~artwork.video.frame_detector.FrameShotDetector`: every frame, exact,
+               ~5x real time
+``keyframes``  :class:`~artwork.video.keyframe_detector.KeyframeShotDetector`: keyframes and
+               short windows
 ``auto``       ``frames`` when decoding every frame is cheap (at most ``ARTWORK_FULL_DECODE_MAX_S``
                seconds of 1080p-equivalent pixels: 30 s of 1080p, 68 s of 720p, 4.5 min of 360p),
                ``keyframes`` otherwise
@@ -19,8 +21,8 @@ from types import MappingProxyType
 from artwork.config import Settings
 from artwork.domain import VideoInfo
 from artwork.video.changes import ChangeParams
-from artwork.video.frames import FrameShotDetector
-from artwork.video.keyframes import KeyframeShotDetector
+from artwork.video.frame_detector import FrameShotDetector
+from artwork.video.keyframe_detector import KeyframeShotDetector
 from artwork.video.shots import ShotDetector
 
 FULL_HD_PIXELS = 1920 * 1080

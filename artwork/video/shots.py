@@ -6,10 +6,10 @@ extractor scores, sampled per shot, as a :class:`ShotScan`. Implementations live
 module and are chosen by name (``artwork.video.registry``):
 
 =============  ================================================================================
-``frames``     :class:`~artwork.video.frames.FrameShotDetector`: decodes every frame at low
+``frames``     :class:`~artwork.video.frame_detector.FrameShotDetector`: decodes every frame at low
                resolution; exact, about 5x real time on 1080p (short or small videos).
-``keyframes``  :class:`~artwork.video.keyframes.KeyframeShotDetector`: decodes keyframes only,
-               and short windows where they leave a boundary uncertain; 30x+ real time.
+``keyframes``  :class:`~artwork.video.keyframe_detector.KeyframeShotDetector`: decodes keyframes
+               only, and short windows where they leave a boundary uncertain; 30x+ real time.
 =============  ================================================================================
 
 Detectors never hold more than ``SamplingPlan.max_frames`` small frames, whatever the length of

@@ -18,8 +18,8 @@ from artwork.errors import VideoError
 from artwork.scoring.base import Embedder, FrameScorer
 from artwork.scoring.quality import FEATURES, QualityScorer
 from artwork.testing.synthetic import Segment, SyntheticTruth, write_synthetic_video
-from artwork.video.frames import FrameShotDetector
-from artwork.video.keyframes import KeyframeShotDetector
+from artwork.video.frame_detector import FrameShotDetector
+from artwork.video.keyframe_detector import KeyframeShotDetector
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from artwork.testing.contracts.shots import frame_numbers, plan_for, within_a_fr
 from artwork.testing.films import FilmTruth, write_film_like_video
 from artwork.testing.synthetic import Segment, SyntheticTruth, write_synthetic_video
 from artwork.video.decode import probe
-from artwork.video.frames import FrameShotDetector
-from artwork.video.keyframes import (
+from artwork.video.frame_detector import FrameShotDetector
+from artwork.video.keyframe_detector import (
     REFERENCE_PERCENTILE,
     REFERENCE_SPAN,
     KeyframeShotDetector,
@@ -156,7 +156,7 @@ def test_keyframes_fall_back_to_every_frame_when_keyframes_are_sparse(
     # One shot of 3 s: x264 writes a single keyframe.
     truth = write_synthetic_video(tmp_path / "one.mp4", plan=[Segment("shot", 3.0)])
     info = probe(truth.path)
-    with caplog.at_level(logging.INFO, logger="artwork.video.keyframes"):
+    with caplog.at_level(logging.INFO, logger="artwork.video.keyframe_detector"):
         scan = KeyframeShotDetector().scan(truth.path, info, plan_for(info))
     assert scan.detector == "frames"
     assert "decoding every frame instead" in caplog.text

@@ -55,7 +55,7 @@ Samples are keyframes only (the I-frames, the best-coded pictures of the video),
 grid of :func:`~artwork.video.decode.plan_sample_times`, so every shot that has a keyframe is
 sampled, long shots once per keyframe. If keyframes are too sparse to sample the video (fewer
 than ``MIN_KEYFRAMES``, or than one per ``MAX_KEYFRAME_GAP_S`` on average) or packets carry no
-timestamps, the detector falls back to :class:`~artwork.video.frames.FrameShotDetector`.
+timestamps, the detector falls back to :class:`~artwork.video.frame_detector.FrameShotDetector`.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ from artwork.video.decode import (
     iter_keyframes,
     plan_sample_times,
 )
-from artwork.video.frames import PROGRESS_EVERY_S, FrameShotDetector
+from artwork.video.frame_detector import PROGRESS_EVERY_S, FrameShotDetector
 from artwork.video.shots import (
     Progress,
     SampleGrid,
