@@ -54,6 +54,9 @@ from artwork.errors import EventNotFoundError, ModelError, RewardWindowClosedErr
 FEATURE_CACHE_SIZE = 100_000
 """Variants whose features are kept in memory; the cache starts over when it is full."""
 
+DECISION_CONFIGS_KEPT = 4096
+"""Logged configurations (one per exploration share and sticky variant) kept for reuse."""
+
 
 @dataclass(frozen=True, slots=True)
 class RewardOutcome:
@@ -375,7 +378,7 @@ class ArtworkBandit:
         config = cached[1].get(key)
         if config is None:
             config = base | {"extra_exploration": extra, "sticky_variant": sticky}
-            if len(cached[1]) >= FEATURE_CACHE_SIZE:
+            if len(cached[1]) >= DECISION_CONFIGS_KEPT:
                 cached[1].clear()
             cached[1][key] = config
         return config

@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from artwork.bandit.features import FeatureSpace, escape_feature_name
+from artwork.bandit.features import DEFAULT_NAMESPACE, FeatureSpace, escape_feature_name
 
 FNV_PRIME = np.uint64(16777619)
 """VW's multiplier for the first feature of a quadratic interaction."""
 
-INDEX_CACHE_SIZE = 500_000
+INDEX_CACHE_SIZE = 100_000
 """Feature names whose weight index is kept; the cache starts over when it is full."""
 
 BLOCK_CACHE_SIZE = 50_000
@@ -146,7 +146,10 @@ class LinearScores:
         for namespace, features in space.items():
             if not features:
                 continue
-            escaped = escape_feature_name(namespace)
+            # As rendered for VW: the default namespace is the bare "|", others escaped.
+            escaped = (
+                namespace if namespace == DEFAULT_NAMESPACE else escape_feature_name(namespace)
+            )
             indexes, values = grouped.setdefault(escaped[0], ([], []))
             for name, value in features.items():
                 if value != 0.0:

@@ -34,6 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+import numpy as np
+
 from artwork.bandit.base import (
     ArtworkPolicy,
     PolicyConfig,
@@ -504,15 +506,14 @@ class EpsilonGreedyPolicy(VWPolicy):
                 )
         with self._lock:
             scores = self._linear_scores(shared, titles)
-        if scores is None:
+        if scores is None or not all(bool(np.isfinite(s).all()) for s in scores):
+            # VW answers (and refuses non-finite feature values with a ValueError).
             return [VWPolicy.pmf(self, shared, actions, keys) for actions, keys in titles]
         epsilon = self._params["epsilon"]
         answers = []
         for title_scores in scores:
             values = title_scores.tolist()
             count = len(values)
-            if not all(map(math.isfinite, values)):
-                raise ModelError("the model's weights hold non-finite values")
             share = epsilon / count
             probabilities = [share] * count
             probabilities[values.index(min(values))] += 1.0 - epsilon

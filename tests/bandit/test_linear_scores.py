@@ -91,6 +91,45 @@ def test_scores_equal_vw_costs_up_to_one_constant_per_request() -> None:
             assert np.abs(computed).max() > 1e-3  # learned weights, not a row of zeros
 
 
+def test_the_default_namespace_is_scored_as_vw_reads_it() -> None:
+    # Imported logs put features in VW's default namespace, rendered as a bare "|".
+    rng = np.random.default_rng(4)
+    workspace = vw.Workspace(["--cb_adf", "--quiet", *interaction_args(DEFAULT_INTERACTIONS)])
+    parser = vw.TextFormatParser(workspace)
+
+    def imported(action: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        return action | {" ": {f"w{rng.integers(5)}": 1.0, "a b|c:d": 0.5}}
+
+    for _ in range(800):
+        shared, page = request(rng, titles=1, per_title=3)
+        lines = [render_shared(shared)] + [
+            (f"0:{-rng.random():.3f}:0.3 " if i == 0 else "") + render_features(imported(a))
+            for i, a in enumerate(page[0][0])
+        ]
+        workspace.learn_one([parser.parse_line(line) for line in lines])
+    linear = LinearScores(workspace, DEFAULT_INTERACTIONS)
+    for _ in range(10):
+        shared, page = request(rng, titles=3)
+        page = [([imported(a) for a in actions], keys) for actions, keys in page]
+        scores = linear.scores(shared, page)
+        assert scores is not None
+        for (actions, _keys), computed in zip(page, scores, strict=True):
+            examples = [parser.parse_line(render_shared(shared))]
+            examples += [parser.parse_line(render_features(a)) for a in actions]
+            costs = dict(workspace.predict_one(examples))
+            predicted = np.array([costs[i] for i in range(len(actions))])
+            assert np.ptp(predicted - computed) < 1e-4
+
+
+def test_non_finite_features_are_refused_as_vw_refuses_them() -> None:
+    rng = np.random.default_rng(2)
+    policy = greedy_policy()
+    shared, page = request(rng)
+    page[0][0][0]["quality"] = {"sharpness": float("nan")}
+    with pytest.raises(ValueError, match="must be finite"):
+        policy.pmf_many(shared, page)
+
+
 def greedy_policy(**kwargs: Any) -> EpsilonGreedyPolicy:
     return EpsilonGreedyPolicy(epsilon=0.2, learning_rate=0.5, clip_p=0.0, **kwargs)
 
