@@ -250,8 +250,11 @@ class ArtworkBandit:
                 policy=policy,
                 pmf=pmf,
                 created_at=now,
+                title_actions=title_actions,
             )
-            for (title_id, variants), draw, pmf in zip(requests, draws, pmfs, strict=True)
+            for (title_id, variants), draw, pmf, title_actions in zip(
+                requests, draws, pmfs, titles, strict=True
+            )
         ]
         if self._writer is not None:
             self._writer.submit(made)
@@ -312,11 +315,13 @@ class ArtworkBandit:
         policy: ArtworkPolicy | None = None,
         pmf: list[float] | None = None,
         created_at: datetime | None = None,
+        title_actions: tuple[tuple[str, ...], tuple[dict[str, dict[str, float]], ...]]
+        | None = None,
     ) -> Decision:
         settings = self._settings
         if policy is None:
             policy = self._policy  # read once: a concurrent refresh() swaps the whole object
-        keys, actions = self._title_actions(title_id, variants)
+        keys, actions = title_actions or self._title_actions(title_id, variants)
         count = len(keys)
         extra = 0.0
         if settings.bandit_mode == "apprentice":
