@@ -1,8 +1,9 @@
 """The learner: turns the decision log into model snapshots, exactly once per event.
 
 A decision is *ready* to learn when its reward has been recorded, or when its reward wait window
-has passed (then with the default reward). The learner reads each decision once as it is logged
-(remembering those still waiting), reads the rewards as they arrive, learns every ready event
+has passed (then with the default reward). The learner notes each decision as it is logged (its
+position, time and whether a reward is in: a light read; those still waiting are remembered),
+reads a decision whole once it is ready, reads the rewards as they arrive, learns every ready event
 once, in ``seq`` order within a batch, and saves a versioned snapshot now and then. Each snapshot is
 saved in one transaction with the learner's state: the cursor (every decision up to this ``seq``
 is learned) and the few decisions after the cursor already learned because their reward came
@@ -38,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from artwork.bandit.base import ArtworkPolicy, unpack_snapshot
-from artwork.bandit.log import DecisionLog, LearnerState, LoggedEvent
+from artwork.bandit.log import DecisionLog, EventStub, LearnerState, LoggedEvent
 from artwork.bandit.registry import load_policy, policy_class_for
 from artwork.config import Settings
 from artwork.errors import ModelError
@@ -182,10 +183,12 @@ class Learner:
         batch = settings.learn_batch
         ready: dict[int, tuple[LoggedEvent, float]] = {}
 
-        # 1. Decisions logged since the last pass, and any that committed late below them.
-        fresh = self._log.events_after(self._seen, batch)
-        for event in fresh:
-            self._examine(event, expired_before, ready)
+        # 1. Decisions logged since the last pass, and any that committed late below them:
+        #    read light (seq, time, rewarded?); whole only those ready to learn now.
+        due: list[int] = []
+        fresh = self._log.stubs_after(self._seen, batch)
+        for stub in fresh:
+            self._examine(stub, expired_before, due)
         if fresh:
             self._seen = fresh[-1].seq
         if self._scanned < self._seen:
@@ -194,8 +197,11 @@ class Learner:
                 for seq in self._log.seqs_between(self._scanned, self._seen)
                 if seq not in self._unsettled
             ]
-            for event in self._log.events_at(late):
-                self._examine(event, expired_before, ready)
+            for stub in self._log.stubs_at(late):
+                self._examine(stub, expired_before, due)
+        for event in self._log.events_at(due):
+            reward = event.reward.value if event.reward is not None else settings.default_reward
+            ready[event.seq] = (event, reward)
         # The scan mark passes only decisions old enough that nothing below them can still
         # be committing (see the module docstring).
         for seq in sorted(self._unsettled):
@@ -263,22 +269,17 @@ class Learner:
             saved=saved,
         )
 
-    def _examine(
-        self,
-        event: LoggedEvent,
-        expired_before: datetime,
-        ready: dict[int, tuple[LoggedEvent, float]],
-    ) -> None:
-        seq = event.seq
-        self._unsettled.setdefault(seq, max(event.decision.created_at, self._pass_time))
+    def _examine(self, stub: EventStub, expired_before: datetime, due: list[int]) -> None:
+        """Note a decision seen for the first time: due now (rewarded, or its window closed),
+        or waiting for its reward."""
+        seq = stub.seq
+        self._unsettled.setdefault(seq, max(stub.created_at, self._pass_time))
         if seq in self._ahead:
             return
-        if event.reward is not None:
-            ready[seq] = (event, event.reward.value)
-        elif event.decision.created_at <= expired_before:
-            ready[seq] = (event, self._settings.default_reward)
+        if stub.rewarded or stub.created_at <= expired_before:
+            due.append(seq)
         elif seq not in self._waiting_seqs:
-            self._waiting.append((seq, event.decision.created_at))
+            self._waiting.append((seq, stub.created_at))
             self._waiting_seqs.add(seq)
 
     def _snapshot_due(self, now: datetime) -> bool:

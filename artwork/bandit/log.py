@@ -45,7 +45,24 @@ from artwork.errors import (
     StorageError,
 )
 
-__all__ = ["Checkpoint", "DecisionLog", "ImportCounts", "LearnerState", "LoggedEvent"]
+__all__ = [
+    "Checkpoint",
+    "DecisionLog",
+    "EventStub",
+    "ImportCounts",
+    "LearnerState",
+    "LoggedEvent",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class EventStub:
+    """What the learner needs to know of a decision before it is ready: its position, when it
+    was made and whether a reward is recorded (no features are read)."""
+
+    seq: int
+    created_at: datetime
+    rewarded: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -711,6 +728,42 @@ class DecisionLog:
             )
         return found
 
+    def stubs_after(self, cursor: int, limit: int) -> list[EventStub]:
+        """:class:`EventStub` s of the decisions after ``cursor``, in log order (a light query:
+        the learner reads a decision's features only once it is ready to learn).
+
+        Raises:
+            ValueError: ``limit`` < 1.
+            StorageError: The database failed.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        return self._stubs(
+            _stubs().where(decisions.c.seq > cursor).order_by(decisions.c.seq).limit(limit)
+        )
+
+    def stubs_at(self, seqs: Iterable[int]) -> list[EventStub]:
+        """:class:`EventStub` s of the decisions with these seqs, in log order.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        wanted = sorted(set(seqs))
+        found: list[EventStub] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found += self._stubs(
+                _stubs().where(decisions.c.seq.in_(chunk)).order_by(decisions.c.seq)
+            )
+        return found
+
+    def _stubs(self, query: Any) -> list[EventStub]:
+        with storage_errors("read the decision log"), self.engine.connect() as conn:
+            return [
+                EventStub(int(seq), created_at, rewarded is not None)
+                for seq, created_at, rewarded in conn.execute(query)
+            ]
+
     def seqs_between(self, low: int, high: int) -> list[int]:
         """Seqs of the decisions with ``low < seq <= high`` (an index-only query).
 
@@ -865,6 +918,12 @@ def _columns() -> list[Any]:
         cast(column, Text).label(column.name) if column.name in raw else column
         for column in decisions.columns
     ] + [rewards.c.value.label("reward_value"), rewards.c.received_at]
+
+
+def _stubs() -> Any:
+    return select(decisions.c.seq, decisions.c.created_at, rewards.c.event_id).select_from(
+        decisions.outerjoin(rewards, rewards.c.event_id == decisions.c.event_id)
+    )
 
 
 def _joined() -> Any:

@@ -276,6 +276,12 @@ def test_events_read_back_in_log_order_with_their_rewards(log: DecisionLog) -> N
     assert log.rewards_since(0, WHEN, 10) == [(events[3].seq, WHEN + timedelta(seconds=5))]
     assert log.rewards_since(0, WHEN + timedelta(seconds=6), 10) == []
     assert log.rewarded_seqs() == {events[3].seq}
+    stubs = log.stubs_after(0, 10)
+    assert [(s.seq, s.created_at, s.rewarded) for s in stubs] == [
+        (e.seq, e.decision.created_at, e.reward is not None) for e in events
+    ]
+    assert log.stubs_after(events[1].seq, 2) == stubs[2:4]
+    assert log.stubs_at([events[4].seq, events[0].seq]) == [stubs[0], stubs[4]]
 
 
 def test_a_titles_logged_features_decode_once_into_shared_objects(log: DecisionLog) -> None:
