@@ -719,10 +719,8 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        wanted = sorted(set(seqs))
         found: list[LoggedEvent] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk in _seq_chunks(seqs):
             found += self._events(
                 _joined().where(decisions.c.seq.in_(chunk)).order_by(decisions.c.seq)
             )
@@ -748,10 +746,8 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        wanted = sorted(set(seqs))
         found: list[EventStub] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
+        for chunk in _seq_chunks(seqs):
             found += self._stubs(
                 _stubs().where(decisions.c.seq.in_(chunk)).order_by(decisions.c.seq)
             )
@@ -918,6 +914,13 @@ def _columns() -> list[Any]:
         cast(column, Text).label(column.name) if column.name in raw else column
         for column in decisions.columns
     ] + [rewards.c.value.label("reward_value"), rewards.c.received_at]
+
+
+def _seq_chunks(seqs: Iterable[int], size: int = 500) -> Iterator[list[int]]:
+    """Distinct seqs in increasing order, ``size`` at a time (one IN list each)."""
+    wanted = sorted(set(seqs))
+    for start in range(0, len(wanted), size):
+        yield wanted[start : start + size]
 
 
 def _stubs() -> Any:
