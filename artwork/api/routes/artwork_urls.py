@@ -50,7 +50,12 @@ _quoted = lru_cache(maxsize=100_000)(quote)
 
 def media_url(request: Request, path: str) -> str:
     settings: Settings = request.app.state.settings
-    return f"{public_base_url(settings)}/media/{_quoted(path)}"
+    return media_url_under(public_base_url(settings), path)
+
+
+def media_url_under(base_url: str, path: str) -> str:
+    """The URL of a media path under ``base_url`` (:func:`public_base_url`)."""
+    return f"{base_url}/media/{_quoted(path)}"
 
 
 def image_path(variant: Variant, aspect: str | None = None) -> str:
@@ -82,7 +87,7 @@ def artwork_json(base_url: str, choice: ArtworkChoice, aspect: str | None = None
     """
     return {
         "variant_id": choice.variant.variant_id,
-        "url": f"{base_url}/media/{_quoted(image_path(choice.variant, aspect))}",
+        "url": media_url_under(base_url, image_path(choice.variant, aspect)),
         "event_id": choice.decision.event_id,
     }
 
@@ -90,8 +95,5 @@ def artwork_json(base_url: str, choice: ArtworkChoice, aspect: str | None = None
 def artwork_public(
     request: Request, choice: ArtworkChoice, aspect: str | None = None
 ) -> ArtworkPublic:
-    return ArtworkPublic(
-        variant_id=choice.variant.variant_id,
-        url=image_url(request, choice.variant, aspect),
-        event_id=choice.decision.event_id,
-    )
+    settings: Settings = request.app.state.settings
+    return ArtworkPublic(**artwork_json(public_base_url(settings), choice, aspect))
