@@ -314,10 +314,7 @@ class VWPolicy(ArtworkPolicy):
             ValueError: ``actions`` is empty, ``keys`` has another length, or a value is not
                 finite.
         """
-        if not actions:
-            raise ValueError("actions must hold at least 1 action, got 0")
-        if keys is not None and len(keys) != len(actions):
-            raise ValueError(f"keys must have one key per action ({len(actions)}), got {len(keys)}")
+        _check_actions(actions, keys)
         with self._lock:
             examples = self._cache.examples(shared, actions, keys)
             prediction: Any = self._workspace.predict_one(examples)
@@ -477,10 +474,6 @@ class EpsilonGreedyPolicy(VWPolicy):
         keys: Sequence[str] | None = None,
     ) -> list[float]:
         """As :meth:`VWPolicy.pmf`; computed like :meth:`pmf_many`, so the two always agree."""
-        if not actions:
-            raise ValueError("actions must hold at least 1 action, got 0")
-        if keys is not None and len(keys) != len(actions):
-            raise ValueError(f"keys must have one key per action ({len(actions)}), got {len(keys)}")
         return self.pmf_many(shared, [(actions, keys)])[0]
 
     def pmf_many(
@@ -498,12 +491,7 @@ class EpsilonGreedyPolicy(VWPolicy):
         namespaces crossed) are asked of VW.
         """
         for actions, keys in titles:
-            if not actions:
-                raise ValueError("actions must hold at least 1 action, got 0")
-            if keys is not None and len(keys) != len(actions):
-                raise ValueError(
-                    f"keys must have one key per action ({len(actions)}), got {len(keys)}"
-                )
+            _check_actions(actions, keys)
         with self._lock:
             scores = self._linear_scores(shared, titles)
         if scores is None or not all(bool(np.isfinite(s).all()) for s in scores):
@@ -669,6 +657,13 @@ def vw_policy_for(exploration: str) -> type[VWPolicy]:
         raise ValueError(
             f"unknown exploration {exploration!r}; known: {sorted(by_exploration)}"
         ) from None
+
+
+def _check_actions(actions: Sequence[FeatureSpace], keys: Sequence[str] | None) -> None:
+    if not actions:
+        raise ValueError("actions must hold at least 1 action, got 0")
+    if keys is not None and len(keys) != len(actions):
+        raise ValueError(f"keys must have one key per action ({len(actions)}), got {len(keys)}")
 
 
 def configured_interactions(settings: Settings) -> tuple[tuple[str, str], ...]:
