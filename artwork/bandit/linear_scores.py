@@ -98,7 +98,8 @@ class LinearScores:
                 the compiled actions are cached while the features stay the same.
 
         Returns:
-            One array per title, in action order; None where VW must be asked instead.
+            One array per title, in action order; None where VW must be asked instead
+            (including any non-finite score).
         """
         if not titles:
             return []
@@ -137,6 +138,8 @@ class LinearScores:
         out: NDArray[np.float64] = np.bincount(owner, weights=terms, minlength=total).astype(
             np.float64, copy=False
         )
+        if not np.isfinite(out).all():
+            return None  # a non-finite feature value or weight: VW refuses or answers it
         return [out[s:e] for s, e in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)]
 
     def _letters(self, space: FeatureSpace) -> dict[str, Indexed]:

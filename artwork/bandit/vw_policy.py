@@ -34,8 +34,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-import numpy as np
-
 from artwork.bandit.base import (
     ArtworkPolicy,
     PolicyConfig,
@@ -494,7 +492,7 @@ class EpsilonGreedyPolicy(VWPolicy):
             _check_actions(actions, keys)
         with self._lock:
             scores = self._linear_scores(shared, titles)
-        if scores is None or not all(bool(np.isfinite(s).all()) for s in scores):
+        if scores is None:
             # VW answers (and refuses non-finite feature values with a ValueError).
             return [VWPolicy.pmf(self, shared, actions, keys) for actions, keys in titles]
         epsilon = self._params["epsilon"]
