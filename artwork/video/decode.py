@@ -308,27 +308,37 @@ class FrameReader:
         """Release the file."""
         self._container.close()
 
-    def frames(self, start_s: float = 0.0, end_s: float = math.inf) -> Iterator[Frame]:
+    def frames(
+        self, start_s: float = 0.0, end_s: float = math.inf, *, at_keyframe: bool = False
+    ) -> Iterator[Frame]:
         """The frames whose times lie in ``[start_s, end_s)`` (to half a frame), in order.
 
         Args:
             start_s: first time wanted (finite, >= 0).
             end_s: first time not wanted (> ``start_s``; ``inf`` for the rest of the video).
+            at_keyframe: ``start_s`` is a keyframe's time: seek to it whenever decoding has
+                not reached the frame before it (decoding up to a keyframe is wasted work,
+                since nothing after it refers to what came before).
         """
         if not (math.isfinite(start_s) and start_s >= 0):
             raise ValueError(f"start_s must be a finite time >= 0, got {start_s}")
         if not end_s > start_s:
             raise ValueError(f"end_s must be > start_s ({start_s}), got {end_s}")
-        return self._frames(start_s, end_s)
+        return self._frames(start_s, end_s, at_keyframe)
 
-    def _frames(self, start_s: float, end_s: float) -> Iterator[Frame]:
+    def _frames(self, start_s: float, end_s: float, at_keyframe: bool = False) -> Iterator[Frame]:
         half = 0.5 / self.fps
+        ahead = start_s - self._position
         if (
             self._decoder is None
             or start_s < self._position - half
-            or (self._can_seek and start_s - self._position > SEEK_AHEAD_S)
+            or (self._can_seek and ahead > SEEK_AHEAD_S)
         ):
             self._restart(start_s)
+        elif at_keyframe and self._can_seek and ahead > 3 * half:
+            # A quarter frame past the keyframe's time, so that rounding to the stream's
+            # time base cannot land the seek on the keyframe before it.
+            self._restart(start_s + half / 2)
         assert self._decoder is not None
         while True:
             if self._pending is not None:
@@ -794,13 +804,30 @@ def _rough_rgb(frame: VideoFrame, width: int, height: int) -> Image:
         plane = frame.planes[index]
         data = np.frombuffer(memoryview(plane), np.uint8)
         rows = data.reshape(-1, plane.line_size)[:plane_h, :plane_w]
-        planes.append(cv2.resize(rows, (width, height), interpolation=cv2.INTER_AREA))
+        planes.append(_area_resize(rows, width, height))
     yuv = np.dstack(planes).astype(np.float32)
     if not _ROUGH_FORMATS[frame.format.name]:  # limited (TV) range to full
         yuv[..., 0] = (yuv[..., 0] - 16.0) * (255.0 / 219.0)
         yuv[..., 1:] = (yuv[..., 1:] - 128.0) * (255.0 / 224.0) + 128.0
     full = np.clip(yuv, 0, 255).astype(np.uint8)[..., [0, 2, 1]]  # Y, Cr, Cb for OpenCV
     return np.asarray(cv2.cvtColor(full, cv2.COLOR_YCrCb2RGB), np.uint8)
+
+
+def _area_resize(plane: NDArray[np.uint8], width: int, height: int) -> NDArray[np.uint8]:
+    """``plane`` averaged down to ``width`` x ``height`` (``INTER_AREA``).
+
+    While both sides shrink by an even whole factor, halve first: OpenCV's exact 2x area
+    path is several times faster per pixel than its general one (a 1080p luma plane to 64
+    pixels wide: 2.7 ms at once, under 1 ms halved first), and averages of averages over
+    aligned blocks are the same averages (to rounding).
+    """
+    while True:
+        plane_h, plane_w = plane.shape[:2]
+        if plane_w % (2 * width) or plane_h % (2 * height) or plane_w == 2 * width:
+            break
+        half = cv2.resize(plane, (plane_w // 2, plane_h // 2), interpolation=cv2.INTER_AREA)
+        plane = np.asarray(half, np.uint8)
+    return np.asarray(cv2.resize(plane, (width, height), interpolation=cv2.INTER_AREA), np.uint8)
 
 
 def _check_interval(interval_s: float) -> None:

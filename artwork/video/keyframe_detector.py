@@ -45,7 +45,14 @@ both a sample of every shot and a list of cut candidates. The pass:
    ``REFINE_WORKERS``, longest first): inside one run every frame waits for the one it refers
    to, so FFmpeg's frame threads keep barely more than one core busy, while two runs keep two.
    The runs are then read in time order exactly as if decoded one after the other (a run
-   widened into its neighbour is decoded again). An interval left over keeps its keyframe as
+   widened into its neighbour is decoded again). Inside a run, an interval stops being
+   decoded once its picture has **settled** (:class:`_Settling`: steady for the longest
+   half of a dissolve, every anomalous packet behind): the rest of it is judged as an
+   interval that is never decoded is (alike the keyframe that ends it: nothing happens; a cut
+   apart from an off-grid, bright keyframe: a cut at that keyframe) and skipped, decoding
+   resuming at the keyframe. What a window is opened for (a cut the packets point at, a
+   fade at its start) usually lies early in it; an interval taken in because a transition
+   starts at its end is decoded whole. An interval left over keeps its keyframe as
    an *approximate* boundary
    (:attr:`~artwork.video.shots.ShotList.approximate_s`): the shot assignment of keyframe
    samples stays right, the boundary time may be early. A fading keyframe whose fade was not
@@ -62,11 +69,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -121,6 +129,9 @@ PEEK_LUMA = 72.0
 PEEK_FRAMES = 6
 RAMP_STEP = 1.0
 """Least luma change per frame, always in one direction, of a fade seen by a peek."""
+ON_GRID_ALIKE_SHARE = 1.0 / 3.0
+"""A settled picture within this share of the cut threshold of the on-grid keyframe ending
+its interval is taken for that keyframe's shot (:class:`_Settling`)."""
 MIN_REFINE_S = 20.0
 """Refinement may always decode this many seconds of video, however short the video."""
 REFINE_WORKERS = 2
@@ -134,6 +145,14 @@ class _Keyframe:
     distance: float
     """Content distance to the previous keyframe (0 for the first)."""
     luma: float
+    signature: Signature
+    last_anomaly_s: float = -math.inf
+    """Time of the last anomalous packet (:func:`_anomaly_at`) in the interval ending here."""
+    on_grid: bool = False
+    """On the encoder's regular keyframe grid (set by :meth:`KeyframeShotDetector._judge`)."""
+    may_be_cut: bool = False
+    """Off the encoder's keyframe grid, neither dark nor fading: where the encoder would put
+    a keyframe at a scene change (set by :meth:`KeyframeShotDetector._judge`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,15 +187,24 @@ class KeyframeShotDetector(ShotDetector):
             pairs).
         refine_budget: most frames decoded for refinement, as a share of the video's frames
             (0 refines nothing, 1 everything that asks).
+        settle: skip the rest of a refined interval once its picture has settled
+            (:class:`_Settling`); ``False`` decodes every chosen interval whole.
     """
 
     name: ClassVar[str] = "keyframes"
 
-    def __init__(self, params: ChangeParams | None = None, *, refine_budget: float = 0.1) -> None:
+    def __init__(
+        self,
+        params: ChangeParams | None = None,
+        *,
+        refine_budget: float = 0.1,
+        settle: bool = True,
+    ) -> None:
         if not 0.0 <= refine_budget <= 1.0:
             raise ValueError(f"refine_budget must be in [0, 1], got {refine_budget}")
         self.params = params or ChangeParams()
         self.refine_budget = refine_budget
+        self.settle = settle
 
     def scan(
         self,
@@ -201,7 +229,7 @@ class KeyframeShotDetector(ShotDetector):
         for frame in iter_keyframes(path, width=plan.width, packets=packets, stats=stats):
             current = signature(frame.image)
             distance = content_distance(previous, current) if previous is not None else 0.0
-            keyframes.append(_Keyframe(frame.time_s, distance, current.luma))
+            keyframes.append(_Keyframe(frame.time_s, distance, current.luma, current))
             previous = current
             if frame.time_s < end_s:
                 grid.offer(frame)
@@ -297,7 +325,8 @@ class KeyframeShotDetector(ShotDetector):
             zip(itertools.pairwise(keyframes), gaps, strict=True), start=1
         ):
             inside = (times > before.time_s + half) & (times < after.time_s - half)
-            anomaly = _anomaly(sizes[inside], reference[inside], key_median)
+            at = _anomaly_at(sizes[inside], reference[inside], key_median)
+            anomaly = at is not None
             changed = after.distance >= self.params.cut_threshold
             on_grid = abs(gap - grid_gop) <= 1
             # Encoders put keyframes at the black of a fade, or in it: such an end asks for a
@@ -322,6 +351,12 @@ class KeyframeShotDetector(ShotDetector):
                 reasons.strip() or "change",
             )
             end_dark = after.luma < self.params.black_luma or end in fading
+            keyframes[end] = replace(
+                after,
+                last_anomaly_s=-math.inf if at is None else float(times[inside][at]),
+                on_grid=on_grid,
+                may_be_cut=not (on_grid or end_dark),
+            )
             windows.append(
                 _Interval(
                     end,
@@ -392,6 +427,7 @@ class KeyframeShotDetector(ShotDetector):
             first, last = max(end - 1, covered), end
             while last + 1 in chosen:  # adjacent intervals make one run
                 last += 1
+            origin = first
             changes = decoder.track(first, last)
             # A transition cut off by the run's edge continues in the next interval out:
             # take that in too (a few times at most, within the budget), to measure it whole.
@@ -406,21 +442,134 @@ class KeyframeShotDetector(ShotDetector):
                     break
                 spent += extra
                 first, last = wider
-                changes = decoder.track(first, last)
+                # An interval taken in before the run is wanted for its end, where the
+                # transition starts: it is decoded whole.
+                changes = decoder.track(first, last, settle_after=origin)
             covered = last
             cuts.extend(changes.cuts_s)
             transitions.extend(changes.transitions)
         return transitions
 
     def _track(
-        self, reader: FrameReader, keyframes: list[_Keyframe], first: int, last: int, fps: float
+        self,
+        reader: FrameReader,
+        keyframes: list[_Keyframe],
+        first: int,
+        last: int,
+        fps: float,
+        *,
+        settle_after: int | None = None,
     ) -> Changes:
-        """Cuts and transitions from keyframe ``first`` through keyframe ``last``."""
+        """Cuts and transitions from keyframe ``first`` through keyframe ``last``.
+
+        Each keyframe interval ending after keyframe ``settle_after`` (default ``first``) is
+        decoded until its picture has settled (:class:`_Settling`), and the rest of it is
+        judged from there and skipped: decoding resumes at the keyframe that ends it, since
+        nothing after a keyframe refers to what came before it. Each stretch decoded without
+        a gap has its own tracker.
+        """
+        settle_after = first if settle_after is None else settle_after
+        found: list[Changes] = []
         tracker = ChangeTracker(fps, self.params)
-        end_s = keyframes[last].time_s + 1.0 / fps
-        for frame in reader.frames(keyframes[first].time_s, end_s):
-            tracker.push(frame.time_s, signature(frame.image))
-        return tracker.finish()
+        span_s = max(self.params.dissolve_halves_s)
+        for end in range(first + 1, last + 2):
+            start = keyframes[end - 1]
+            settling: _Settling | None = None
+            if end > last:  # the run's last keyframe itself
+                stop_s = start.time_s + 1.0 / fps
+            else:
+                stop_s = keyframes[end].time_s
+                if self.settle and end > settle_after:
+                    settling = _Settling(keyframes[end], self.params, span_s)
+            for frame in reader.frames(start.time_s, stop_s, at_keyframe=True):
+                current = signature(frame.image)
+                tracker.push(frame.time_s, current)
+                verdict = settling.verdict(frame.time_s, current) if settling else None
+                if verdict is not None:
+                    logger.debug(
+                        "interval to %.2f s settled at %.2f s (%s)", stop_s, frame.time_s, verdict
+                    )
+                    # The rest of the interval is skipped: what follows is tracked apart.
+                    found.append(tracker.finish())
+                    if verdict == _Settling.CUT:
+                        found.append(Changes((stop_s,), (), 0))
+                    tracker = ChangeTracker(fps, self.params)
+                    break
+        if tracker.frames:
+            found.append(tracker.finish())
+        changes = _joined(found)
+        logger.debug(
+            "run %.2f-%.2f s: %d frames tracked, %d cuts, %d transitions",
+            keyframes[first].time_s,
+            keyframes[last].time_s,
+            changes.frames,
+            len(changes.cuts_s),
+            len(changes.transitions),
+        )
+        return changes
+
+
+class _Settling:
+    """Watches a keyframe interval being decoded for the point where the rest of it can be
+    skipped, and says what the skipped part holds.
+
+    The picture has *settled* once it has held steady (every frame within half the cut
+    threshold of the first, none dark) for ``span_s`` seconds, the longest half of a
+    dissolve, so no fade or dissolve between pictures a cut apart is under way, and every
+    anomalous packet of the interval (a cut or black frames its packet sizes hint at) lies
+    behind. What is left up to the keyframe ending the interval is then judged the way
+    :meth:`KeyframeShotDetector._judge` judges an interval it does not decode:
+
+    - the picture alike that keyframe (content distance under the cut threshold; under a
+      third of it when the keyframe is on the encoder's regular grid, which says nothing
+      about where scenes change): nothing changes up to it;
+    - the picture unlike it (at least the cut threshold) and the keyframe off the grid,
+      neither dark nor fading: the encoder placed it at the change, a **cut at the
+      keyframe**;
+    - anything else: decoding goes on.
+    """
+
+    ALIKE: ClassVar[str] = "alike"
+    CUT: ClassVar[str] = "cut"
+
+    def __init__(self, end: _Keyframe, params: ChangeParams, span_s: float) -> None:
+        self._end = end
+        self._steady = params.cut_threshold / 2
+        self._alike = params.cut_threshold * (ON_GRID_ALIKE_SHARE if end.on_grid else 1.0)
+        self._cut = params.cut_threshold
+        self._black = params.black_luma
+        self._span_s = span_s
+        self._anchor: Signature | None = None
+        self._since = 0.0
+
+    def verdict(self, time_s: float, sig: Signature) -> str | None:
+        """Note the next frame: ``ALIKE`` or ``CUT`` once the rest of the interval may be
+        skipped (see the class docstring), else ``None``."""
+        if sig.luma < self._black:
+            self._anchor = None
+            return None
+        if self._anchor is None or content_distance(self._anchor, sig) >= self._steady:
+            self._anchor, self._since = sig, time_s
+        if time_s - self._since < self._span_s or time_s <= self._end.last_anomaly_s:
+            return None
+        distance = content_distance(sig, self._end.signature)
+        if distance < self._alike:
+            return self.ALIKE
+        if self._end.may_be_cut and distance >= self._cut:
+            return self.CUT
+        return None
+
+
+def _joined(parts: list[Changes]) -> Changes:
+    """The changes of stretches decoded one after the other, as one."""
+    if len(parts) == 1:
+        return parts[0]
+    parts = [part for part in parts if part.frames or part.cuts_s]
+    return Changes(
+        cuts_s=tuple(t for part in parts for t in part.cuts_s),
+        transitions=tuple(t for part in parts for t in part.transitions),
+        frames=sum(part.frames for part in parts),
+    )
 
 
 def _runs(chosen: set[int]) -> list[tuple[int, int]]:
@@ -488,12 +637,15 @@ class _RunDecoder:
         for run in runs:
             self._futures[run] = self._pool.submit(self._track_in_worker, *run)
 
-    def track(self, first: int, last: int) -> Changes:
-        """The changes from keyframe ``first`` through keyframe ``last``."""
-        future = self._futures.pop((first, last), None)
+    def track(self, first: int, last: int, *, settle_after: int | None = None) -> Changes:
+        """The changes from keyframe ``first`` through keyframe ``last`` (``settle_after``:
+        see :meth:`KeyframeShotDetector._track`)."""
+        future = self._futures.pop((first, last), None) if settle_after is None else None
         if future is not None:
             return future.result()
-        return self._detector._track(self._reader, self._keyframes, first, last, self._fps)
+        return self._detector._track(
+            self._reader, self._keyframes, first, last, self._fps, settle_after=settle_after
+        )
 
     def _track_in_worker(self, first: int, last: int) -> Changes:
         reader: FrameReader | None = getattr(self._local, "reader", None)
@@ -522,27 +674,32 @@ def _touches(changes: Changes, edge_s: float, info: VideoInfo, *, at_end: bool =
     return False
 
 
-def _anomaly(sizes: NDArray[np.int64], reference: NDArray[np.float64], key_median: float) -> bool:
-    """Whether packet sizes inside a keyframe interval hint at a cut or black frames.
+def _anomaly_at(
+    sizes: NDArray[np.int64], reference: NDArray[np.float64], key_median: float
+) -> int | None:
+    """Where packet sizes inside a keyframe interval hint at a cut or black frames: the index
+    of the last such packet (a spike, or the end of a run of near-empty ones), or ``None``.
 
     Args:
-        sizes: the interval's packet sizes.
+        sizes: the interval's packet sizes, in presentation order.
         reference: :func:`reference_sizes` at the same packets.
         key_median: the video's median keyframe size.
     """
     if sizes.size < 2:
-        return False
-    spikes = (sizes >= SPIKE_RATIO * reference) & (sizes >= SPIKE_KEY_SHARE * key_median)
-    if spikes.any():
-        return True
+        return None
+    last: int | None = None
+    spiking = (sizes >= SPIKE_RATIO * reference) & (sizes >= SPIKE_KEY_SHARE * key_median)
+    spikes = np.flatnonzero(spiking)
+    if spikes.size:
+        last = int(spikes[-1])
     median = float(np.median(sizes))
     empty = sizes <= EMPTY_RATIO * median
     run = 0
-    for flag in empty:
+    for index, flag in enumerate(empty):
         run = run + 1 if flag else 0
-        if run >= EMPTY_RUN:
-            return True
-    return False
+        if run >= EMPTY_RUN and (last is None or index > last):
+            last = index
+    return last
 
 
 def reference_sizes(sizes: NDArray[np.int64], keys: NDArray[np.bool_]) -> NDArray[np.float64]:

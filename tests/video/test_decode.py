@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -23,6 +24,7 @@ from artwork.video.decode import (
     DecodeStats,
     FrameReader,
     PacketLog,
+    _area_resize,
     iter_keyframes,
     plan_sample_times,
     probe,
@@ -398,3 +400,34 @@ def test_probe_remembers_a_file_until_it_changes(tmp_path: Path) -> None:
     path.write_bytes(b"")
     with pytest.raises(VideoError, match="empty"):
         probe(path)
+
+
+def test_frame_reader_seeks_to_a_keyframe_instead_of_decoding_up_to_it(
+    synthetic: SyntheticTruth,
+) -> None:
+    # x264 put a keyframe at frame 105 (4.2 s) of this video; 3.8 s ahead of the first stretch
+    # is under SEEK_AHEAD_S, so an ordinary read decodes its way there.
+    def read(at_keyframe: bool) -> tuple[list[np.ndarray], int]:
+        stats = DecodeStats()
+        with FrameReader(synthetic.path, width=160, stats=stats) as reader:
+            list(reader.frames(0.0, 0.4))
+            frames = list(reader.frames(4.2, 4.6, at_keyframe=at_keyframe))
+        return [f.image for f in frames], stats.decoded
+
+    through, decoded_through = read(at_keyframe=False)
+    jumped, decoded_jumped = read(at_keyframe=True)
+    assert len(jumped) == len(through) == 10
+    assert all(np.array_equal(a, b) for a, b in zip(jumped, through, strict=True))
+    assert decoded_jumped < 40 < 100 < decoded_through
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720), (1440, 1080), (321, 179)])
+def test_area_resize_matches_block_means(size: tuple[int, int]) -> None:
+    width, height = size
+    rng = np.random.default_rng(width)
+    plane = rng.integers(0, 256, (height, width), dtype=np.uint8)
+    target = (64, max(1, round(height * 64 / width)))
+    got = _area_resize(plane, *target)
+    reference = cv2.resize(plane, target, interpolation=cv2.INTER_AREA)
+    assert got.shape == reference.shape and got.dtype == np.uint8
+    assert int(np.abs(got.astype(int) - reference.astype(int)).max()) <= 1

@@ -15,13 +15,16 @@ from artwork.testing.contracts import ShotDetectorContract
 from artwork.testing.contracts.shots import frame_numbers, plan_for, within_a_frame
 from artwork.testing.films import FilmTruth, write_film_like_video
 from artwork.testing.synthetic import Segment, SyntheticTruth, write_synthetic_video
+from artwork.video.changes import ChangeParams, Signature, content_distance, signature
 from artwork.video.decode import probe
 from artwork.video.frame_detector import FrameShotDetector
 from artwork.video.keyframe_detector import (
     REFERENCE_PERCENTILE,
     REFERENCE_SPAN,
     KeyframeShotDetector,
-    _anomaly,
+    _anomaly_at,
+    _Keyframe,
+    _Settling,
     reference_sizes,
 )
 from artwork.video.registry import SHOT_DETECTORS, create_shot_detector, shot_detector_name_for
@@ -96,11 +99,12 @@ def test_grain_does_not_make_ordinary_frames_look_like_cuts() -> None:
     sizes[0] = 800_000
     reference = reference_sizes(sizes, keys)
     inside = slice(1, None)
-    assert not _anomaly(sizes[inside], reference[inside], key_median=800_000)
+    assert _anomaly_at(sizes[inside], reference[inside], key_median=800_000) is None
     fresh = sizes.copy()
     fresh[61] = 800_000  # a frame coded afresh: a cut the encoder did not mark with a keyframe
     reference = reference_sizes(fresh, keys)
-    assert _anomaly(fresh[inside], reference[inside], key_median=800_000)
+    # The anomaly is placed at the packet coded afresh (index 60 of the interval).
+    assert _anomaly_at(fresh[inside], reference[inside], key_median=800_000) == 60
     assert np.isinf(reference_sizes(np.array([5]), np.array([True]))).all()
 
 
@@ -142,6 +146,95 @@ def test_keyframes_stay_cheap_and_exact_on_grainy_film(grainy_film: FilmTruth) -
     assert len(hits) >= len(planted) - len(scan.shots.approximate_s)
     assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found  # no false cut
     assert scan.frames_decoded < grainy_film.frame_count / 3
+
+
+def _flat(rgb: tuple[int, int, int]) -> Signature:
+    return signature(np.full((36, 64, 3), rgb, np.uint8))
+
+
+def _verdicts(
+    settling: _Settling, pictures: list[Signature], fps: float = 24.0
+) -> list[str | None]:
+    return [settling.verdict(i / fps, sig) for i, sig in enumerate(pictures)]
+
+
+RED, BLUE, BLACK = (200, 40, 40), (30, 30, 110), (5, 5, 5)
+SPAN = max(ChangeParams().dissolve_halves_s)
+
+
+def _end(rgb: tuple[int, int, int], **flags: bool | float) -> _Keyframe:
+    sig = _flat(rgb)
+    return _Keyframe(10.0, 50.0, sig.luma, sig, **flags)  # type: ignore[arg-type]
+
+
+def test_a_steady_picture_alike_the_end_keyframe_settles_after_the_longest_dissolve_half() -> None:
+    params = ChangeParams()
+    pictures = [_flat(BLUE)] * 10 + [_flat(RED)] * 30
+    for end in (_end(RED, on_grid=True), _end(RED)):
+        verdicts = _verdicts(_Settling(end, params, SPAN), pictures)
+        first = verdicts.index(_Settling.ALIKE)
+        assert set(verdicts[:first]) == {None}
+        assert (first - 10) / 24.0 == pytest.approx(SPAN, abs=1 / 24)
+    # Not before the last packet that hints at a cut has been decoded.
+    late = _end(RED, last_anomaly_s=1.2)
+    assert _verdicts(_Settling(late, params, SPAN), [_flat(RED)] * 40).index("alike") == 29
+
+
+def test_a_steady_picture_unlike_the_end_keyframe_is_a_cut_only_where_the_encoder_put_it() -> None:
+    params = ChangeParams()
+    assert content_distance(_flat(RED), _flat(BLUE)) >= params.cut_threshold
+    pictures = [_flat(RED)] * 40
+    # On the grid, the cut may lie anywhere up to the keyframe: decoding goes on.
+    assert set(_verdicts(_Settling(_end(BLUE, on_grid=True), params, SPAN), pictures)) == {None}
+    # Dark or fading (may_be_cut unset): the fade is still to be measured.
+    assert set(_verdicts(_Settling(_end(BLUE), params, SPAN), pictures)) == {None}
+    off_grid = _verdicts(_Settling(_end(BLUE, may_be_cut=True), params, SPAN), pictures)
+    assert off_grid[-1] == _Settling.CUT and set(off_grid[:18]) == {None}
+
+
+def test_an_on_grid_keyframe_must_look_much_alike() -> None:
+    params = ChangeParams()
+    # Between "alike" for an off-grid keyframe and for an on-grid one.
+    near = (170, 40, 40)
+    distance = content_distance(_flat(RED), _flat(near))
+    assert params.cut_threshold / 3 <= distance < params.cut_threshold
+    pictures = [_flat(RED)] * 40
+    assert _verdicts(_Settling(_end(near), params, SPAN), pictures)[-1] == _Settling.ALIKE
+    assert set(_verdicts(_Settling(_end(near, on_grid=True), params, SPAN), pictures)) == {None}
+
+
+@pytest.mark.parametrize("may_be_cut", [False, True])
+def test_dark_or_dissolving_pictures_never_settle(may_be_cut: bool) -> None:
+    params = ChangeParams()
+    end = _end(RED, may_be_cut=may_be_cut)
+    assert set(_verdicts(_Settling(end, params, SPAN), [_flat(BLACK)] * 40)) == {None}
+    # A dissolve from blue to red over 1.5 s: never steady, and over at the last frame.
+    mixes = [
+        signature(np.full((36, 64, 3), np.array(BLUE) * (1 - w) + np.array(RED) * w, np.uint8))
+        for w in np.linspace(0.0, 1.0, 36)
+    ]
+    assert set(_verdicts(_Settling(end, params, SPAN), mixes)) == {None}
+
+
+@pytest.mark.parametrize("which", ["film", "fixed_gop_film", "grainy_film"])
+def test_skipping_settled_intervals_changes_no_boundary(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    truth: FilmTruth = request.getfixturevalue(which)
+    info = probe(truth.path)
+    settled = KeyframeShotDetector().scan(truth.path, info, plan_for(info))
+    whole = KeyframeShotDetector(settle=False).scan(truth.path, info, plan_for(info))
+    assert within_a_frame(
+        frame_numbers(settled.shots.cuts_s, truth.fps), frame_numbers(whole.shots.cuts_s, truth.fps)
+    )
+    assert len(settled.shots.transitions) == len(whole.shots.transitions)
+    for a, b in zip(settled.shots.transitions, whole.shots.transitions, strict=True):
+        assert a.kind == b.kind
+        assert (
+            abs(a.start_s - b.start_s) <= 2 / truth.fps and abs(a.end_s - b.end_s) <= 2 / truth.fps
+        )
+    # Each of these films has an interval that settles before its end.
+    assert settled.frames_decoded < whole.frames_decoded
 
 
 def test_keyframes_decode_a_fraction_when_the_encoder_marks_cuts(film: FilmTruth) -> None:
