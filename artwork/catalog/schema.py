@@ -188,7 +188,8 @@ decision_features = Table(
     "decision_features",
     metadata,
     # A decision's context, actions and policy repeat across decisions (a page shares its
-    # context, a title its actions): stored once under a content hash, referenced by it.
+    # context, a title its actions, many decisions their probabilities): stored once under a
+    # content hash, referenced by it (artwork.bandit.log describes the forms).
     Column("ref", String(24), primary_key=True),
     Column("body", Text, nullable=False),
 )
