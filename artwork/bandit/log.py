@@ -6,11 +6,23 @@ off-policy evaluation, so they are never edited (new databases also refuse ``UPD
 event, and only within the decision's reward wait window. Every decision gets a ``seq``, its
 position in the log, which the learner's cursor counts in.
 
-A decision's context, action ids, action features and policy configuration are stored once
-per distinct body in ``decision_features`` and referenced from the decision row by a content
-hash (``"@<16 hex>"``); reading the log resolves them, so every reader (learner, evaluation,
-DSJSON export) sees complete decisions. Rows of older databases hold the bodies inline and
-read the same way.
+A decision row keeps what differs per decision (event key, time, member, title, chosen index,
+model version) and references bodies stored once in ``decision_features`` under a content hash
+(``"@<11 base64url characters>"``; a body of ``COMPRESS_FROM`` characters or more is stored
+zlib-compressed when that is shorter):
+
+- ``context``: the page's shared features;
+- ``action_ids``: the title's action ids and features, one body ``[ids, features]``
+  (``action_features`` holds ``0``);
+- ``policy``: ``[configuration ref, extra_exploration, sticky_variant]`` with the
+  probabilities inline in ``probabilities``, the first time this process meets them; once they
+  repeat (under epsilon-greedy a few vectors cover most decisions), one reference to
+  ``[configuration ref, probabilities, extra_exploration, sticky]`` with the sticky variant as
+  its position in the actions (titles share it), and ``probabilities`` holds ``0``.
+
+Reading the log resolves every reference, so every reader (learner, evaluation, DSJSON export)
+sees complete decisions. Rows of older databases, which hold the bodies inline or reference the
+ids, the features and the configuration separately (``"@<16 hex>"``), read the same way.
 
 Signed event ids (:mod:`artwork.bandit.event_ids`) are stored by their unique key (32 hex).
 
@@ -24,12 +36,13 @@ import hashlib
 import json
 import math
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, func, insert, select
+from sqlalchemy import Engine, Text, bindparam, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -88,12 +101,22 @@ DECODED_CACHE_SIZE = 50_000
 REF_CACHE_SIZE = 100_000
 """Feature bodies whose reference this process remembers (written or read)."""
 
-_REFS_KEPT = {"c": 1024, "i": REF_CACHE_SIZE, "f": REF_CACHE_SIZE, "p": 1024}
+DECISION_REFS_KEPT = 10_000
+"""Distinct probability vectors with their per-decision policy fields (and their references
+once they repeat) remembered by the writer."""
+
+_REFS_KEPT = {"c": 1024, "a": REF_CACHE_SIZE, "p": 1024}
 """Computed references kept per kind: contexts change with every page, so few are kept
 (each entry holds its body alive); a title's actions repeat, so many are."""
 
 _HEX_DIGITS = frozenset(b"0123456789abcdef")
 REF_PREFIX = "@"
+COMPRESS_FROM = 256
+"""Bodies of at least this many characters are stored compressed (when that is shorter)."""
+_COMPRESSED = "z"  # a stored body starting with this is base64 of zlib data; JSON never does
+_WITH_OTHER = "0"
+"""Stored (JSON ``0``) in a column whose content is part of another column's body."""
+_UNSEEN: Any = object()
 _PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
 _ROW_COLUMNS = (
     "event_id",
@@ -165,10 +188,15 @@ class DecisionLog:
         # Per dialect: the compiled insert of decision rows, its parameter order, the
         # created_at processor (see _insert_rows).
         self._insert_plans: dict[str, tuple[str, tuple[int, ...] | None, Any]] = {}
-        # id(decision.action_features) -> (those features, the action ids, their two refs).
-        self._action_refs: dict[int, tuple[Any, Any, str, str]] = {}
-        # id(decision.policy) -> (that dict, a copy, its shared part, ref, stored JSON text).
-        self._policy_text: dict[int, tuple[Any, dict[str, Any], dict[str, Any], str, str]] = {}
+        # id(decision.action_features) -> (those features, the action ids, their ref).
+        self._action_refs: dict[int, tuple[Any, Any, str]] = {}
+        # id(decision.policy) -> (that dict, a copy, its shared part, its ref, the inline JSON
+        # text of the policy column, the exploration share, the sticky variant).
+        self._policy_text: dict[int, tuple[Any, dict[str, Any], dict[str, Any], str, str, Any, Any]]
+        self._policy_text = {}
+        # (config ref, exploration share, sticky, probabilities) -> None once met, then
+        # (ref, stored body) once it repeats.
+        self._decision_refs: dict[tuple[Any, ...], tuple[str, str] | None] = {}
         self._refs_lock = threading.Lock()
         self._on_miss: Callable[[], object] | None = None
 
@@ -312,16 +340,15 @@ class DecisionLog:
         refs = self._ref_of[kind]
         cached = refs.get(key)
         if cached is None or (cached[0] is not value and cached[0] != value):
-            body = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-            digest = hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
+            ref, stored = _stored_body(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
             with self._refs_lock:
                 if len(refs) >= _REFS_KEPT[kind]:
                     refs.clear()
-                cached = (value, REF_PREFIX + digest, body)
+                cached = (value, ref, stored)
                 refs[key] = cached
-        _, ref, body = cached
+        _, ref, stored = cached
         if ref not in self._stored:
-            fresh[ref] = body
+            fresh[ref] = stored
         return ref
 
     def _decision_row(self, decision: Decision, fresh: dict[str, str]) -> tuple[Any, ...]:
@@ -339,89 +366,120 @@ class DecisionLog:
             and known_actions[0] is features
             and known_actions[1] is action_ids
             and known_actions[2] in self._stored
-            and known_actions[3] in self._stored
         ):
-            ids_ref, features_ref = known_actions[2], known_actions[3]
+            actions_ref = known_actions[2]
         else:
-            ids_ref = self._ref(list(action_ids), "i", action_ids, fresh)
-            features_ref = self._ref(list(features), "f", tuple(map(id, features)), fresh)
+            actions_ref = self._ref(
+                [list(action_ids), list(features)],
+                "a",
+                (tuple(action_ids), tuple(map(id, features))),
+                fresh,
+            )
             with self._refs_lock:
                 if len(self._action_refs) >= REF_CACHE_SIZE:
                     self._action_refs.clear()
-                self._action_refs[id(features)] = (features, action_ids, ids_ref, features_ref)
+                self._action_refs[id(features)] = (features, action_ids, actions_ref)
         # The serving bandit hands many decisions one configuration dict: its stored form is
         # kept by identity (the dict is kept alive with it, and compared in case it changed).
         known = self._policy_text.get(id(policy))
         if known is not None and known[0] is policy and known[1] == policy:
-            _, _, base, policy_ref, policy_text = known
-            if policy_ref not in self._stored:
+            _, _, base, config_ref, policy_text, extra, sticky = known
+            if config_ref not in self._stored:
                 self._ref(base, "p", tuple(base.items()), fresh)
         else:
             base = {k: v for k, v in policy.items() if k not in _PER_DECISION_POLICY}
-            policy_ref = self._ref(base, "p", tuple(base.items()), fresh)
+            config_ref = self._ref(base, "p", tuple(base.items()), fresh)
+            extra, sticky = (policy.get(name) for name in _PER_DECISION_POLICY)
             policy_text = json.dumps(
-                [policy_ref, *(policy.get(name) for name in _PER_DECISION_POLICY)],
-                separators=(",", ":"),
-                ensure_ascii=False,
+                [config_ref, extra, sticky], separators=(",", ":"), ensure_ascii=False
             )
             with self._refs_lock:
                 if len(self._policy_text) >= _REFS_KEPT["p"]:
                     self._policy_text.clear()
-                entry = (policy, dict(policy), base, policy_ref, policy_text)
+                entry = (policy, dict(policy), base, config_ref, policy_text, extra, sticky)
                 self._policy_text[id(policy)] = entry
+        probabilities = decision.probabilities
+        # The probabilities and the per-decision fields: by reference once they repeat (the
+        # sticky variant by its position, so titles share them); inline until then, and for
+        # values a reference could not give back exactly.
+        if (extra is None or type(extra) is float) and (sticky is None or type(sticky) is str):
+            if sticky and sticky in action_ids:
+                sticky = action_ids.index(sticky)
+            key = (config_ref, extra, sticky, tuple(probabilities))
+            shared = self._decision_refs.get(key, _UNSEEN)
+            if shared is _UNSEEN:
+                with self._refs_lock:
+                    if len(self._decision_refs) >= DECISION_REFS_KEPT:
+                        self._decision_refs.clear()
+                    self._decision_refs[key] = None
+            else:
+                if shared is None:
+                    shared = _stored_body(
+                        f'["{config_ref}",{_floats(probabilities)},'
+                        + json.dumps([extra, sticky], separators=(",", ":"), ensure_ascii=False)[1:]
+                    )
+                    self._decision_refs[key] = shared
+                ref, stored = shared
+                if ref not in self._stored:
+                    fresh[ref] = stored
+                return (
+                    event_key(decision.event_id),
+                    decision.created_at,
+                    decision.user_id,
+                    decision.title_id,
+                    f'"{context_ref}"',
+                    f'"{actions_ref}"',
+                    _WITH_OTHER,
+                    _WITH_OTHER,
+                    decision.chosen_index,
+                    decision.model_version,
+                    f'"{ref}"',
+                )
         return (
             event_key(decision.event_id),
             decision.created_at,
             decision.user_id,
             decision.title_id,
-            # JSON columns as stored (see _insert_rows); a reference is plain hex.
+            # JSON columns as stored (see _insert_rows); a reference needs no escaping.
             f'"{context_ref}"',
-            f'"{ids_ref}"',
-            f'"{features_ref}"',
-            # float repr is JSON (non-finite probabilities were refused above).
-            "[" + ",".join([repr(float(p)) for p in decision.probabilities]) + "]",
+            f'"{actions_ref}"',
+            _WITH_OTHER,
+            _floats(probabilities),
             decision.chosen_index,
             decision.model_version,
-            # Fields that differ per decision stay inline, in a fixed order (None: absent).
+            # The configuration's ref, then the per-decision fields in a fixed order (None:
+            # absent).
             policy_text,
         )
 
-    def _resolve_refs(self, conn: Connection, refs: Iterable[str]) -> None:
-        """Load the bodies of references this process has not read yet (one query)."""
-        missing = [r for r in dict.fromkeys(refs) if r not in self._bodies]
+    def _resolve_refs(self, conn: Connection, refs: Iterable[str]) -> dict[str, Any]:
+        """The bodies of these references, decoded: read once per process (one query for those
+        not read yet), then from memory.
+
+        Raises:
+            StorageError: A reference has no stored body.
+        """
+        wanted = dict.fromkeys(refs)
+        bodies = {ref: body for ref in wanted if (body := self._bodies.get(ref)) is not None}
+        missing = [ref for ref in wanted if ref not in bodies]
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
             query = select(decision_features.c.ref, decision_features.c.body).where(
                 decision_features.c.ref.in_(chunk)
             )
-            found = {str(r[0]): str(r[1]) for r in conn.execute(query)}
+            found = {str(r[0]): _decoded_body(str(r[1])) for r in conn.execute(query)}
+            bodies.update(found)
             with self._refs_lock:
                 if len(self._bodies) >= REF_CACHE_SIZE:
                     self._bodies.clear()
-                for ref, body in found.items():
-                    loaded = json.loads(body)
-                    self._bodies[ref] = tuple(loaded) if isinstance(loaded, list) else loaded
+                self._bodies.update(found)
             lost = set(chunk) - set(found)
             if lost:
                 raise StorageError(
                     f"the decision log references feature bodies that are not stored: "
                     f"{sorted(lost)[:3]}"
                 )
-
-    def _body(self, value: Any) -> Any:
-        """A decoded column value with its reference (if it is one) resolved."""
-        if isinstance(value, str) and value.startswith(REF_PREFIX):
-            return self._bodies[value]
-        return value
-
-    def _policy(self, value: Any) -> dict[str, Any]:
-        if isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
-            policy = dict(self._body(value[0]))
-            for name, field in zip(_PER_DECISION_POLICY, value[1:], strict=True):
-                if field is not None:
-                    policy[name] = field
-            return policy
-        return dict(value)
+        return bodies
 
     def import_events(self, items: Sequence[tuple[Decision, Reward | None]]) -> ImportCounts:
         """Add decisions logged elsewhere, with their rewards, in one transaction.
@@ -480,25 +538,15 @@ class DecisionLog:
             StorageError: The database failed.
         """
         key = event_key(event_id)
-        row = self._row(key, event_id)
-        if row is None and self._on_miss is not None:
+        doing = f"read decision {event_id!r}"
+        found = self._events(_BY_KEY, doing, {"key": key})
+        if not found and self._on_miss is not None:
             self._on_miss()
-            row = self._row(key, event_id)
-        if row is None:
+            found = self._events(_BY_KEY, doing, {"key": key})
+        if not found:
             raise _not_found(event_id)
-        decision = self._decision(row)
+        decision = found[0].decision
         return decision if key == event_id else replace(decision, event_id=event_id)
-
-    def _row(self, key: str, event_id: str) -> RowMapping | None:
-        with storage_errors(f"read decision {event_id!r}"), self.engine.connect() as conn:
-            row = (
-                conn.execute(select(decisions).where(decisions.c.event_id == key))
-                .mappings()
-                .first()
-            )
-            if row is not None:
-                self._resolve_refs(conn, _refs_in(row))
-        return row
 
     def last_shown(self, user_id: str, title_ids: Iterable[str], since: datetime) -> dict[str, str]:
         """The variant each title last showed this member, for decisions made since ``since``.
@@ -537,9 +585,13 @@ class DecisionLog:
                     latest[row.title_id] = (row.action_ids, row.chosen_index)
                     if len(latest) == len(ids):
                         break
-            self._resolve_refs(conn, [a for a, _ in latest.values() if _is_ref(a)])
-            for title_id, (actions, chosen) in latest.items():
-                shown[title_id] = str(self._body(actions)[chosen])
+            bodies = self._resolve_refs(conn, [a for a, _ in latest.values() if _is_ref(a)])
+        for title_id, (actions, chosen) in latest.items():
+            if _is_ref(actions):
+                actions = bodies[actions]
+                if actions and isinstance(actions[0], tuple):
+                    actions = actions[0]  # the title's ids and features in one body
+            shown[title_id] = str(actions[chosen])
         return shown
 
     def impressions(self, title_ids: Iterable[str]) -> dict[str, int]:
@@ -825,59 +877,43 @@ class DecisionLog:
         with storage_errors("read rewards"), self.engine.connect() as conn:
             return {int(seq) for seq in conn.scalars(query)}
 
-    def _events(self, query: Any) -> list[LoggedEvent]:
-        with storage_errors("read the decision log"), self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
+    def _events(
+        self, query: Any, doing: str = "read the decision log", params: Any = None
+    ) -> list[LoggedEvent]:
+        """The decisions a query of :func:`_joined` finds, complete, with their rewards."""
+        with storage_errors(doing), self.engine.connect() as conn:
+            rows = conn.execute(query, params).mappings().all()
             decoded = []
             refs: list[str] = []
             for row in rows:
+                probabilities = row["probabilities"]
+                policy = row["policy"]
                 values = (
                     self._decode(row["context"]),
                     self._decode(row["action_ids"]),
                     self._decode(row["action_features"]),
-                    json.loads(row["policy"]),
+                    _WITH_OTHER if probabilities == _WITH_OTHER else json.loads(probabilities),
+                    # A reference repeats; inline fields differ from decision to decision.
+                    self._decode(policy) if policy.startswith('"') else json.loads(policy),
                 )
                 decoded.append(values)
-                refs += [v for v in values[:3] if _is_ref(v)]
-                if isinstance(values[3], list) and values[3] and _is_ref(values[3][0]):
-                    refs.append(values[3][0])
-            self._resolve_refs(conn, refs)
+                refs += [v for v in values if _is_ref(v)]
+                if isinstance(values[4], list) and values[4] and _is_ref(values[4][0]):
+                    refs.append(values[4][0])
+            bodies = self._resolve_refs(conn, refs)
+            # A decision's shared body names its configuration: a second, smaller round.
+            nested = [bodies[values[4]][0] for values in decoded if _is_ref(values[4])]
+            if nested:
+                bodies.update(self._resolve_refs(conn, nested))
         events = []
-        for row, (context, action_ids, features, policy) in zip(rows, decoded, strict=True):
+        for row, values in zip(rows, decoded, strict=True):
             value = row["reward_value"]
             reward = (
                 None if value is None else Reward(row["event_id"], float(value), row["received_at"])
             )
-            decision = Decision(
-                event_id=row["event_id"],
-                created_at=row["created_at"],
-                user_id=row["user_id"],
-                title_id=row["title_id"],
-                context=self._body(context),
-                action_ids=self._body(action_ids),
-                action_features=self._body(features),
-                probabilities=tuple(json.loads(row["probabilities"])),
-                chosen_index=row["chosen_index"],
-                model_version=row["model_version"],
-                policy=self._policy(policy),
-            )
+            decision = _decision(row, *values, bodies)
             events.append(LoggedEvent(int(row["seq"]), decision, reward))
         return events
-
-    def _decision(self, row: RowMapping) -> Decision:
-        return Decision(
-            event_id=row["event_id"],
-            created_at=row["created_at"],
-            user_id=row["user_id"],
-            title_id=row["title_id"],
-            context=self._body(row["context"]),
-            action_ids=tuple(self._body(row["action_ids"])),
-            action_features=tuple(self._body(row["action_features"])),
-            probabilities=tuple(float(p) for p in row["probabilities"]),
-            chosen_index=row["chosen_index"],
-            model_version=row["model_version"],
-            policy=self._policy(row["policy"]),
-        )
 
     def _decode(self, text: str) -> Any:
         """JSON text as Python values, decoded once per distinct text (lists become tuples).
@@ -935,6 +971,10 @@ def _joined() -> Any:
     )
 
 
+_BY_KEY = _joined().where(decisions.c.event_id == bindparam("key"))
+"""One decision by its stored key (built once: :meth:`DecisionLog.get` serves API reads)."""
+
+
 def _check_decision(decision: Decision) -> None:
     count = len(decision.action_ids)
     if count == 0:
@@ -972,10 +1012,79 @@ def _is_ref(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(REF_PREFIX)
 
 
-def _refs_in(row: RowMapping) -> list[str]:
-    """The feature references a decision row (its JSON columns, decoded) holds."""
-    found = [row[name] for name in ("context", "action_ids", "action_features")]
-    policy = row["policy"]
-    if isinstance(policy, list) and policy:
-        found.append(policy[0])
-    return [value for value in found if _is_ref(value)]
+def _decision(
+    row: RowMapping,
+    context: Any,
+    action_ids: Any,
+    features: Any,
+    probabilities: Any,
+    policy: Any,
+    bodies: Mapping[str, Any],
+) -> Decision:
+    """A decision from its row's decoded columns, references resolved from ``bodies``."""
+    if _is_ref(context):
+        context = bodies[context]
+    if _is_ref(action_ids):
+        action_ids = bodies[action_ids]
+    if type(features) is int:  # JSON 0: the title's ids and features are one body
+        action_ids, features = action_ids
+    elif _is_ref(features):
+        features = bodies[features]
+    if _is_ref(policy):
+        config, probabilities, extra, sticky = bodies[policy]
+        if type(sticky) is int:
+            sticky = action_ids[sticky]
+        policy = (config, extra, sticky)
+    if isinstance(policy, (list, tuple)) and policy and isinstance(policy[0], str):
+        config = dict(bodies[policy[0]])
+        for name, field in zip(_PER_DECISION_POLICY, policy[1:], strict=True):
+            if field is not None:
+                config[name] = field
+    else:
+        config = dict(policy)
+    return Decision(
+        event_id=row["event_id"],
+        created_at=row["created_at"],
+        user_id=row["user_id"],
+        title_id=row["title_id"],
+        context=context,
+        action_ids=action_ids,
+        action_features=features,
+        probabilities=tuple(probabilities),
+        chosen_index=row["chosen_index"],
+        model_version=row["model_version"],
+        policy=config,
+    )
+
+
+def _decoded_body(stored: str) -> Any:
+    """A stored body as Python values: lists become tuples, at the top and one level down
+    (a title's ids and features, a decision's probabilities)."""
+    loaded = json.loads(_body_text(stored))
+    if isinstance(loaded, list):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in loaded)
+    return loaded
+
+
+def _floats(values: Iterable[float]) -> str:
+    """Floats as a JSON list (float repr is JSON; non-finite values were refused before)."""
+    return "[" + ",".join([repr(float(v)) for v in values]) + "]"
+
+
+def _stored_body(text: str) -> tuple[str, str]:
+    """The reference of a body's JSON text, and the text to store: compressed when that is
+    shorter (the reference is the hash of the JSON, however it is stored)."""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
+    ref = REF_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    if len(text) >= COMPRESS_FROM:
+        packed = _COMPRESSED + base64.b64encode(zlib.compress(text.encode())).decode("ascii")
+        if len(packed) < len(text):
+            return ref, packed
+    return ref, text
+
+
+def _body_text(stored: str) -> str:
+    """The JSON text of a stored body."""
+    if stored.startswith(_COMPRESSED):
+        return zlib.decompress(base64.b64decode(stored[len(_COMPRESSED) :])).decode()
+    return stored

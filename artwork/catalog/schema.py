@@ -138,7 +138,10 @@ decisions = Table(
     Column("chosen_index", Integer, nullable=False),
     Column("model_version", Integer, nullable=False),
     Column("policy", JSON, nullable=False),
-    Index("ix_decisions_user_title", "user_id", "title_id"),
+    # A member's recent decisions (consistency), newest first: the index's rowid order. Older
+    # databases keep their (user_id, title_id) index, which serves the same query.
+    Index("ix_decisions_user", "user_id"),
+    # Impressions per title (cold start) and a title's decisions (the web pages).
     Index("ix_decisions_title", "title_id"),
     # The learner's cursor is a seq: SQLite must never hand out a seq twice (AUTOINCREMENT).
     sqlite_autoincrement=True,
@@ -185,7 +188,8 @@ decision_features = Table(
     "decision_features",
     metadata,
     # A decision's context, actions and policy repeat across decisions (a page shares its
-    # context, a title its actions): stored once under a content hash, referenced by it.
+    # context, a title its actions, many decisions their probabilities): stored once under a
+    # content hash, referenced by it (artwork.bandit.log describes the forms).
     Column("ref", String(24), primary_key=True),
     Column("body", Text, nullable=False),
 )

@@ -337,23 +337,6 @@ def test_dropping_old_snapshots_drops_their_learner_state(log: DecisionLog, engi
     assert kept == [3, 4]
 
 
-def test_shared_features_are_stored_once_and_read_back_whole(
-    engine: Engine, log: DecisionLog
-) -> None:
-    made = [
-        make_decision(f"e{i}", policy={"name": "p", "extra_exploration": 0.1 * i})
-        for i in range(50)
-    ]
-    log.append_many(made)
-    with engine.connect() as conn:
-        bodies = conn.scalar(text("SELECT count(*) FROM decision_features"))
-        row = conn.execute(text("SELECT context, action_features FROM decisions LIMIT 1")).one()
-    assert bodies == 4  # one context, one action-id list, one feature list, one policy
-    assert all(len(value) < 24 for value in row)  # references, not copies
-    assert [e.decision for e in log.events_after(0, 100)] == made
-    assert DecisionLog(engine).get("e7") == made[7]  # another process resolves them too
-
-
 @pytest.mark.parametrize(
     "key",
     [None, "0123456789abcdef0123456789abcdef", "short", 'quote"and\\slash', "ünïcode", "A" * 32],
