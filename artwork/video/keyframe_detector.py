@@ -39,13 +39,14 @@ both a sample of every shot and a list of cut candidates. The pass:
    packet anomaly, a change at an on-grid keyframe) first, then those whose end keyframe may
    be a cut after a fade-in from black, then those that only measure a fade, shortest first
    within each; adjacent intervals
-   are decoded as one run, and a run is widened by a keyframe interval when a transition runs
-   into its edge. Runs are independent stretches of the video (each starts at a keyframe), so
-   they are decoded side by side, one single-threaded decoder each (at most
-   ``REFINE_WORKERS``, longest first): inside one run every frame waits for the one it refers
-   to, so FFmpeg's frame threads keep barely more than one core busy, while two runs keep two.
-   The runs are then read in time order exactly as if decoded one after the other (a run
-   widened into its neighbour is decoded again). Inside a run, an interval stops being
+   are tracked as one run, and a run is widened by a keyframe interval when a transition runs
+   into its edge. Keyframe intervals are independent stretches of the video (each starts at a
+   keyframe), so they are decoded side by side, one single-threaded decoder each (at most
+   ``REFINE_WORKERS``, longest first; :class:`_IntervalDecoder`): inside one interval every
+   frame waits for the one it refers to, so FFmpeg's frame threads keep barely more than one
+   core busy, while two decoders keep two. Each run's tracker then reads its intervals in time
+   order exactly as if decoded one after the other (a run widened into its neighbour is
+   decoded again). An interval stops being
    decoded once its picture has **settled** (:class:`_Settling`: steady for the longest
    half of a dissolve, every anomalous packet behind): the rest of it is judged as an
    interval that is never decoded is (alike the keyframe that ends it: nothing happens; a cut
@@ -402,13 +403,20 @@ class KeyframeShotDetector(ShotDetector):
         def frames(first: int, last: int) -> int:
             return round((keyframes[last].time_s - keyframes[first].time_s) * info.fps) + 1
 
-        with _RunDecoder(path, reader, keyframes, self, info.fps) as decoder:
-            decoder.prefetch(sorted(_runs(chosen), key=lambda run: -frames(*run)))
+        # Every interval of every run and each run's last keyframe (its own frame), longest
+        # first; a run's tracker reads them back in time order.
+        kind = _SETTLE if self.settle else _WHOLE
+        units: list[_Unit] = []
+        for first, last in _runs(chosen):
+            units += [(end, kind) for end in range(first + 1, last + 1)] + [(last, _KEYFRAME)]
+        units.sort(key=lambda u: 0 if u[1] == _KEYFRAME else -frames(u[0] - 1, u[0]))
+        with _IntervalDecoder(path, reader, keyframes, self, info.fps) as decoder:
+            decoder.prefetch(units)
             return self._measure(decoder, info, keyframes, chosen, cuts, budget, spent, frames)
 
     def _measure(
         self,
-        decoder: _RunDecoder,
+        decoder: _IntervalDecoder,
         info: VideoInfo,
         keyframes: list[_Keyframe],
         chosen: set[int],
@@ -428,7 +436,7 @@ class KeyframeShotDetector(ShotDetector):
             while last + 1 in chosen:  # adjacent intervals make one run
                 last += 1
             origin = first
-            changes = decoder.track(first, last)
+            changes = self._track(decoder, keyframes, first, last, info.fps)
             # A transition cut off by the run's edge continues in the next interval out:
             # take that in too (a few times at most, within the budget), to measure it whole.
             for _ in range(MAX_EXTENSIONS):
@@ -444,7 +452,9 @@ class KeyframeShotDetector(ShotDetector):
                 first, last = wider
                 # An interval taken in before the run is wanted for its end, where the
                 # transition starts: it is decoded whole.
-                changes = decoder.track(first, last, settle_after=origin)
+                changes = self._track(
+                    decoder, keyframes, first, last, info.fps, settle_after=origin
+                )
             covered = last
             cuts.extend(changes.cuts_s)
             transitions.extend(changes.transitions)
@@ -452,7 +462,7 @@ class KeyframeShotDetector(ShotDetector):
 
     def _track(
         self,
-        reader: FrameReader,
+        decoder: _IntervalDecoder,
         keyframes: list[_Keyframe],
         first: int,
         last: int,
@@ -471,30 +481,20 @@ class KeyframeShotDetector(ShotDetector):
         settle_after = first if settle_after is None else settle_after
         found: list[Changes] = []
         tracker = ChangeTracker(fps, self.params)
-        span_s = max(self.params.dissolve_halves_s)
-        for end in range(first + 1, last + 2):
-            start = keyframes[end - 1]
-            settling: _Settling | None = None
-            if end > last:  # the run's last keyframe itself
-                stop_s = start.time_s + 1.0 / fps
-            else:
-                stop_s = keyframes[end].time_s
-                if self.settle and end > settle_after:
-                    settling = _Settling(keyframes[end], self.params, span_s)
-            for frame in reader.frames(start.time_s, stop_s, at_keyframe=True):
-                current = signature(frame.image)
-                tracker.push(frame.time_s, current)
-                verdict = settling.verdict(frame.time_s, current) if settling else None
-                if verdict is not None:
-                    logger.debug(
-                        "interval to %.2f s settled at %.2f s (%s)", stop_s, frame.time_s, verdict
-                    )
-                    # The rest of the interval is skipped: what follows is tracked apart.
-                    found.append(tracker.finish())
-                    if verdict == _Settling.CUT:
-                        found.append(Changes((stop_s,), (), 0))
-                    tracker = ChangeTracker(fps, self.params)
-                    break
+        units = [
+            (end, _SETTLE if self.settle and end > settle_after else _WHOLE)
+            for end in range(first + 1, last + 1)
+        ]
+        for unit in [*units, (last, _KEYFRAME)]:
+            stretch = decoder.stretch(unit)
+            for time_s, sig in stretch.frames:
+                tracker.push(time_s, sig)
+            if stretch.verdict is not None:
+                # The rest of the interval was skipped: what follows is tracked apart.
+                found.append(tracker.finish())
+                if stretch.verdict == _Settling.CUT:
+                    found.append(Changes((keyframes[unit[0]].time_s,), (), 0))
+                tracker = ChangeTracker(fps, self.params)
         if tracker.frames:
             found.append(tracker.finish())
         changes = _joined(found)
@@ -507,6 +507,49 @@ class KeyframeShotDetector(ShotDetector):
             len(changes.transitions),
         )
         return changes
+
+    def _stretch(
+        self, reader: FrameReader, keyframes: list[_Keyframe], unit: _Unit, fps: float
+    ) -> _Stretch:
+        """The signatures of a unit of decoding: ``(end, _WHOLE)``, the interval ending at
+        keyframe ``end`` (up to, not including it); ``(end, _SETTLE)``, the same until it
+        settles; ``(index, _KEYFRAME)``, that keyframe's own frame."""
+        index, kind = unit
+        settling: _Settling | None = None
+        if kind == _KEYFRAME:
+            start = keyframes[index]
+            stop_s = start.time_s + 1.0 / fps
+        else:
+            start = keyframes[index - 1]
+            stop_s = keyframes[index].time_s
+            if kind == _SETTLE:
+                span_s = max(self.params.dissolve_halves_s)
+                settling = _Settling(keyframes[index], self.params, span_s)
+        frames: list[tuple[float, Signature]] = []
+        for frame in reader.frames(start.time_s, stop_s, at_keyframe=True):
+            current = signature(frame.image)
+            frames.append((frame.time_s, current))
+            verdict = settling.verdict(frame.time_s, current) if settling else None
+            if verdict is not None:
+                logger.debug(
+                    "interval to %.2f s settled at %.2f s (%s)", stop_s, frame.time_s, verdict
+                )
+                return _Stretch(frames, verdict)
+        return _Stretch(frames, None)
+
+
+_WHOLE, _SETTLE, _KEYFRAME = "whole", "settle", "keyframe"
+_Unit = tuple[int, str]
+"""A unit of decoding (:meth:`KeyframeShotDetector._stretch`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stretch:
+    """What decoding one keyframe interval gave: its frames' signatures in time order, and
+    the :class:`_Settling` verdict on the rest of it (``None``: decoded to its end)."""
+
+    frames: list[tuple[float, Signature]]
+    verdict: str | None
 
 
 class _Settling:
@@ -588,11 +631,15 @@ def _runs(chosen: set[int]) -> list[tuple[int, int]]:
     return runs
 
 
-class _RunDecoder:
-    """Tracks runs of keyframe intervals, those handed to :meth:`prefetch` in worker threads
-    (one single-threaded :class:`FrameReader` each), the others with the pass's reader.
+class _IntervalDecoder:
+    """Decodes keyframe intervals (:meth:`KeyframeShotDetector._stretch`): those handed to
+    :meth:`prefetch` in worker threads, one single-threaded :class:`FrameReader` each, the
+    others with the pass's reader when asked for.
 
-    Decoding is deterministic, so a run's changes are the same whichever reader decoded it.
+    Every interval starts at a keyframe, so intervals decode independently, whichever
+    reader does it, and a run's tracker reads them in time order afterwards; intervals
+    rather than runs are handed out, so one long run does not keep one core busy while the
+    other waits.
     """
 
     def __init__(
@@ -608,13 +655,13 @@ class _RunDecoder:
         self._keyframes = keyframes
         self._detector = detector
         self._fps = fps
-        self._futures: dict[tuple[int, int], Future[Changes]] = {}
+        self._futures: dict[_Unit, Future[_Stretch]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._readers: list[FrameReader] = []
         self._lock = threading.Lock()
 
-    def __enter__(self) -> _RunDecoder:
+    def __enter__(self) -> _IntervalDecoder:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -627,27 +674,25 @@ class _RunDecoder:
             self._reader.stats.corrupt_frames += worker.stats.corrupt_frames
             worker.close()
 
-    def prefetch(self, runs: list[tuple[int, int]]) -> None:
-        """Start decoding these runs in worker threads, in this order (nothing for one run:
+    def prefetch(self, units: list[_Unit]) -> None:
+        """Start decoding these units in worker threads, in this order (nothing for one:
         the pass's own reader, with FFmpeg's threads, does as well)."""
-        workers = min(REFINE_WORKERS, os.cpu_count() or 1, len(runs))
+        workers = min(REFINE_WORKERS, os.cpu_count() or 1, len(units))
         if workers < 2:
             return
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="artwork-refine")
-        for run in runs:
-            self._futures[run] = self._pool.submit(self._track_in_worker, *run)
+        for unit in units:
+            self._futures[unit] = self._pool.submit(self._in_worker, unit)
 
-    def track(self, first: int, last: int, *, settle_after: int | None = None) -> Changes:
-        """The changes from keyframe ``first`` through keyframe ``last`` (``settle_after``:
-        see :meth:`KeyframeShotDetector._track`)."""
-        future = self._futures.pop((first, last), None) if settle_after is None else None
+    def stretch(self, unit: _Unit) -> _Stretch:
+        """The frames of one unit (:meth:`KeyframeShotDetector._stretch`), prefetched or
+        decoded now."""
+        future = self._futures.pop(unit, None)
         if future is not None:
             return future.result()
-        return self._detector._track(
-            self._reader, self._keyframes, first, last, self._fps, settle_after=settle_after
-        )
+        return self._detector._stretch(self._reader, self._keyframes, unit, self._fps)
 
-    def _track_in_worker(self, first: int, last: int) -> Changes:
+    def _in_worker(self, unit: _Unit) -> _Stretch:
         reader: FrameReader | None = getattr(self._local, "reader", None)
         if reader is None:
             base = self._reader
@@ -661,7 +706,7 @@ class _RunDecoder:
             with self._lock:
                 self._readers.append(reader)
             self._local.reader = reader
-        return self._detector._track(reader, self._keyframes, first, last, self._fps)
+        return self._detector._stretch(reader, self._keyframes, unit, self._fps)
 
 
 def _touches(changes: Changes, edge_s: float, info: VideoInfo, *, at_end: bool = False) -> bool:
