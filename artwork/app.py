@@ -58,7 +58,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or Services.from_settings(resolved)
-        app.state.keys = KeyStore(app.state.services.engine)
+        app.state.keys = KeyStore(
+            app.state.services.engine, poll_s=app.state.services.settings.catalog_poll_s
+        )
         app.state.jobs = JobStore(app.state.services.engine)
         app.state.job_runner = JobRunner.start(app.state.services, app.state.jobs)
         # Start the bandit thread now, not at the first page: a restarted server must take

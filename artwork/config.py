@@ -414,7 +414,7 @@ class Settings(BaseSettings):
         default=1.0,
         gt=0,
         description="Serving processes look for catalogue changes (approvals, ingests, plays) "
-        "this often and drop their cached copies.",
+        "and API key changes (created, revoked) this often and drop their cached copies.",
     )
 
     @field_validator(

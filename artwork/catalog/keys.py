@@ -21,6 +21,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +31,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
-from artwork.catalog.schema import api_keys
+from artwork.catalog.repository import bump_counter
+from artwork.catalog.schema import api_keys, change_counters
 from artwork.errors import AuthenticationError, KeyNotFoundError, StorageError
 
 SCOPES = ("client", "editor", "admin", "replace")
@@ -80,11 +83,34 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class KeyStore:
-    """API keys in the ``api_keys`` table. Safe to share between threads."""
+KEYS_COUNTER = "keys"
+"""The change counter bumped by every key created or revoked."""
+VERIFIED_CACHED = 10_000
+"""Verified keys remembered; the cache starts over when it is full."""
 
-    def __init__(self, engine: Engine) -> None:
+
+class KeyStore:
+    """API keys in the ``api_keys`` table. Safe to share between threads.
+
+    Args:
+        engine: the database.
+        poll_s: with a positive value, keys that verified are remembered (by their id and
+            secret hash) and verify again without a database read; the ``keys`` change
+            counter, bumped with every key created or revoked in any process, is looked at
+            at most this often, and any change forgets them all. A key revoked elsewhere is
+            thus refused within ``poll_s``, one revoked through this store at once. 0 (the
+            default) reads the database for every verification.
+    """
+
+    def __init__(self, engine: Engine, *, poll_s: float = 0.0) -> None:
+        if poll_s < 0:
+            raise ValueError(f"poll_s must be >= 0, got {poll_s}")
         self.engine = engine
+        self._poll_s = poll_s
+        self._verified: dict[tuple[str, str], ApiKey] = {}
+        self._lock = threading.Lock()
+        self._checked_at = -float("inf")
+        self._counter: int | None = None
 
     def create(self, scopes: Iterable[str], name: str = "") -> CreatedKey:
         """Make a key holding ``scopes``.
@@ -110,6 +136,7 @@ class KeyStore:
                         created_at=record.created_at,
                     )
                 )
+                bump_counter(conn, KEYS_COUNTER)
         except SQLAlchemyError as exc:
             raise StorageError("cannot store the new API key") from exc
         return CreatedKey(f"{KEY_PREFIX}_{key_id}_{secret}", record)
@@ -142,6 +169,8 @@ class KeyStore:
                 .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=datetime.now(UTC))
             )
+            bump_counter(conn, KEYS_COUNTER)
+        self._forget()
         return self.get(key_id)
 
     def verify(self, raw: str) -> ApiKey:
@@ -155,15 +184,50 @@ class KeyStore:
         if match is None:
             raise _refused()
         key_id, secret = match.groups()
+        digest = _hash(secret)
+        if self._poll_s > 0:
+            self._check_counter()
+            known = self._verified.get((key_id, digest))
+            if known is not None:
+                return known
         with self.engine.connect() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).mappings()
             found = row.first()
-        if found is None or not hmac.compare_digest(found["secret_hash"], _hash(secret)):
+        if found is None or not hmac.compare_digest(found["secret_hash"], digest):
             raise _refused()
         record = _record(found)
         if not record.active:
             raise _refused()
+        if self._poll_s > 0:
+            with self._lock:
+                if len(self._verified) >= VERIFIED_CACHED:
+                    self._verified.clear()
+                self._verified[key_id, digest] = record
         return record
+
+    def _check_counter(self) -> None:
+        """Forget the verified keys if any key was created or revoked since the last look
+        (at most one look per ``poll_s``)."""
+        now = time.monotonic()
+        if now - self._checked_at < self._poll_s:
+            return
+        query = select(change_counters.c.value).where(change_counters.c.name == KEYS_COUNTER)
+        try:
+            with self.engine.connect() as conn:
+                value = conn.scalar(query)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the API keys' change counter: {exc}") from exc
+        counter = int(value or 0)
+        with self._lock:
+            if counter != self._counter:
+                self._verified.clear()
+                self._counter = counter
+            self._checked_at = now
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._verified.clear()
+            self._checked_at = -float("inf")
 
 
 def _refused() -> AuthenticationError:

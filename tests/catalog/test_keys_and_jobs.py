@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, event, update
 
 from artwork.catalog.jobs import JobStore
 from artwork.catalog.keys import KeyStore
@@ -13,8 +15,9 @@ from artwork.catalog.titles_import import TitleRecord, delete_metadata, import_t
 from artwork.errors import AuthenticationError, JobNotFoundError, KeyNotFoundError
 
 
-def test_keys_verify_until_revoked(engine: Engine) -> None:
-    store = KeyStore(engine)
+@pytest.mark.parametrize("poll_s", [0.0, 60.0])
+def test_keys_verify_until_revoked(engine: Engine, poll_s: float) -> None:
+    store = KeyStore(engine, poll_s=poll_s)
     created = store.create(["client", "editor"], "tv app")
     assert store.verify(created.key).scopes == frozenset({"client", "editor"})
     assert [k.key_id for k in store.list()] == [created.record.key_id]
@@ -28,6 +31,49 @@ def test_keys_verify_until_revoked(engine: Engine) -> None:
     assert store.revoke(created.record.key_id).revoked_at == revoked.revoked_at
     with pytest.raises(KeyNotFoundError):
         store.revoke("000000000000")
+
+
+def _key_reads(engine: Engine) -> list[str]:
+    reads: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM api_keys" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    return reads
+
+
+def test_verified_keys_are_remembered_until_any_key_changes(engine: Engine) -> None:
+    store = KeyStore(engine, poll_s=0.2)
+    elsewhere = KeyStore(engine)  # another process on the same database
+    first = store.create(["client"], "app")
+    second = elsewhere.create(["client"], "tv")
+    reads = _key_reads(engine)
+    for _ in range(5):
+        store.verify(first.key)
+    assert len(reads) == 1  # read once, then remembered
+    wrong = first.key[:-1] + ("A" if first.key[-1] != "A" else "B")
+    with pytest.raises(AuthenticationError):
+        store.verify(wrong)  # a wrong secret is never taken for the remembered key
+    store.verify(second.key)
+    # Revoked elsewhere: refused once this store has looked at the counter again.
+    elsewhere.revoke(second.record.key_id)
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            store.verify(second.key)
+        except AuthenticationError:
+            break
+        assert time.monotonic() < deadline, "a key revoked elsewhere kept verifying"
+        time.sleep(0.05)
+    # Revoked through this store: refused at once.
+    store.verify(first.key)
+    store.revoke(first.record.key_id)
+    with pytest.raises(AuthenticationError):
+        store.verify(first.key)
+    with pytest.raises(ValueError, match="poll_s must be >= 0"):
+        KeyStore(engine, poll_s=-1.0)
 
 
 def test_jobs_move_through_their_states(engine: Engine) -> None:
