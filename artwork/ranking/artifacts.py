@@ -327,11 +327,11 @@ class ArtifactReloader(Generic[T]):
                 return
             self._checked_at = now
             current = self._served[1] if self._served is not None else 0
-        latest = self.store.latest()
-        if latest is None or latest <= current or latest in self._failed:
-            return
-        with self._lock:
-            if self._loading is not None:
+            # Looked up under the lock (a directory listing, every reload_s at most): a
+            # caller arriving meanwhile must find the load begun and wait for the first one,
+            # not take "nothing to serve" and fit a ranking of its own on the request path.
+            latest = self.store.latest()
+            if latest is None or latest <= current or latest in self._failed:
                 return
             self._loading = latest
             first = self._served is None

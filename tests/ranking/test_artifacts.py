@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from artwork.errors import ChecksumMismatchError, ModelError
-from artwork.ranking.artifacts import MANIFEST, ArtifactStore, ranking_dir
+from artwork.ranking.artifacts import MANIFEST, ArtifactReloader, ArtifactStore, ranking_dir
 from artwork.ranking.config import RankingConfig
 from artwork.ranking.data import RankingData
 from artwork.ranking.model import RankingModel
@@ -90,3 +93,38 @@ def test_ranking_dir_follows_settings(tmp_path: Path) -> None:
 
     assert ranking_dir(Settings(home=tmp_path)) == tmp_path / "ranking"
     assert ranking_dir(Settings(home=tmp_path, ranking_dir=tmp_path / "r")) == tmp_path / "r"
+
+
+class _SlowListing(ArtifactStore):
+    """A store whose version listing takes a while (a network file system), so callers
+    arrive while the first one is still looking."""
+
+    def latest(self) -> int | None:
+        time.sleep(0.2)
+        return super().latest()
+
+
+def test_concurrent_first_callers_all_wait_for_the_first_load(
+    model: RankingModel, tmp_path: Path
+) -> None:
+    ArtifactStore(tmp_path / "ranking").save(model)
+    builds: list[int] = []
+
+    def build(loaded: RankingModel) -> str:
+        builds.append(1)
+        time.sleep(0.3)
+        return "builder"
+
+    reloader = ArtifactReloader(_SlowListing(tmp_path / "ranking"), build, reload_s=60.0)
+    callers = 8
+    barrier = threading.Barrier(callers)
+
+    def first_page() -> object:
+        barrier.wait()
+        return reloader.current()
+
+    with ThreadPoolExecutor(callers) as pool:
+        served = list(pool.map(lambda _: first_page(), range(callers)))
+    # None would send a caller to fit a ranking of its own on the request path.
+    assert served == [("builder", 1)] * callers
+    assert builds == [1]
