@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from artwork.catalog.keys import SCOPES, KeyStore, check_scopes
@@ -169,7 +170,7 @@ def get_rate_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def require_scopes(*scopes: str) -> Callable[..., Principal]:
+def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and insists on every scope in ``scopes``.
 
     Raises (from the dependency):
@@ -178,7 +179,7 @@ def require_scopes(*scopes: str) -> Callable[..., Principal]:
     needed = check_scopes(scopes)
     listed = ", ".join(s for s in SCOPES if s in needed)
 
-    def dependency(
+    async def dependency(
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
         cookie: Annotated[str | None, Security(_cookie)],
@@ -186,7 +187,14 @@ def require_scopes(*scopes: str) -> Callable[..., Principal]:
         raw = bearer.credentials if bearer is not None else cookie
         if bearer is None and cookie and request.method not in SAFE_METHODS:
             _same_origin(request)
-        principal = authenticate(get_key_store(request), raw)
+        # A key verified a moment ago is answered here; one that needs the database is
+        # verified on a worker thread, off the event loop.
+        keys = get_key_store(request)
+        record = keys.remembered(raw) if raw else None
+        if record is not None:
+            principal = Principal(record.key_id, record.name, record.scopes)
+        else:
+            principal = await run_in_threadpool(authenticate, keys, raw)
         request.state.principal = principal
         missing = sorted(needed - principal.scopes)
         if missing:

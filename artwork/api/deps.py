@@ -15,7 +15,8 @@ from artwork.catalog.keys import KeyStore
 from artwork.wiring import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """The app's services (``async``: an attribute read needs no worker thread)."""
     services: Services = request.app.state.services
     return services
 

@@ -180,11 +180,7 @@ class KeyStore:
             AuthenticationError: malformed, unknown, wrong secret or revoked (one message for
                 all, so a caller learns nothing about which).
         """
-        match = _KEY_PATTERN.match(raw.strip()) if isinstance(raw, str) else None
-        if match is None:
-            raise _refused()
-        key_id, secret = match.groups()
-        digest = _hash(secret)
+        key_id, digest = _parsed(raw)
         if self._poll_s > 0:
             self._check_counter()
             known = self._verified.get((key_id, digest))
@@ -204,6 +200,17 @@ class KeyStore:
                     self._verified.clear()
                 self._verified[key_id, digest] = record
         return record
+
+    def remembered(self, raw: str) -> ApiKey | None:
+        """The key whose full text is ``raw`` if :meth:`verify` would answer it from memory
+        without reading the database (remembered, and no look at the counter due), else
+        ``None``: then call :meth:`verify`. Never raises."""
+        if self._poll_s <= 0 or time.monotonic() - self._checked_at >= self._poll_s:
+            return None
+        try:
+            return self._verified.get(_parsed(raw))
+        except AuthenticationError:
+            return None
 
     def _check_counter(self) -> None:
         """Forget the verified keys if any key was created or revoked since the last look
@@ -228,6 +235,19 @@ class KeyStore:
         with self._lock:
             self._verified.clear()
             self._checked_at = -float("inf")
+
+
+def _parsed(raw: str) -> tuple[str, str]:
+    """A key's id and the hash of its secret.
+
+    Raises:
+        AuthenticationError: ``raw`` is not a key.
+    """
+    match = _KEY_PATTERN.match(raw.strip()) if isinstance(raw, str) else None
+    if match is None:
+        raise _refused()
+    key_id, secret = match.groups()
+    return key_id, _hash(secret)
 
 
 def _refused() -> AuthenticationError:

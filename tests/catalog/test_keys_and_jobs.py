@@ -53,6 +53,12 @@ def test_verified_keys_are_remembered_until_any_key_changes(engine: Engine) -> N
     for _ in range(5):
         store.verify(first.key)
     assert len(reads) == 1  # read once, then remembered
+    # Answered from memory alone (what the request path uses before going to a thread).
+    remembered = store.remembered(first.key)
+    assert remembered is not None and remembered.key_id == first.record.key_id
+    assert store.remembered(second.key) is None  # not verified here yet
+    assert store.remembered("not a key") is None
+    assert KeyStore(engine).remembered(first.key) is None  # a store that never remembers
     wrong = first.key[:-1] + ("A" if first.key[-1] != "A" else "B")
     with pytest.raises(AuthenticationError):
         store.verify(wrong)  # a wrong secret is never taken for the remembered key
@@ -70,6 +76,7 @@ def test_verified_keys_are_remembered_until_any_key_changes(engine: Engine) -> N
     # Revoked through this store: refused at once.
     store.verify(first.key)
     store.revoke(first.record.key_id)
+    assert store.remembered(first.key) is None
     with pytest.raises(AuthenticationError):
         store.verify(first.key)
     with pytest.raises(ValueError, match="poll_s must be >= 0"):
