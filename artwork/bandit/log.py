@@ -109,7 +109,7 @@ _REFS_KEPT = {"c": 1024, "a": REF_CACHE_SIZE, "p": 1024}
 """Computed references kept per kind: contexts change with every page, so few are kept
 (each entry holds its body alive); a title's actions repeat, so many are."""
 
-_HEX_DIGITS = frozenset(b"0123456789abcdef")
+_HEX_DIGITS = b"0123456789abcdef"
 REF_PREFIX = "@"
 COMPRESS_FROM = 256
 """Bodies of at least this many characters are stored compressed (when that is shorter)."""
@@ -155,7 +155,7 @@ def event_key(event_id: str) -> str:
             return event_id
         if prefix.startswith(b'{"k":"') and prefix[38:39] == b'"':
             key = prefix[6:38]
-            if all(c in _HEX_DIGITS for c in key):
+            if not key.translate(None, _HEX_DIGITS):  # nothing but hex digits
                 return key.decode("ascii")
     try:
         payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
