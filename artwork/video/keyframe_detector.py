@@ -34,27 +34,26 @@ both a sample of every shot and a list of cut candidates. The pass:
    frame, 40% of the work), and run through the
    :class:`~artwork.video.changes.ChangeTracker`, which places its cuts to within a frame and
    finds its fades and dissolves.
-4. **Budget**: refinement covers at most ``refine_budget`` (default 10%) of the video's frames
+4. **Budget**: refinement decodes at most ``refine_budget`` (default 10%) of the video's frames
    (6 s a minute; at least ``MIN_REFINE_S`` seconds' worth), intervals that may hide a cut (a
-   packet anomaly, a change at an on-grid keyframe) first, then those whose end keyframe may
-   be a cut after a fade-in from black, then those that only measure a fade, shortest first
-   within each; adjacent intervals
-   are tracked as one run, and a run is widened by a keyframe interval when a transition runs
-   into its edge. Keyframe intervals are independent stretches of the video (each starts at a
-   keyframe), so they are decoded side by side, one single-threaded decoder each (at most
-   ``REFINE_WORKERS``, longest first; :class:`_IntervalDecoder`): inside one interval every
-   frame waits for the one it refers to, so FFmpeg's frame threads keep barely more than one
-   core busy, while two decoders keep two. Each run's tracker then reads its intervals in time
-   order exactly as if decoded one after the other (a run widened into its neighbour is
-   decoded again). An interval stops being
-   decoded once its picture has **settled** (:class:`_Settling`: steady for the longest
-   half of a dissolve, every anomalous packet behind): the rest of it is judged as an
-   interval that is never decoded is (alike the keyframe that ends it: nothing happens; a cut
-   apart from an off-grid, bright keyframe: a cut at that keyframe) and skipped, decoding
-   resuming at the keyframe. What a window is opened for (a cut the packets point at, a
-   fade at its start) usually lies early in it; an interval taken in because a transition
-   starts at its end is decoded whole. An interval left over keeps its keyframe as
-   an *approximate* boundary
+   packet anomaly, a change at an on-grid keyframe) first, then those whose end keyframe may be
+   a cut after a fade-in from black, then those that only measure a fade, shortest first within
+   each. An interval stops being decoded once its picture has **settled** (:class:`_Settling`:
+   steady for the longest half of a dissolve, every anomalous packet behind): the rest of it is
+   judged as an interval that is never decoded is (alike the keyframe that ends it: nothing
+   happens; a cut apart from an off-grid, bright keyframe: a cut at that keyframe) and skipped,
+   decoding resuming at the keyframe. What a window is opened for (a cut the packets point at, a
+   fade at its start) usually lies early in it. The budget is charged what was decoded, so
+   intervals are taken in rounds: as many as fit if each were decoded whole, then, with what
+   settling saved, more of those that may hold a cut, until none left fits. Keyframe intervals
+   are independent stretches of the video (each starts at a keyframe), so they are decoded side
+   by side, one single-threaded decoder each (at most ``REFINE_WORKERS``, longest first;
+   :class:`_IntervalDecoder`): inside one interval every frame waits for the one it refers to,
+   so FFmpeg's frame threads keep barely more than one core busy, while two decoders keep two.
+   Adjacent intervals are tracked as one run, its tracker reading them in time order exactly as
+   if decoded one after the other, and a run is widened by a keyframe interval when a transition
+   runs into its edge (an interval taken in because a transition starts at its end is decoded
+   whole). An interval left over keeps its keyframe as an *approximate* boundary
    (:attr:`~artwork.video.shots.ShotList.approximate_s`): the shot assignment of keyframe
    samples stays right, the boundary time may be early. A fading keyframe whose fade was not
    measured gets a short provisional transition, so its sample is still rejected.
@@ -380,39 +379,60 @@ class KeyframeShotDetector(ShotDetector):
         approximate: list[float],
     ) -> list[Transition]:
         """Decode the uncertain intervals within the budget (adding to ``cuts``); the rest
-        keep their keyframe as an approximate boundary."""
+        keep their keyframe as an approximate boundary.
+
+        The budget is charged what was decoded: an interval up to where it settled
+        (:class:`_Settling`), or whole. Intervals are picked in rounds, in rank order, as many
+        as fit if each were decoded whole; what settling saves in one round pays for the
+        next (intervals that may hold a cut only), until no interval left fits.
+        """
         seconds = max(self.refine_budget * info.duration_s, MIN_REFINE_S)
         budget = seconds * info.fps if self.refine_budget > 0 else 0.0
         chosen: set[int] = set()  # keyframe indices ending a chosen interval
-        spent = 0
-        for window in sorted(windows, key=lambda w: w.rank):
-            if spent + window.frames > budget:
-                approximate.append(keyframes[window.end].time_s)
-                continue
-            chosen.add(window.end)
-            spent += window.frames
-        if len(chosen) < len(windows):
-            logger.info(
-                "%s: refinement budget spent; %d of %d uncertain keyframe intervals kept their "
-                "keyframe as the boundary",
-                path,
-                len(windows) - len(chosen),
-                len(windows),
-            )
+        spent = 0  # what was decoded (up to where each interval settled)
+        whole = 0  # what the chosen intervals would have taken whole
+        waiting = sorted(windows, key=lambda w: w.rank)
+        kind = _SETTLE if self.settle else _WHOLE
 
         def frames(first: int, last: int) -> int:
             return round((keyframes[last].time_s - keyframes[first].time_s) * info.fps) + 1
 
-        # Every interval of every run and each run's last keyframe (its own frame), longest
-        # first; a run's tracker reads them back in time order.
-        kind = _SETTLE if self.settle else _WHOLE
-        units: list[_Unit] = []
-        for first, last in _runs(chosen):
-            units += [(end, kind) for end in range(first + 1, last + 1)] + [(last, _KEYFRAME)]
-        units.sort(key=lambda u: 0 if u[1] == _KEYFRAME else -frames(u[0] - 1, u[0]))
         with _IntervalDecoder(path, reader, keyframes, self, info.fps) as decoder:
-            decoder.prefetch(units)
-            return self._measure(decoder, info, keyframes, chosen, cuts, budget, spent, frames)
+            while True:
+                batch: list[_Interval] = []
+                reserved = spent
+                for window in waiting:
+                    # After the first round, savings go to intervals that may hold a cut;
+                    # what only measures a fade comes after widening runs over transitions.
+                    if chosen and window.rank[0] == 2:
+                        continue
+                    if reserved + window.frames <= budget:
+                        batch.append(window)
+                        reserved += window.frames
+                if not batch:
+                    break
+                waiting = [w for w in waiting if w not in batch]
+                # Longest first, so the two decoders finish together.
+                units: list[_Unit] = [(w.end, kind) for w in batch]
+                units.sort(key=lambda u: -frames(u[0] - 1, u[0]))
+                decoder.prefetch(units)
+                spent += sum(decoder.stretch(unit).charged for unit in units)
+                chosen.update(w.end for w in batch)
+                whole += sum(w.frames for w in batch)
+            approximate.extend(keyframes[w.end].time_s for w in waiting)
+            if waiting:
+                logger.info(
+                    "%s: refinement budget spent; %d of %d uncertain keyframe intervals kept "
+                    "their keyframe as the boundary",
+                    path,
+                    len(waiting),
+                    len(windows),
+                )
+            # Each run's last keyframe (its own frame): one packet each.
+            decoder.prefetch([(last, _KEYFRAME) for _, last in _runs(chosen)])
+            # Widening runs over transitions is charged as before settling (intervals whole),
+            # so what settling saved goes to intervals that may hold a cut, not to widening.
+            return self._measure(decoder, info, keyframes, chosen, cuts, budget, whole, frames)
 
     def _measure(
         self,
@@ -534,8 +554,9 @@ class KeyframeShotDetector(ShotDetector):
                 logger.debug(
                     "interval to %.2f s settled at %.2f s (%s)", stop_s, frame.time_s, verdict
                 )
-                return _Stretch(frames, verdict)
-        return _Stretch(frames, None)
+                covered = round((frame.time_s - start.time_s) * fps) + 1
+                return _Stretch(frames, verdict, covered)
+        return _Stretch(frames, None, round((stop_s - start.time_s) * fps))
 
 
 _WHOLE, _SETTLE, _KEYFRAME = "whole", "settle", "keyframe"
@@ -545,11 +566,13 @@ _Unit = tuple[int, str]
 
 @dataclass(frozen=True, slots=True)
 class _Stretch:
-    """What decoding one keyframe interval gave: its frames' signatures in time order, and
-    the :class:`_Settling` verdict on the rest of it (``None``: decoded to its end)."""
+    """What decoding one keyframe interval gave: its frames' signatures in time order, the
+    :class:`_Settling` verdict on the rest of it (``None``: decoded to its end), and the
+    frames of the video it covered (what the refinement budget is charged)."""
 
     frames: list[tuple[float, Signature]]
     verdict: str | None
+    charged: int
 
 
 class _Settling:
@@ -656,6 +679,7 @@ class _IntervalDecoder:
         self._detector = detector
         self._fps = fps
         self._futures: dict[_Unit, Future[_Stretch]] = {}
+        self._done: dict[_Unit, _Stretch] = {}
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._readers: list[FrameReader] = []
@@ -677,20 +701,28 @@ class _IntervalDecoder:
     def prefetch(self, units: list[_Unit]) -> None:
         """Start decoding these units in worker threads, in this order (nothing for one:
         the pass's own reader, with FFmpeg's threads, does as well)."""
-        workers = min(REFINE_WORKERS, os.cpu_count() or 1, len(units))
-        if workers < 2:
+        units = [u for u in units if u not in self._done and u not in self._futures]
+        if len(units) < 2 or min(REFINE_WORKERS, os.cpu_count() or 1) < 2:
             return
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="artwork-refine")
+        if self._pool is None:
+            workers = min(REFINE_WORKERS, os.cpu_count() or 1)
+            self._pool = ThreadPoolExecutor(workers, thread_name_prefix="artwork-refine")
         for unit in units:
             self._futures[unit] = self._pool.submit(self._in_worker, unit)
 
     def stretch(self, unit: _Unit) -> _Stretch:
-        """The frames of one unit (:meth:`KeyframeShotDetector._stretch`), prefetched or
-        decoded now."""
+        """The frames of one unit (:meth:`KeyframeShotDetector._stretch`): decoded once,
+        prefetched or now, and kept (a run widened over it reads it again)."""
+        done = self._done.get(unit)
+        if done is not None:
+            return done
         future = self._futures.pop(unit, None)
         if future is not None:
-            return future.result()
-        return self._detector._stretch(self._reader, self._keyframes, unit, self._fps)
+            result = future.result()
+        else:
+            result = self._detector._stretch(self._reader, self._keyframes, unit, self._fps)
+        self._done[unit] = result
+        return result
 
     def _in_worker(self, unit: _Unit) -> _Stretch:
         reader: FrameReader | None = getattr(self._local, "reader", None)

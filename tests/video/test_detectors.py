@@ -15,6 +15,7 @@ from artwork.testing.contracts import ShotDetectorContract
 from artwork.testing.contracts.shots import frame_numbers, plan_for, within_a_frame
 from artwork.testing.films import FilmTruth, write_film_like_video
 from artwork.testing.synthetic import Segment, SyntheticTruth, write_synthetic_video
+from artwork.video import keyframe_detector
 from artwork.video.changes import ChangeParams, Signature, content_distance, signature
 from artwork.video.decode import probe
 from artwork.video.frame_detector import FrameShotDetector
@@ -235,6 +236,30 @@ def test_skipping_settled_intervals_changes_no_boundary(
         )
     # Each of these films has an interval that settles before its end.
     assert settled.frames_decoded < whole.frames_decoded
+
+
+def test_what_settling_saves_pays_for_more_intervals(
+    fixed_gop_film: FilmTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every cut of this film lies inside a GOP: an interval to decode each. Budgets below what
+    # they would all take whole.
+    film = fixed_gop_film
+    monkeypatch.setattr(keyframe_detector, "MIN_REFINE_S", 0.0)
+    info = probe(film.path)
+    fewer = []
+    for budget in (0.04, 0.08, 0.12, 0.16, 0.2):
+        rounds = KeyframeShotDetector(refine_budget=budget).scan(film.path, info, plan_for(info))
+        whole = KeyframeShotDetector(refine_budget=budget, settle=False).scan(
+            film.path, info, plan_for(info)
+        )
+        # Never fewer intervals refined than when each is charged whole.
+        assert set(rounds.shots.approximate_s) <= set(whole.shots.approximate_s)
+        fewer.append(len(rounds.shots.approximate_s) < len(whole.shots.approximate_s))
+        # What is refined is right: every cut found is a planted one.
+        found = frame_numbers(rounds.shots.cuts_s, film.fps)
+        planted = frame_numbers(film.cuts_s, film.fps)
+        assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found
+    assert any(fewer), "settling never paid for another interval"
 
 
 def test_keyframes_decode_a_fraction_when_the_encoder_marks_cuts(film: FilmTruth) -> None:
