@@ -126,15 +126,26 @@ def saliency_map(image: Image, *, width: int = SALIENCY_WIDTH) -> NDArray[np.flo
 def _spectral_residual(plane: NDArray[np.float32]) -> NDArray[np.float32]:
     """Hou & Zhang's saliency of one channel, unsmoothed, scaled to a peak of 1."""
     spectrum = np.asarray(cv2.dft(plane, flags=cv2.DFT_COMPLEX_OUTPUT), np.float32)
-    amplitude = cv2.magnitude(spectrum[..., 0], spectrum[..., 1]) + 1e-6
+    amplitude = _magnitude(spectrum) + 1e-6
     log_amplitude = np.log(amplitude)
     residual = log_amplitude - cv2.blur(log_amplitude, (3, 3), borderType=cv2.BORDER_REPLICATE)
     # Same phase, residual amplitude: scale each coefficient by new / old amplitude.
     spectrum *= (np.exp(residual) / amplitude)[..., None]
     back = cv2.idft(spectrum, flags=cv2.DFT_COMPLEX_OUTPUT | cv2.DFT_SCALE)
-    energy = np.square(cv2.magnitude(back[..., 0], back[..., 1]))
+    energy = np.square(_magnitude(np.asarray(back, np.float32)))
     peak = float(energy.max())
     return np.asarray(energy / peak if peak > 0.0 else energy, np.float32)
+
+
+def _magnitude(spectrum: NDArray[np.float32]) -> NDArray[np.float32]:
+    """|re + i im| of a two-channel spectrum, the same for the same values wherever they lie.
+
+    ``cv2.magnitude`` on the strided channel views gave results differing in the last bit
+    from call to call (its vector path depends on where the array's memory starts); numpy's
+    element-wise float32 operations are exactly rounded whichever path runs.
+    """
+    real, imaginary = spectrum[..., 0], spectrum[..., 1]
+    return np.asarray(np.sqrt(real * real + imaginary * imaginary), np.float32)
 
 
 class CompositionScorer(FrameScorer):
