@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Iterable
 
-from artwork.catalog.repository import CATALOG, INTERACTIONS, Catalog
+from artwork.catalog.counters import CATALOG, INTERACTIONS
+from artwork.catalog.repository import Catalog
 from artwork.domain import Interaction, Title, Variant, VariantStatus
 from artwork.errors import ArtworkError
 

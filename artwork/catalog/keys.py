@@ -31,7 +31,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
-from artwork.catalog.repository import bump_counter
+from artwork.catalog.counters import KEYS, bump_counter
 from artwork.catalog.schema import api_keys, change_counters
 from artwork.errors import AuthenticationError, KeyNotFoundError, StorageError
 
@@ -83,8 +83,6 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-KEYS_COUNTER = "keys"
-"""The change counter bumped by every key created or revoked."""
 VERIFIED_CACHED = 10_000
 """Verified keys remembered; the cache starts over when it is full."""
 
@@ -136,7 +134,7 @@ class KeyStore:
                         created_at=record.created_at,
                     )
                 )
-                bump_counter(conn, KEYS_COUNTER)
+                bump_counter(conn, KEYS)
         except SQLAlchemyError as exc:
             raise StorageError("cannot store the new API key") from exc
         return CreatedKey(f"{KEY_PREFIX}_{key_id}_{secret}", record)
@@ -169,7 +167,7 @@ class KeyStore:
                 .where(api_keys.c.key_id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=datetime.now(UTC))
             )
-            bump_counter(conn, KEYS_COUNTER)
+            bump_counter(conn, KEYS)
         self._forget()
         return self.get(key_id)
 
@@ -218,7 +216,7 @@ class KeyStore:
         now = time.monotonic()
         if now - self._checked_at < self._poll_s:
             return
-        query = select(change_counters.c.value).where(change_counters.c.name == KEYS_COUNTER)
+        query = select(change_counters.c.value).where(change_counters.c.name == KEYS)
         try:
             with self.engine.connect() as conn:
                 value = conn.scalar(query)

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from artwork.catalog.counters import CATALOG, INTERACTIONS, bump_counter
 from artwork.catalog.schema import (
     change_counters,
     homepage_impressions,
@@ -319,30 +319,6 @@ class Catalog:
             )
             for r in rows
         ]
-
-
-CATALOG = "catalog"
-INTERACTIONS = "interactions"
-
-
-def bump_counter(conn: Connection, name: str) -> None:
-    """Add one to a change counter in the caller's transaction (creating it at 1)."""
-    dialect = conn.dialect.name
-    table = change_counters
-    if dialect == "postgresql":
-        pg = postgresql.insert(table).values(name=name, value=1)
-        conn.execute(
-            pg.on_conflict_do_update(
-                index_elements=[table.c.name], set_={"value": table.c.value + 1}
-            )
-        )
-    else:
-        lite = sqlite.insert(table).values(name=name, value=1)
-        conn.execute(
-            lite.on_conflict_do_update(
-                index_elements=[table.c.name], set_={"value": table.c.value + 1}
-            )
-        )
 
 
 def write_impressions(conn: Connection, rows: Sequence[RowImpression]) -> None:

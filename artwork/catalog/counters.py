@@ -1,0 +1,40 @@
+"""Change counters: one row per kind of data, bumped in the transaction of every write of it.
+
+Serving processes poll them (one tiny query) to learn that another process changed the
+catalogue, the plays or the API keys, and drop what they cached of it
+(:class:`~artwork.catalog.cache.CatalogCache`, :class:`~artwork.catalog.keys.KeyStore`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from artwork.catalog.schema import change_counters
+
+CATALOG = "catalog"
+"""Titles, variants and their editorial state."""
+INTERACTIONS = "interactions"
+"""Members' plays."""
+KEYS = "keys"
+"""API keys created or revoked."""
+
+
+def bump_counter(conn: Connection, name: str) -> None:
+    """Add one to a change counter in the caller's transaction (creating it at 1)."""
+    dialect = conn.dialect.name
+    table = change_counters
+    if dialect == "postgresql":
+        pg = postgresql.insert(table).values(name=name, value=1)
+        conn.execute(
+            pg.on_conflict_do_update(
+                index_elements=[table.c.name], set_={"value": table.c.value + 1}
+            )
+        )
+    else:
+        lite = sqlite.insert(table).values(name=name, value=1)
+        conn.execute(
+            lite.on_conflict_do_update(
+                index_elements=[table.c.name], set_={"value": table.c.value + 1}
+            )
+        )
