@@ -7,10 +7,13 @@ catalogue, the plays or the API keys, and drop what they cached of it
 
 from __future__ import annotations
 
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from artwork.catalog.schema import change_counters
+from artwork.errors import StorageError
 
 CATALOG = "catalog"
 """Titles, variants and their editorial state."""
@@ -38,3 +41,16 @@ def bump_counter(conn: Connection, name: str) -> None:
                 index_elements=[table.c.name], set_={"value": table.c.value + 1}
             )
         )
+
+
+def read_counters(engine: Engine) -> dict[str, int]:
+    """Every change counter's value (a counter never bumped is absent): a cheap query to poll.
+
+    Raises:
+        StorageError: The database failed.
+    """
+    try:
+        with engine.connect() as conn:
+            return {str(n): int(v) for n, v in conn.execute(select(change_counters))}
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot read the change counters: {exc}") from exc

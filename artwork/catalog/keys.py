@@ -31,8 +31,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
-from artwork.catalog.counters import KEYS, bump_counter
-from artwork.catalog.schema import api_keys, change_counters
+from artwork.catalog.counters import KEYS, bump_counter, read_counters
+from artwork.catalog.schema import api_keys
 from artwork.errors import AuthenticationError, KeyNotFoundError, StorageError
 
 SCOPES = ("client", "editor", "admin", "replace")
@@ -216,13 +216,7 @@ class KeyStore:
         now = time.monotonic()
         if now - self._checked_at < self._poll_s:
             return
-        query = select(change_counters.c.value).where(change_counters.c.name == KEYS)
-        try:
-            with self.engine.connect() as conn:
-                value = conn.scalar(query)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the API keys' change counter: {exc}") from exc
-        counter = int(value or 0)
+        counter = read_counters(self.engine).get(KEYS, 0)
         with self._lock:
             if counter != self._counter:
                 self._verified.clear()

@@ -17,9 +17,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from artwork.catalog.counters import CATALOG, INTERACTIONS, bump_counter
+from artwork.catalog.counters import CATALOG, INTERACTIONS, bump_counter, read_counters
 from artwork.catalog.schema import (
-    change_counters,
     homepage_impressions,
     interactions,
     titles,
@@ -288,11 +287,7 @@ class Catalog:
         Raises:
             StorageError: The database failed.
         """
-        try:
-            with self.engine.connect() as conn:
-                return {str(n): int(v) for n, v in conn.execute(select(change_counters))}
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot read the catalogue's change counters: {exc}") from exc
+        return read_counters(self.engine)
 
     def impressions(self, since: datetime | None = None) -> list[RowImpression]:
         """Logged homepage rows (all, or those served at or after ``since``), oldest first."""
