@@ -567,31 +567,29 @@ class DecisionLog:
             return {}
         # The member's recent decisions, filtered here: a page asks about ~150 titles, and an
         # IN list that long costs more to bind than the few rows a member has in the window.
-        query = (
-            select(
-                decisions.c.title_id,
-                decisions.c.action_ids,
-                decisions.c.chosen_index,
-            )
-            .where(decisions.c.user_id == user_id)
-            .where(decisions.c.created_at >= since)
-            .order_by(decisions.c.seq.desc())
-        )
-        shown: dict[str, str] = {}
+        # A returning member has a row for most of the page, so each row is read as plain text
+        # (no JSON or datetime processing): a reference is kept as is, a list decoded.
+        latest: dict[str, str] = {}
+        latest_chosen: dict[str, int] = {}
         with storage_errors(f"read decisions of member {user_id!r}"), self.engine.connect() as conn:
-            latest: dict[str, tuple[Any, int]] = {}
-            for row in conn.execute(query):
-                if row.title_id in ids and row.title_id not in latest:
-                    latest[row.title_id] = (row.action_ids, row.chosen_index)
+            rows = conn.execute(_LAST_SHOWN, {"user_id": user_id, "since": since})
+            for title_id, actions, chosen in rows:
+                if title_id in ids and title_id not in latest:
+                    latest[title_id] = actions
+                    latest_chosen[title_id] = chosen
                     if len(latest) == len(ids):
                         break
-            bodies = self._resolve_refs(conn, [a for a, _ in latest.values() if _is_ref(a)])
-        for title_id, (actions, chosen) in latest.items():
-            if _is_ref(actions):
-                actions = bodies[actions]
+            refs = [text[1:-1] for text in latest.values() if text.startswith('"' + REF_PREFIX)]
+            bodies = self._resolve_refs(conn, refs) if refs else {}
+        shown: dict[str, str] = {}
+        for title_id, text in latest.items():
+            if text.startswith('"' + REF_PREFIX):
+                actions = bodies[text[1:-1]]
                 if actions and isinstance(actions[0], tuple):
                     actions = actions[0]  # the title's ids and features in one body
-            shown[title_id] = str(actions[chosen])
+            else:
+                actions = json.loads(text)
+            shown[title_id] = str(actions[latest_chosen[title_id]])
         return shown
 
     def impressions(self, title_ids: Iterable[str]) -> dict[str, int]:
@@ -971,6 +969,13 @@ def _joined() -> Any:
     )
 
 
+#: A member's decisions since a time, newest first, with the actions as stored JSON text.
+_LAST_SHOWN = (
+    select(decisions.c.title_id, cast(decisions.c.action_ids, Text), decisions.c.chosen_index)
+    .where(decisions.c.user_id == bindparam("user_id"))
+    .where(decisions.c.created_at >= bindparam("since", type_=decisions.c.created_at.type))
+    .order_by(decisions.c.seq.desc())
+)
 _BY_KEY = _joined().where(decisions.c.event_id == bindparam("key"))
 """One decision by its stored key (built once: :meth:`DecisionLog.get` serves API reads)."""
 
