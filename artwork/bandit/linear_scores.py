@@ -85,6 +85,34 @@ class LinearScores:
         self._indexes: dict[tuple[str, str], int] = {}
         self._blocks: dict[tuple[str, ...], tuple[Sequence[FeatureSpace], _Block]] = {}
 
+    #: Feature names checked against both workspaces before compiled actions are reused.
+    _PROBES = 16
+
+    def cached(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, ...], Any]]:
+        """Copies of the weight indexes and compiled actions (for :meth:`inherit`); the owner
+        holds its lock while this runs."""
+        return dict(self._indexes), dict(self._blocks)
+
+    def inherit(self, other: LinearScores, cached: tuple[dict[Any, int], dict[Any, Any]]) -> bool:
+        """Reuse what ``other`` compiled (``other.cached()``), so a hot-swapped model of the
+        same feature space starts warm: weight indexes depend on the hashing, not the weights.
+
+        Reused only when both tables have the same size and interactions and a sample of
+        ``other``'s feature names hash to the same indexes here.
+
+        Returns:
+            True if the compiled actions were taken over.
+        """
+        indexes, blocks = cached
+        if self._mask != other._mask or self._pairs != other._pairs:
+            return False
+        for (namespace, name), index in list(indexes.items())[: self._PROBES]:
+            if int(self._index_of(escape_feature_name(name), namespace_name=namespace)) != index:
+                return False
+        self._indexes.update(indexes)
+        self._blocks.update(blocks)
+        return True
+
     def scores(
         self,
         shared: FeatureSpace,

@@ -360,12 +360,26 @@ class VWPolicy(ArtworkPolicy):
         return pack_snapshot(header, payload)
 
     def inherit_cache(self, other: ArtworkPolicy) -> None:
-        """Reuse the feature text ``other`` rendered, so a hot-swapped model starts warm."""
+        """Reuse the feature text ``other`` rendered, and the actions it compiled for scoring
+        from the weights, so a hot-swapped model starts warm (under load the learner saves a
+        snapshot every few seconds, and each one is served by every worker)."""
         if isinstance(other, VWPolicy):
             with other._lock:
                 lines = other._cache.lines()
+                linear = other._linear
+                compiled = linear.cached() if linear is not None else None
             with self._lock:
                 self._cache.inherit(lines)
+                if linear is not None and compiled is not None and self._use_linear:
+                    self._inherit_linear(linear, compiled)
+
+    def _inherit_linear(self, other: LinearScores, compiled: Any) -> None:
+        if self._linear is None:
+            try:
+                self._linear = LinearScores(self._workspace, self._interactions)
+            except ValueError:
+                return  # scored by VW; _linear_scores says so on first use
+        self._linear.inherit(other, compiled)
 
     def weights(self) -> str:
         """VW's JSON dump of the non-zero weights (to compare two models exactly)."""

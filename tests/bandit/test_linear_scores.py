@@ -211,3 +211,52 @@ def test_a_disagreement_with_vw_hands_the_policy_back_to_vw(
     assert not policy._use_linear
     for (actions, keys), answer in zip(page, policy.pmf_many(shared, page), strict=True):
         assert answer == VWPolicy.pmf(policy, shared, actions, keys)
+
+
+def test_a_newer_model_reuses_compiled_actions_and_scores_as_if_compiled_afresh() -> None:
+    # The learner saves snapshots every few seconds under load; each is served by every
+    # worker, so the actions compiled for the old weights carry over to the new ones.
+    rng = np.random.default_rng(8)
+    old = vw.Workspace(["--cb_adf", "--quiet", "-b", "18", *interaction_args(DEFAULT_INTERACTIONS)])
+    train(old, rng, events=300)
+    served = LinearScores(old, DEFAULT_INTERACTIONS)
+    shared, page = request(rng, titles=8)
+    served.scores(shared, page)
+    train(old, rng, events=300)  # the learner moved on; a new snapshot is loaded
+    newer = vw.Workspace(["--quiet"], model_data=old.serialize())
+
+    warm = LinearScores(newer, DEFAULT_INTERACTIONS)
+    assert warm.inherit(served, served.cached())
+    cold = LinearScores(newer, DEFAULT_INTERACTIONS)
+    for warm_scores, cold_scores in zip(
+        warm.scores(shared, page) or [], cold.scores(shared, page) or [], strict=True
+    ):
+        assert np.array_equal(warm_scores, cold_scores)
+    assert len(warm.cached()[1]) == len(page)  # nothing compiled again
+
+
+def test_compiled_actions_of_another_feature_space_are_not_reused() -> None:
+    rng = np.random.default_rng(9)
+    small = vw.Workspace(
+        ["--cb_adf", "--quiet", "-b", "16", *interaction_args(DEFAULT_INTERACTIONS)]
+    )
+    served = LinearScores(small, DEFAULT_INTERACTIONS)
+    served.scores(*request(rng))
+    larger = vw.Workspace(
+        ["--cb_adf", "--quiet", "-b", "18", *interaction_args(DEFAULT_INTERACTIONS)]
+    )
+    other = LinearScores(larger, DEFAULT_INTERACTIONS)
+    assert not other.inherit(served, served.cached())
+    assert other.cached() == ({}, {})
+    hashed_apart = vw.Workspace(
+        [
+            "--cb_adf",
+            "--quiet",
+            "-b",
+            "16",
+            "--hash_seed",
+            "7",
+            *interaction_args(DEFAULT_INTERACTIONS),
+        ]
+    )
+    assert not LinearScores(hashed_apart, DEFAULT_INTERACTIONS).inherit(served, served.cached())

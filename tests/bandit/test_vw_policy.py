@@ -349,3 +349,17 @@ def test_malformed_interactions_are_refused_by_the_settings() -> None:
 
     with pytest.raises(ValidationError, match="bandit_interactions"):
         Settings(bandit_interactions="history-tags")
+
+
+def test_a_swapped_in_greedy_policy_starts_with_the_actions_already_compiled() -> None:
+    old = greedy()
+    shared, actions = spaces(4)
+    keys = [f"v{i}" for i in range(4)]
+    old.pmf_many(shared, [(actions, keys)])
+    reward_action(old, 4, 1, 1.0)
+
+    new = EpsilonGreedyPolicy.from_snapshot(old.snapshot())
+    new.inherit_cache(old)
+
+    assert new._linear is not None and len(new._linear.cached()[1]) == 1
+    assert new.pmf_many(shared, [(actions, keys)]) == old.pmf_many(shared, [(actions, keys)])
