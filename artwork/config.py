@@ -390,6 +390,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Worker processes `artwork serve` starts; default: the number of CPU cores.",
     )
+    page_builders: int = Field(
+        default=1,
+        ge=1,
+        description="Homepages one worker process builds at once; more wait their turn in "
+        "arrival order (threads of one process share one interpreter lock: building several "
+        "at once costs more CPU per page).",
+    )
     access_log: bool = Field(
         default=False, description="Log one line per HTTP request (off: it costs throughput)."
     )

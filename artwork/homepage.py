@@ -36,6 +36,7 @@ from artwork.errors import (
     TitleNotFoundError,
     VariantNotFoundError,
 )
+from artwork.fifo_gate import FifoGate
 from artwork.page_assembly import (
     ArtworkChoice,
     ArtworkPage,
@@ -107,6 +108,8 @@ class HomepageService:
                 first_load_wait_s=_FIRST_LOAD_WAIT_S,
             )
         self._log_pages = settings.log_impressions if settings else True
+        # Pages are CPU-bound Python: built a few at a time per process, in arrival order.
+        self._builders = FifoGate(settings.page_builders if settings else 1)
         self._lock = threading.Lock()
         self._builder: PageBuilder | None = None
         self._fitted_on: tuple[int, int] | None = None
@@ -128,6 +131,10 @@ class HomepageService:
             InvalidInputError: ``selector`` names no row selector.
             OverloadedError: the decision log cannot keep up (HTTP 503 with Retry-After).
         """
+        with self._builders:
+            return self._page(context, selector, principal)
+
+    def _page(self, context: Context, selector: str | None, principal: str) -> ArtworkPage:
         builder, version = self._current_builder()
         if selector is not None and selector not in builder.selectors:
             raise InvalidInputError(

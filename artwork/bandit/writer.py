@@ -41,6 +41,9 @@ ImpressionWriter = Callable[[Connection, Sequence[RowImpression]], None]
 MAX_BATCH = 50_000
 """Decisions and rows committed in one transaction at most."""
 
+EARLY_COMMIT = 20_000
+"""Decisions and rows queued that are committed at once, without waiting out the window."""
+
 RETRY_S = 0.5
 """Pause after a failed commit before the batch is tried again."""
 
@@ -67,7 +70,11 @@ class DecisionWriter:
         log: Writes decisions (and their feature bodies) in a transaction.
         impressions: Writes homepage rows in a transaction; None: rows are not logged.
         capacity: Decisions plus rows queued at most.
-        flush_s: Longest pause between commits while something is queued.
+        flush_s: The group-commit window: what is queued is committed once its first item has
+            waited this long (sooner when :meth:`flush` is called, the queue holds
+            ``EARLY_COMMIT`` items or the writer stops). Each commit rewrites every index page
+            its rows touched (decisions are indexed by event, member and title), so a window of
+            many pages costs far less per page than a commit per page.
         autostart: Start the thread at the first submission (False: only :meth:`start`).
 
     Raises:
@@ -104,6 +111,8 @@ class DecisionWriter:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._window_opened = 0.0  # time.monotonic() of the first item queued since a commit
+        self._flushes_wanted = 0
 
     def start(self) -> DecisionWriter:
         """Start the writer thread (once); returns self."""
@@ -133,6 +142,8 @@ class DecisionWriter:
                     f" {self._capacity}); the database cannot keep up, retry shortly",
                     retry_after_s=1,
                 )
+            if not self._queue:
+                self._window_opened = time.monotonic()
             self._queue.append((items, impressions))
             self._size += count
             self._submitted += 1
@@ -148,7 +159,14 @@ class DecisionWriter:
         """
         with self._cond:
             target = self._submitted
-            return self._cond.wait_for(lambda: self._done >= target, timeout)
+            if self._done >= target:
+                return True
+            self._flushes_wanted += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: self._done >= target, timeout)
+            finally:
+                self._flushes_wanted -= 1
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is queued and stop the thread."""
@@ -182,8 +200,21 @@ class DecisionWriter:
                 self._cond.wait_for(lambda: bool(self._queue) or self._stopping, self._flush_s)
                 if not self._queue and self._stopping:
                     return
+                # Group commit: the window's pages gather into one transaction.
+                self._cond.wait_for(self._window_closed, self._window_left())
             if self._queue:
                 self._write_queued()
+
+    def _window_left(self) -> float:
+        return max(0.0, self._window_opened + self._flush_s - time.monotonic())
+
+    def _window_closed(self) -> bool:
+        return (
+            self._stopping
+            or self._flushes_wanted > 0
+            or self._size >= EARLY_COMMIT
+            or self._window_left() == 0.0
+        )
 
     def _write_queued(self) -> None:
         with self._cond:

@@ -4,9 +4,11 @@ close writes everything, and a reward is answered only once it is committed."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -55,6 +57,30 @@ def test_what_is_submitted_is_committed_with_its_rows(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(homepage_impressions)) == 3
     assert [e.decision for e in log.events_after(0, 100)] == made
+    writer.close()
+
+
+def test_pages_within_one_window_share_a_commit_and_flush_cuts_the_window_short(
+    engine: Engine,
+) -> None:
+    log = DecisionLog(engine)
+    commits: list[int] = []
+    write = log.write
+
+    def counted(conn: Any, items: Any) -> set[str]:
+        commits.append(len(items))
+        return write(conn, items)
+
+    log.write = counted  # type: ignore[method-assign]
+    writer = DecisionWriter(engine, log, flush_s=30.0).start()
+    made = decisions(engine, 40)
+    for start in range(0, 40, 10):
+        writer.submit(made[start : start + 10])
+    assert log.count() == 0 and commits == []  # the window is open: nothing committed yet
+    started = time.monotonic()
+    assert writer.flush(timeout=10)
+    assert time.monotonic() - started < 5.0  # a flush does not wait out the 30 s window
+    assert commits == [40] and log.count() == 40
     writer.close()
 
 
