@@ -487,12 +487,7 @@ class ArtworkBandit:
         if (value is None) == (event is None):
             raise ValueError("give exactly one of value and event")
         if value is not None:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ValueError(f"value must be a finite number, got {value!r}") from None
-            if not math.isfinite(number):
-                raise ValueError(f"value must be a finite number, got {value!r}")
+            number = _finite(value)
         signed = self._signer is not None and event_id.startswith("e1.")
         if not signed:
             return self._legacy_reward(event_id, value, event)
@@ -528,6 +523,40 @@ class ArtworkBandit:
             recorded = self._log.record_rewards([(claims.key, number, received_at)])[0]
         lag_s = (received_at - claims.issued_at).total_seconds()
         return self._outcome(event_id, claims.key, number, recorded, lag_s)
+
+    async def reward_async(
+        self, event_id: str, value: float, *, principal: str | None = None
+    ) -> RewardOutcome | None:
+        """:meth:`reward` of a value against a signed event id, for an event loop: the id is
+        checked in memory and the commit awaited, so no thread waits for it.
+
+        Returns:
+            The outcome; None where :meth:`reward` must be called instead, in a worker thread,
+            because the answer needs a database read (an unsigned id, a reward after the wait
+            window, an event that already had a reward) or there is no reward writer.
+
+        Raises:
+            As :meth:`reward`.
+        """
+        number = _finite(value)
+        if self._signer is None or self._reward_writer is None or not event_id.startswith("e1."):
+            return None
+        claims = self._signer.verify(event_id)
+        if principal is not None and claims.principal and claims.principal != principal:
+            raise EventNotFoundError(
+                f"no decision was made under event id {event_id[:80]!r}: post the event_id "
+                "exactly as the homepage or artwork response gave it"
+            )
+        received_at = self._clock()
+        if (received_at - claims.issued_at).total_seconds() - 1.0 > self._settings.reward_wait_s:
+            return None  # late: the stored reward (or the refusal) is read from the log
+        recorded = await self._reward_writer.record_async(
+            PendingReward(claims.key, number, received_at)
+        )
+        if not recorded:
+            return None  # a repeat: the first reward stands, and is read from the log
+        lag_s = (received_at - claims.issued_at).total_seconds()
+        return self._outcome(event_id, claims.key, number, True, lag_s)
 
     def _legacy_reward(
         self, event_id: str, value: float | None, event: RewardEvent | None
@@ -595,6 +624,16 @@ class ArtworkBandit:
             policy.inherit_cache(self._policy)
             self._policy = policy
             return True
+
+
+def _finite(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"value must be a finite number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"value must be a finite number, got {value!r}")
+    return number
 
 
 def _check_variants(title_id: str, variants: Sequence[Variant]) -> None:

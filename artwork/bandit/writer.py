@@ -16,6 +16,7 @@ many requests sharing one commit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -301,6 +302,29 @@ class RewardWriter:
         Raises:
             StorageError: The database failed, or the commit took longer than the timeout.
         """
+        future = self.submit(reward)
+        try:
+            return future.result(self._timeout_s)
+        except TimeoutError:
+            raise self.too_slow(reward) from None
+
+    async def record_async(self, reward: PendingReward) -> bool:
+        """:meth:`record` for an event loop: the commit is awaited, no thread waits for it."""
+        future = self.submit(reward)
+        try:
+            # Shielded: giving up waiting must not cancel the future the writer thread sets.
+            return await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(future)), self._timeout_s
+            )
+        except TimeoutError:
+            raise self.too_slow(reward) from None
+
+    def submit(self, reward: PendingReward) -> Future[bool]:
+        """Queue a reward; the future says whether it was recorded once it is committed.
+
+        Raises:
+            OverloadedError: The writer is shutting down.
+        """
         future: Future[bool] = Future()
         with self._cond:
             if self._stopping:
@@ -312,12 +336,13 @@ class RewardWriter:
                 )
                 self._thread.start()
             self._cond.notify_all()
-        try:
-            return future.result(self._timeout_s)
-        except TimeoutError:
-            raise StorageError(
-                f"the reward of {reward.key!r} was not committed within {self._timeout_s:g} s"
-            ) from None
+        return future
+
+    def too_slow(self, reward: PendingReward) -> StorageError:
+        """The error of a reward whose commit took longer than the timeout."""
+        return StorageError(
+            f"the reward of {reward.key!r} was not committed within {self._timeout_s:g} s"
+        )
 
     def close(self, timeout: float = 30.0) -> None:
         """Commit what is pending and stop the thread."""
@@ -349,7 +374,7 @@ class RewardWriter:
                     self._fail(batch, again)
                     continue
             for (_, future), fresh in zip(batch, recorded, strict=True):
-                future.set_result(fresh)
+                _settle(future, fresh)
 
     def _commit(self, items: list[tuple[str, float, datetime]]) -> list[bool]:
         with self._engine.begin() as conn:
@@ -359,4 +384,14 @@ class RewardWriter:
     def _fail(batch: list[tuple[PendingReward, Future[bool]]], exc: Exception) -> None:
         error = StorageError(f"cannot record {len(batch)} rewards: {exc}")
         for _, future in batch:
-            future.set_exception(error)
+            _settle(future, error)
+
+
+def _settle(future: Future[bool], outcome: bool | Exception) -> None:
+    """Answer a waiting request; one that stopped waiting (its future cancelled) is skipped."""
+    if not future.set_running_or_notify_cancel():
+        return
+    if isinstance(outcome, Exception):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

@@ -3,6 +3,7 @@ close writes everything, and a reward is answered only once it is committed."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -129,6 +130,28 @@ def test_rewards_share_commits_and_each_event_records_once(engine: Engine) -> No
     writer.close()
     assert sum(results) == 20 and len(results) == 60
     assert all(log.reward_of(f"e{i}") == 1.0 for i in range(20))
+
+
+def test_rewards_awaited_on_an_event_loop_are_committed_and_a_request_that_gives_up_is_skipped(
+    engine: Engine,
+) -> None:
+    log = DecisionLog(engine)
+    writer = RewardWriter(engine, log)
+    now = datetime.now(UTC)
+    abandoned = writer.submit(PendingReward("gone", 1.0, now))
+    abandoned.cancel()  # its request stopped waiting; the writer must carry on
+
+    async def post_many() -> list[bool]:
+        return list(
+            await asyncio.gather(
+                *(writer.record_async(PendingReward(f"a{i % 5}", 1.0, now)) for i in range(15))
+            )
+        )
+
+    results = asyncio.run(post_many())
+    writer.close()
+    assert sum(results) == 5 and len(results) == 15
+    assert all(log.reward_of(f"a{i}") == 1.0 for i in range(5))
 
 
 def test_a_failed_reward_batch_is_retried_once_after_the_hook(

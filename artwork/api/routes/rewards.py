@@ -10,7 +10,10 @@ ids issued to another key (``reward_speaker``); rewards after the wait window 40
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from artwork.api import metrics
 from artwork.api.auth import reward_speaker
@@ -32,7 +35,10 @@ router = APIRouter(prefix="/v1", tags=["rewards"])
         409: {"model": ErrorPublic, "description": "reward_window_closed"},
     },
 )
-def post_reward(body: RewardIn, services: ServicesDep, principal: ClientKey) -> RewardPublic:
+async def post_reward(body: RewardIn, services: ServicesDep, principal: ClientKey) -> RewardPublic:
+    # A value against a signed id, the hot case, is checked on the event loop and its commit
+    # awaited there (no worker thread waits on it); anything that reads the database first
+    # (event kinds, unsigned ids, late or repeated rewards) runs in a worker thread.
     settings = services.settings
     if body.value is not None and not settings.reward_min <= body.value <= settings.reward_max:
         raise InvalidInputError(
@@ -40,11 +46,20 @@ def post_reward(body: RewardIn, services: ServicesDep, principal: ClientKey) -> 
             f"(ARTWORK_REWARD_MIN..ARTWORK_REWARD_MAX), got {body.value:g}"
         )
     speaker = reward_speaker(principal)
+    bandit = services.bandit
+    outcome = None
     if body.kind is not None:
         event = RewardEvent(body.kind, body.seconds or 0.0)
-        outcome = services.bandit.reward(body.event_id, event=event, principal=speaker)
+        outcome = await run_in_threadpool(
+            partial(bandit.reward, body.event_id, event=event, principal=speaker)
+        )
     else:
-        outcome = services.bandit.reward(body.event_id, body.value, principal=speaker)
+        assert body.value is not None
+        outcome = await bandit.reward_async(body.event_id, body.value, principal=speaker)
+        if outcome is None:
+            outcome = await run_in_threadpool(
+                partial(bandit.reward, body.event_id, body.value, principal=speaker)
+            )
     metrics.record_reward("recorded" if outcome.recorded else "duplicate", outcome.join_lag_s)
     return RewardPublic(
         event_id=outcome.event_id,
