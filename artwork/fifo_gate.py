@@ -2,9 +2,10 @@
 
 Python threads share one interpreter lock, so several threads building homepages at once do not
 build them faster: they take turns every few milliseconds, and each turn costs context switches
-and cold caches (measured on the serving benchmark: 8 threads spent 40 ms of CPU per page
-where one thread spent 29). The server's request threads therefore build pages one (or a few)
-at a time per process, in arrival order, while other requests (rewards, health checks) go on.
+and cold caches (measured in process on the serving benchmark's catalogue: 8 threads spent
+40 ms of CPU per page where one thread spent 29). The server's request threads therefore build
+pages one (or a few) at a time per process, in arrival order, while other requests (rewards,
+health checks) go on.
 ``threading.Semaphore`` would do the counting but wakes waiters in no particular order, which
 shows as a long latency tail; this gate hands its slot to the longest waiter.
 """

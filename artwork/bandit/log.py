@@ -116,9 +116,9 @@ COMPRESS_FROM = 256
 """Bodies of at least this many characters are stored compressed (when that is shorter)."""
 _COMPRESSED = "z"  # a stored body starting with this is base64 of zlib data; JSON never does
 _WITH_OTHER = "0"
-#: Decision rows per SQLite INSERT statement (see DecisionLog._insert_sqlite_rows).
-_SQLITE_ROWS_PER_INSERT = 200
 """Stored (JSON ``0``) in a column whose content is part of another column's body."""
+_SQLITE_ROWS_PER_INSERT = 200
+"""Decision rows per SQLite INSERT statement (see DecisionLog._insert_sqlite_rows)."""
 _UNSEEN: Any = object()
 _PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
 _ROW_COLUMNS = (
