@@ -41,7 +41,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from artwork.bandit.base import ArtworkPolicy, PolicyConfig
-from artwork.bandit.event_ids import EventIdSigner
+from artwork.bandit.event_ids import EventClaims, EventIdSigner
 from artwork.bandit.features import FeatureSpace, action_features, shared_features
 from artwork.bandit.log import DecisionLog
 from artwork.bandit.registry import load_policy, policy_class_for
@@ -491,13 +491,7 @@ class ArtworkBandit:
         signed = self._signer is not None and event_id.startswith("e1.")
         if not signed:
             return self._legacy_reward(event_id, value, event)
-        assert self._signer is not None
-        claims = self._signer.verify(event_id)
-        if principal is not None and claims.principal and claims.principal != principal:
-            raise EventNotFoundError(
-                f"no decision was made under event id {event_id[:80]!r}: post the event_id "
-                "exactly as the homepage or artwork response gave it"
-            )
+        claims = self._claims(event_id, principal)
         if event is not None:
             duration = None
             if self._title_duration is not None and self._settings.reward_definition != "play":
@@ -505,8 +499,7 @@ class ArtworkBandit:
             number = reward_value(event, duration, self._settings)
         received_at = self._clock()
         wait_s = self._settings.reward_wait_s
-        # The claim has whole seconds, at most one before the decision: a second of slack.
-        late = (received_at - claims.issued_at).total_seconds() - 1.0
+        late = _age_s(received_at, claims)
         if late > wait_s:
             stored = self._log.reward_of(claims.key)
             if stored is not None:
@@ -541,14 +534,9 @@ class ArtworkBandit:
         number = _finite(value)
         if self._signer is None or self._reward_writer is None or not event_id.startswith("e1."):
             return None
-        claims = self._signer.verify(event_id)
-        if principal is not None and claims.principal and claims.principal != principal:
-            raise EventNotFoundError(
-                f"no decision was made under event id {event_id[:80]!r}: post the event_id "
-                "exactly as the homepage or artwork response gave it"
-            )
+        claims = self._claims(event_id, principal)
         received_at = self._clock()
-        if (received_at - claims.issued_at).total_seconds() - 1.0 > self._settings.reward_wait_s:
+        if _age_s(received_at, claims) > self._settings.reward_wait_s:
             return None  # late: the stored reward (or the refusal) is read from the log
         recorded = await self._reward_writer.record_async(
             PendingReward(claims.key, number, received_at)
@@ -557,6 +545,18 @@ class ArtworkBandit:
             return None  # a repeat: the first reward stands, and is read from the log
         lag_s = (received_at - claims.issued_at).total_seconds()
         return self._outcome(event_id, claims.key, number, True, lag_s)
+
+    def _claims(self, event_id: str, principal: str | None) -> EventClaims:
+        """The claims of a signed event id, refused as unknown when issued to another
+        principal than ``principal`` (None: anyone may post it)."""
+        assert self._signer is not None
+        claims = self._signer.verify(event_id)
+        if principal is not None and claims.principal and claims.principal != principal:
+            raise EventNotFoundError(
+                f"no decision was made under event id {event_id[:80]!r}: post the event_id "
+                "exactly as the homepage or artwork response gave it"
+            )
+        return claims
 
     def _legacy_reward(
         self, event_id: str, value: float | None, event: RewardEvent | None
@@ -624,6 +624,12 @@ class ArtworkBandit:
             policy.inherit_cache(self._policy)
             self._policy = policy
             return True
+
+
+def _age_s(received_at: datetime, claims: EventClaims) -> float:
+    """Seconds from a signed decision to its reward, less one: the claim has whole seconds, at
+    most one before the decision, so a reward is late only past the window by this measure."""
+    return (received_at - claims.issued_at).total_seconds() - 1.0
 
 
 def _finite(value: object) -> float:

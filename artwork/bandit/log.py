@@ -112,6 +112,7 @@ _REFS_KEPT = {"c": 1024, "a": REF_CACHE_SIZE, "p": 1024}
 
 _HEX_DIGITS = b"0123456789abcdef"
 REF_PREFIX = "@"
+_QUOTED_REF = '"' + REF_PREFIX  # a reference as a JSON column stores it
 COMPRESS_FROM = 256
 """Bodies of at least this many characters are stored compressed (when that is shorter)."""
 _COMPRESSED = "z"  # a stored body starting with this is base64 of zlib data; JSON never does
@@ -334,10 +335,8 @@ class DecisionLog:
         for start in range(0, len(params), chunk):
             part = params[start : start + chunk]
             text = self._multi_row.get(len(part))
-            if text is None or not text.startswith(head):
+            if text is None:  # at most one text per chunk length: never more than `chunk`
                 text = f"{head} VALUES {','.join([group] * len(part))}"
-                if len(self._multi_row) > 2 * _SQLITE_ROWS_PER_INSERT:
-                    self._multi_row.clear()
                 self._multi_row[len(part)] = text
             flat = tuple(value for row in part for value in row)
             conn.exec_driver_sql(text, flat)
@@ -600,27 +599,25 @@ class DecisionLog:
         # IN list that long costs more to bind than the few rows a member has in the window.
         # A returning member has a row for most of the page, so each row is read as plain text
         # (no JSON or datetime processing): a reference is kept as is, a list decoded.
-        latest: dict[str, str] = {}
-        latest_chosen: dict[str, int] = {}
+        latest: dict[str, tuple[str, int]] = {}
         with storage_errors(f"read decisions of member {user_id!r}"), self.engine.connect() as conn:
             rows = conn.execute(_LAST_SHOWN, {"user_id": user_id, "since": since})
-            for title_id, actions, chosen in rows:
+            for title_id, text, chosen in rows:
                 if title_id in ids and title_id not in latest:
-                    latest[title_id] = actions
-                    latest_chosen[title_id] = chosen
+                    latest[title_id] = (text, chosen)
                     if len(latest) == len(ids):
                         break
-            refs = [text[1:-1] for text in latest.values() if text.startswith('"' + REF_PREFIX)]
+            refs = [text[1:-1] for text, _ in latest.values() if text.startswith(_QUOTED_REF)]
             bodies = self._resolve_refs(conn, refs) if refs else {}
         shown: dict[str, str] = {}
-        for title_id, text in latest.items():
-            if text.startswith('"' + REF_PREFIX):
+        for title_id, (text, chosen) in latest.items():
+            if text.startswith(_QUOTED_REF):
                 actions = bodies[text[1:-1]]
                 if actions and isinstance(actions[0], tuple):
                     actions = actions[0]  # the title's ids and features in one body
             else:
                 actions = json.loads(text)
-            shown[title_id] = str(actions[latest_chosen[title_id]])
+            shown[title_id] = str(actions[chosen])
         return shown
 
     def impressions(self, title_ids: Iterable[str]) -> dict[str, int]:

@@ -306,7 +306,7 @@ class RewardWriter:
         try:
             return future.result(self._timeout_s)
         except TimeoutError:
-            raise self.too_slow(reward) from None
+            raise self._too_slow(reward) from None
 
     async def record_async(self, reward: PendingReward) -> bool:
         """:meth:`record` for an event loop: the commit is awaited, no thread waits for it."""
@@ -317,7 +317,7 @@ class RewardWriter:
                 asyncio.shield(asyncio.wrap_future(future)), self._timeout_s
             )
         except TimeoutError:
-            raise self.too_slow(reward) from None
+            raise self._too_slow(reward) from None
 
     def submit(self, reward: PendingReward) -> Future[bool]:
         """Queue a reward; the future says whether it was recorded once it is committed.
@@ -338,7 +338,7 @@ class RewardWriter:
             self._cond.notify_all()
         return future
 
-    def too_slow(self, reward: PendingReward) -> StorageError:
+    def _too_slow(self, reward: PendingReward) -> StorageError:
         """The error of a reward whose commit took longer than the timeout."""
         return StorageError(
             f"the reward of {reward.key!r} was not committed within {self._timeout_s:g} s"

@@ -47,7 +47,6 @@ async def post_reward(body: RewardIn, services: ServicesDep, principal: ClientKe
         )
     speaker = reward_speaker(principal)
     bandit = services.bandit
-    outcome = None
     if body.kind is not None:
         event = RewardEvent(body.kind, body.seconds or 0.0)
         outcome = await run_in_threadpool(
@@ -55,8 +54,10 @@ async def post_reward(body: RewardIn, services: ServicesDep, principal: ClientKe
         )
     else:
         assert body.value is not None
-        outcome = await bandit.reward_async(body.event_id, body.value, principal=speaker)
-        if outcome is None:
+        answered = await bandit.reward_async(body.event_id, body.value, principal=speaker)
+        if answered is not None:
+            outcome = answered
+        else:
             outcome = await run_in_threadpool(
                 partial(bandit.reward, body.event_id, body.value, principal=speaker)
             )
