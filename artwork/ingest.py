@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 
@@ -34,10 +35,10 @@ from artwork.candidates.extractor import (
     ProgressCallback,
     ScannedVideo,
     finish_extraction,
+    run_into,
     scan_video,
 )
 from artwork.catalog.media import MediaStore
-from artwork.catalog.repository import Catalog
 from artwork.config import Settings
 from artwork.domain import (
     Candidate,
@@ -51,8 +52,12 @@ from artwork.domain import (
 )
 from artwork.errors import ArtworkError, InvalidInputError, StorageError, TitleExistsError
 from artwork.scoring.base import Embedder
+from artwork.scoring.loading import EmbedderLoader
 from artwork.scoring.tags import Tagger
 from artwork.video.decode import probe
+
+if TYPE_CHECKING:  # the database layer's imports are not needed to start decoding
+    from artwork.catalog.repository import Catalog
 
 TITLE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 JPEG_QUALITY = 90
@@ -259,6 +264,63 @@ def _prepare_variant(rank: int, candidate: Candidate) -> PreparedVariant:
     )
 
 
+class ScanCancelledError(Exception):
+    """Raised inside a scan whose result is no longer wanted, at its next progress report."""
+
+
+class ProgressRelay:
+    """The progress callback of a scan that may start before its file's turn: reports go to
+    :attr:`target` once it is set (none are kept before), and :meth:`cancel` stops the scan at
+    its next report."""
+
+    def __init__(self) -> None:
+        self.target: ProgressCallback | None = None
+        self._cancelled = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._cancelled:
+            raise ScanCancelledError
+        target = self.target
+        if target is not None:
+            target(done, total)
+
+    def cancel(self) -> None:
+        """Stop the scan at its next progress report (the keyframe pass reports often)."""
+        self._cancelled = True
+
+
+class EarlyScan:
+    """A file's scan started before an :class:`Ingestor` exists.
+
+    ``artwork ingest`` spends about a second importing and opening the database layer before
+    an :class:`Ingestor` can check the title; started first, the scan decodes meanwhile
+    (decoding releases the GIL). The file is probed in the scan's thread and the embedder
+    starts loading once it is a video. Hand it to :meth:`Ingestor.ingest_all` (with its
+    ``loader`` to the :class:`Ingestor`); if the title turns out to be refused, the scan is
+    cancelled.
+
+    Args:
+        path: the first file of the batch.
+        settings: the extraction settings.
+        loader: loads the embedder the scan's early scoring uses.
+    """
+
+    def __init__(self, path: Path, settings: Settings, loader: EmbedderLoader) -> None:
+        self.path = path
+        self.loader = loader
+        self.progress = ProgressRelay()
+        self.scan: Future[ScannedVideo] = Future()
+
+        def run() -> ScannedVideo:
+            probe(path)  # no model is loaded for a file that is no video
+            loader.start()
+            return scan_video(path, settings, progress=self.progress, embedder=loader.get)
+
+        threading.Thread(
+            target=run_into, args=(self.scan, run), name="artwork-scan-early", daemon=True
+        ).start()
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Started:
     """A job of a batch whose scan has begun (or that failed before it could)."""
@@ -266,6 +328,7 @@ class _Started:
     job: IngestJob
     title: Title | None = None
     scan: Future[ScannedVideo] | None = None
+    progress: ProgressRelay | None = None
     error: ArtworkError | None = None
 
 
@@ -289,13 +352,14 @@ class Ingestor:
         media: MediaStore,
         settings: Settings,
         embedder_factory: Callable[[Settings], Embedder],
+        *,
+        loader: EmbedderLoader | None = None,
     ) -> None:
-        from artwork.scoring.loading import EmbedderLoader
-
         self.catalog = catalog
         self.media = media
         self.settings = settings
-        self._loader = EmbedderLoader(embedder_factory, settings)
+        # An EarlyScan's loader, when one started before this ingestor existed.
+        self._loader = loader or EmbedderLoader(embedder_factory, settings)
         self._tagger: Tagger | None = None
         self._tagger_lock = threading.Lock()
 
@@ -342,6 +406,7 @@ class Ingestor:
         jobs: Sequence[IngestJob],
         *,
         progress: Callable[[IngestJob], ProgressCallback | None] | None = None,
+        early: EarlyScan | None = None,
     ) -> Iterator[IngestOutcome]:
         """Ingest several files; each succeeds or fails on its own.
 
@@ -353,20 +418,15 @@ class Ingestor:
             jobs: the files and their titles.
             progress: gives each job its progress callback (or none), when its turn comes; the
                 scan of a file that runs ahead reports to it once the callback exists.
+            early: the first job's scan, started before this ingestor existed (its path must
+                be the first job's); cancelled if that job's title is refused.
 
         Yields:
             One outcome per job, in order; an :class:`~artwork.errors.ArtworkError` is
             reported in the outcome, anything else propagates.
         """
-        callbacks: dict[int, ProgressCallback | None] = {}
-
-        def reporter(index: int) -> ProgressCallback:
-            def report(done: int, total: int) -> None:
-                callback = callbacks.get(index)
-                if callback is not None:
-                    callback(done, total)
-
-            return report
+        if early is not None and (not jobs or early.path != jobs[0].path):
+            raise ValueError("an early scan must be of the first job's file")
 
         def begin(index: int, pool: ThreadPoolExecutor) -> _Started:
             job = jobs[index]
@@ -374,28 +434,30 @@ class Ingestor:
                 title = self.check(
                     title_id=job.title_id, name=job.name, genres=job.genres, replace=job.replace
                 )
+                if index == 0 and early is not None:
+                    return _Started(job, title=title, scan=early.scan, progress=early.progress)
                 probe(job.path)
             except ArtworkError as exc:
+                if index == 0 and early is not None:
+                    early.progress.cancel()
                 return _Started(job, error=exc)
             self._loader.start()
+            relay = ProgressRelay()
             scan = pool.submit(
-                scan_video,
-                job.path,
-                self.settings,
-                progress=reporter(index),
-                embedder=self._loader.get,
+                scan_video, job.path, self.settings, progress=relay, embedder=self._loader.get
             )
-            return _Started(job, title=title, scan=scan)
+            return _Started(job, title=title, scan=scan, progress=relay)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="artwork-scan") as pool:
             upcoming = begin(0, pool) if jobs else None
             for index in range(len(jobs)):
                 current = upcoming
                 assert current is not None
-                callbacks[index] = progress(current.job) if progress is not None else None
+                callback = progress(current.job) if progress is not None else None
+                if current.progress is not None:
+                    current.progress.target = callback
                 upcoming = begin(index + 1, pool) if index + 1 < len(jobs) else None
-                yield self._complete(current, callbacks[index])
-                callbacks.pop(index, None)
+                yield self._complete(current, callback)
 
     def _complete(self, started: _Started, progress: ProgressCallback | None) -> IngestOutcome:
         """Wait for a started job's scan, then finish and store it."""

@@ -3,6 +3,7 @@ nothing half-written; awkward but valid inputs handled; several files, each on i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from artwork.errors import (
     TitleExistsError,
     VideoError,
 )
-from artwork.ingest import IngestJob, title_id_for
+from artwork.ingest import (
+    EarlyScan,
+    IngestJob,
+    Ingestor,
+    ProgressRelay,
+    ScanCancelledError,
+    title_id_for,
+)
+from artwork.scoring.base import Embedder
+from artwork.scoring.loading import EmbedderLoader
 from artwork.testing.keys import api_client
 from artwork.testing.synthetic import (
     Segment,
@@ -306,6 +316,65 @@ def test_a_batch_pipelines_files_and_checks_ids_again_before_storing(
     assert isinstance(outcomes[1].error, TitleExistsError)  # the scan ran before the store
     assert [t.title_id for t in services.catalog.list_titles()] == ["three"]
     assert list(services.ingestor.ingest_all([])) == []
+
+
+def _early(services: Services, embedder: Embedder, path: Path) -> tuple[EarlyScan, Ingestor]:
+    settings = services.ingestor.settings
+    early = EarlyScan(path, settings, EmbedderLoader(lambda _settings: embedder, settings))
+    ingestor = Ingestor(
+        services.catalog, services.media, settings, lambda _s: embedder, loader=early.loader
+    )
+    return early, ingestor
+
+
+def test_an_early_scan_becomes_the_first_jobs_scan(
+    services: Services, embedder: Embedder, video: SyntheticTruth, tmp_path: Path
+) -> None:
+    other = write_synthetic_video(tmp_path / "other.mp4", plan=PLAN, seed=3).path
+    early, ingestor = _early(services, embedder, video.path)
+    jobs = [IngestJob.for_file(p) for p in (video.path, other)]
+    reports: list[tuple[str, int]] = []
+    outcomes = list(
+        ingestor.ingest_all(
+            jobs,
+            progress=lambda job: lambda done, _total: reports.append((job.title_id, done)),
+            early=early,
+        )
+    )
+    assert [o.result is not None for o in outcomes] == [True, True]
+    assert early.scan.done()
+    first = outcomes[0].result
+    assert first is not None
+    # The same extraction as an ingest that starts its own scan.
+    again = services.ingestor.ingest(video.path, title_id="again", name="again")
+    assert [v.frame_time_s for v in first.variants] == [v.frame_time_s for v in again.variants]
+    assert (first.shots, first.frames_decoded) == (again.shots, again.frames_decoded)
+    assert ("three", 100) in reports and ("other", 100) in reports
+
+
+def test_a_cancelled_relay_stops_its_scan_at_the_next_report() -> None:
+    relay = ProgressRelay()
+    relay(10, 100)  # no receiver yet: dropped
+    seen: list[int] = []
+    relay.target = lambda done, _total: seen.append(done)
+    relay(20, 100)
+    relay.cancel()
+    with pytest.raises(ScanCancelledError):
+        relay(30, 100)
+    assert seen == [20]
+
+
+def test_an_early_scan_of_a_refused_title_is_cancelled(
+    services: Services, embedder: Embedder, video: SyntheticTruth
+) -> None:
+    services.ingestor.ingest(video.path, title_id="three", name="three")
+    early, ingestor = _early(services, embedder, video.path)
+    (outcome,) = ingestor.ingest_all([IngestJob.for_file(video.path)], early=early)
+    assert isinstance(outcome.error, TitleExistsError)
+    with contextlib.suppress(ScanCancelledError):  # cancelled at its next report, or done
+        early.scan.result(timeout=60)
+    with pytest.raises(ValueError, match="first job"):
+        list(ingestor.ingest_all([IngestJob.for_file(Path("/elsewhere.mp4"))], early=early))
 
 
 @pytest.mark.slow

@@ -206,7 +206,7 @@ def scan_video(
         early = Future()
         chosen = default_frame_scorers(settings) if scorers is None else scorers
         threading.Thread(
-            target=_run_into,
+            target=run_into,
             args=(early, lambda: _score_samples(samples, chosen, embedder, None)),
             name="artwork-score",
             daemon=True,
@@ -313,8 +313,8 @@ def finish_extraction(
     )
 
 
-def _run_into(future: Future[T], work: Callable[[], T]) -> None:
-    """Run ``work`` (in a thread), handing its result or exception to whoever waits."""
+def run_into(future: Future[T], work: Callable[[], T]) -> None:
+    """Run ``work`` (as a thread's target), handing its result or exception to whoever waits."""
     try:
         future.set_result(work())
     except BaseException as exc:  # re-raised by future.result() where the extraction waits

@@ -5,14 +5,7 @@ event ids), the secret is 32 random bytes shown once at creation. The store keep
 SHA-256 of the secret: the secret is random, so a slow password hash adds nothing, and a
 lookup is one primary-key read plus a constant-time comparison.
 
-Scopes (a key may hold several):
-
-=========  ==============================================================
-``client``  homepage, artwork per title, rewards, decisions, interactions
-``editor``  titles, variants, uploads, jobs
-``admin``   API keys
-``replace`` (with ``editor``) uploads that replace an existing title
-=========  ==============================================================
+Scopes: :mod:`artwork.catalog.scopes`.
 """
 
 from __future__ import annotations
@@ -33,9 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from artwork.catalog.counters import KEYS, bump_counter, read_counters
 from artwork.catalog.schema import api_keys
+from artwork.catalog.scopes import SCOPES, check_scopes
 from artwork.errors import AuthenticationError, KeyNotFoundError, StorageError
 
-SCOPES = ("client", "editor", "admin", "replace")
+__all__ = ["SCOPES", "ApiKey", "CreatedKey", "KeyStore", "check_scopes"]
+
 KEY_PREFIX = "ak"
 _KEY_PATTERN = re.compile(r"^ak_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$")
 MAX_NAME_CHARS = 128
@@ -62,21 +57,6 @@ class CreatedKey:
 
     key: str
     record: ApiKey
-
-
-def check_scopes(scopes: Iterable[str]) -> frozenset[str]:
-    """The scopes as a set, refusing unknown names and an empty set.
-
-    Raises:
-        ValueError: no scope, or one not in :data:`SCOPES` (named).
-    """
-    found = frozenset(scopes)
-    if not found:
-        raise ValueError(f"a key needs at least one scope: {', '.join(SCOPES)}")
-    unknown = sorted(found - set(SCOPES))
-    if unknown:
-        raise ValueError(f"unknown scope {unknown[0]!r}; valid scopes: {', '.join(SCOPES)}")
-    return found
 
 
 def _hash(secret: str) -> str:

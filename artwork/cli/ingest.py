@@ -21,7 +21,8 @@ from artwork.config import Settings
 from artwork.errors import ArtworkError
 
 if TYPE_CHECKING:  # the extractor's imports (OpenCV, PyAV) would slow `artwork --help`
-    from artwork.ingest import IngestJob, Ingestor, IngestOutcome, IngestResult
+    from artwork.ingest import EarlyScan, IngestJob, Ingestor, IngestOutcome, IngestResult
+    from artwork.scoring.loading import EmbedderLoader
 
 
 def register(commands: Subcommands) -> None:
@@ -78,22 +79,50 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     single = len(videos) == 1
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     failed = 0
-    with open_ingestor(settings) as ingestor:
-        jobs: list[IngestJob] = []
-        for video in videos:
-            try:
-                jobs.append(
-                    IngestJob.for_file(
-                        video,
-                        title_id=args.title_id,
-                        name=args.name,
-                        genres=args.genre,
-                        replace=args.replace,
-                    )
+    jobs: list[IngestJob] = []
+    for video in videos:
+        try:
+            jobs.append(
+                IngestJob.for_file(
+                    video,
+                    title_id=args.title_id,
+                    name=args.name,
+                    genres=args.genre,
+                    replace=args.replace,
                 )
-            except ArtworkError as exc:
-                failed += 1
-                _report_failure(IngestOutcome(IngestJob(video, "", ""), error=exc), args, single)
+            )
+        except ArtworkError as exc:
+            failed += 1
+            _report_failure(IngestOutcome(IngestJob(video, "", ""), error=exc), args, single)
+    # The first file decodes while the database layer is imported and opened.
+    early = _early_scan(jobs[0], settings) if jobs and not args.ray else None
+    try:
+        failed += _ingest(jobs, args, settings, early, show_progress, single)
+    finally:
+        if early is not None:
+            early.progress.cancel()  # stops it if the ingest ended without it
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _early_scan(job: IngestJob, settings: Settings) -> EarlyScan:
+    from artwork.ingest import EarlyScan
+    from artwork.scoring.loading import EmbedderLoader
+    from artwork.scoring.registry import create_embedder
+
+    return EarlyScan(job.path, settings, EmbedderLoader(create_embedder, settings))
+
+
+def _ingest(
+    jobs: list[IngestJob],
+    args: argparse.Namespace,
+    settings: Settings,
+    early: EarlyScan | None,
+    show_progress: bool,
+    single: bool,
+) -> int:
+    """Ingest the jobs; how many failed."""
+    failed = 0
+    with open_ingestor(settings, loader=early.loader if early else None) as ingestor:
         media_root = ingestor.media.root
         with ExitStack() as stack:
             if args.ray:
@@ -107,18 +136,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     on_done=lambda _outcome: bar(1),
                 )
             else:
-                outcomes = ingestor.ingest_all(jobs, progress=_per_file_bars(show_progress, stack))
+                outcomes = ingestor.ingest_all(
+                    jobs, progress=_per_file_bars(show_progress, stack), early=early
+                )
             for outcome in outcomes:
                 if outcome.result is not None:
                     _report_success(outcome.result, outcome.job, media_root, args)
                 else:
                     failed += 1
                     _report_failure(outcome, args, single)
-    return EXIT_ERROR if failed else EXIT_OK
+    return failed
 
 
 @contextmanager
-def open_ingestor(settings: Settings) -> Iterator[Ingestor]:
+def open_ingestor(
+    settings: Settings, *, loader: EmbedderLoader | None = None
+) -> Iterator[Ingestor]:
     """The catalogue, the media folder and an :class:`~artwork.ingest.Ingestor` over them,
     built as :class:`~artwork.wiring.Services` builds them, without the serving parts (the
     bandit, its writers and their imports), which an ingest never uses and whose imports
@@ -136,7 +169,7 @@ def open_ingestor(settings: Settings) -> Iterator[Ingestor]:
     engine = create_database_engine(settings.resolved_database_url)
     try:
         media = MediaStore(settings.resolved_media_dir)
-        yield Ingestor(Catalog(engine), media, settings, create_embedder)
+        yield Ingestor(Catalog(engine), media, settings, create_embedder, loader=loader)
     finally:
         engine.dispose()
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from artwork.catalog.keys import SCOPES, ApiKey, KeyStore
+from artwork.catalog.scopes import SCOPES
 from artwork.cli.base import EXIT_OK, Subcommands, open_services
 from artwork.config import Settings
 from artwork.errors import InvalidInputError
+
+if TYPE_CHECKING:  # the key store imports the database layer: not for every command
+    from artwork.catalog.keys import ApiKey
 
 
 def register(commands: Subcommands) -> None:
@@ -41,6 +45,8 @@ def register(commands: Subcommands) -> None:
 
 
 def run_create(args: argparse.Namespace, settings: Settings) -> int:
+    from artwork.catalog.keys import KeyStore
+
     with open_services(settings) as services:
         try:
             created = KeyStore(services.engine).create(args.scope, args.name)
@@ -60,6 +66,8 @@ def run_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
+    from artwork.catalog.keys import KeyStore
+
     with open_services(settings) as services:
         keys = KeyStore(services.engine).list()
     for key in keys:
@@ -72,6 +80,8 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from artwork.catalog.keys import KeyStore
+
     with open_services(settings) as services:
         key = KeyStore(services.engine).revoke(args.key_id)
     print(f"{key.key_id}: revoked")

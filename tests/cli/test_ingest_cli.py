@@ -216,3 +216,16 @@ def test_ingest_on_a_local_ray_instance(
     media = [p for p in (home / "media").rglob("*.jpg")]
     stored = sum(len(lines[t]["variants"]) for t in ("first-film", "second_film"))
     assert len(media) == stored * (1 + len(CROP_FORMATS))
+
+
+def test_the_command_line_starts_without_the_database_layer() -> None:
+    """Every command pays for what `artwork` imports before it runs: the parser must not pull
+    in SQLAlchemy or numpy (an ingest starts decoding while they load)."""
+    code = (
+        "import sys, artwork.cli.main; "
+        "print(sorted(m for m in ('sqlalchemy', 'numpy', 'cv2', 'av') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
