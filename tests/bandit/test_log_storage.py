@@ -338,3 +338,16 @@ def test_a_served_decision_takes_few_bytes_on_sqlite(tmp_path: Path) -> None:
             pytest.skip(f"this SQLite has no dbstat: {exc}")
     per_decision = used / (pages * 30)
     assert per_decision <= 300, f"{per_decision:.0f} bytes per decision"
+
+
+def test_a_batch_of_rewards_keeps_each_events_first_reward(engine: Engine) -> None:
+    log = DecisionLog(engine)
+    assert log.record_rewards([("e0", 1.0, WHEN)]) == [True]
+    batch = [("e1", 1.0, WHEN), ("e2", 0.5, WHEN), ("e1", 0.0, WHEN), ("e0", 9.0, WHEN)]
+    assert log.record_rewards(batch) == [True, True, False, False]
+    assert [log.reward_of(key) for key in ("e0", "e1", "e2")] == [1.0, 1.0, 0.5]
+    # More than one statement's worth, with repeats of earlier batches among them.
+    many = [(f"m{i}", float(i), WHEN) for i in range(1201)] + [("e2", 7.0, WHEN)]
+    recorded = log.record_rewards(many)
+    assert recorded == [True] * 1201 + [False]
+    assert log.reward_of("m1200") == 1200.0 and log.reward_of("e2") == 0.5
