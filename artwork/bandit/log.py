@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Text, bindparam, cast, func, insert, select
+from sqlalchemy import Engine, Text, and_, bindparam, cast, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -850,20 +850,26 @@ class DecisionLog:
                 for seq, created_at, rewarded in conn.execute(query)
             ]
 
-    def seqs_between(self, low: int, high: int) -> list[int]:
-        """Seqs of the decisions with ``low < seq <= high`` (an index-only query).
+    def seqs_within(self, ranges: Sequence[tuple[int, int]]) -> list[int]:
+        """Seqs of the decisions with ``low < seq <= high`` for any ``(low, high)`` of
+        ``ranges``, in log order (index-only queries, up to 100 ranges each).
 
         Raises:
             StorageError: The database failed.
         """
-        query = (
-            select(decisions.c.seq)
-            .where(decisions.c.seq > low)
-            .where(decisions.c.seq <= high)
-            .order_by(decisions.c.seq)
-        )
+        found: set[int] = set()
         with storage_errors("read the decision log"), self.engine.connect() as conn:
-            return [int(seq) for seq in conn.scalars(query)]
+            for start in range(0, len(ranges), 100):
+                within = or_(
+                    *(
+                        and_(decisions.c.seq > low, decisions.c.seq <= high)
+                        for low, high in ranges[start : start + 100]
+                    )
+                )
+                found.update(
+                    int(seq) for seq in conn.scalars(select(decisions.c.seq).where(within))
+                )
+        return sorted(found)
 
     def rewards_since(
         self, cursor: int, received_since: datetime, limit: int

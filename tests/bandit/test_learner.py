@@ -163,6 +163,35 @@ def test_a_decision_committed_late_below_the_newest_is_not_passed_over(
     assert learner.state == LearnerState(9, frozenset())
 
 
+def test_a_pass_reads_again_only_the_gaps_between_the_decisions_it_saw(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, clock = settings_for(commit_grace_s=5.0, learn_batch=100), Clock()
+    made = serve(engine, settings, clock, 6, reward_every=100)
+    read: list[list[tuple[int, int]]] = []
+    within = DecisionLog.seqs_within
+
+    def spy(log: DecisionLog, ranges: list[tuple[int, int]]) -> list[int]:
+        read.append(list(ranges))
+        return within(log, ranges)
+
+    monkeypatch.setattr(DecisionLog, "seqs_within", spy)
+    learner = Learner(engine, settings, clock=clock)
+    learner.step()
+    learner.step()
+    assert read == []  # an unbroken log: nothing to look for below the newest decision
+    with engine.begin() as conn:
+        conn.execute(insert(decisions).values(**_row(made[0], "tenth", clock.time, seq=10)))
+    learner.step()
+    assert read[-1] == [(6, 9)]
+    clock.time += timedelta(seconds=11)  # 7 to 9 never committed: the gap closes after 2 g
+    learner.step()
+    learner.step()
+    count = len(read)
+    learner.step()
+    assert len(read) == count
+
+
 def test_a_rebuild_relearns_the_log_and_publishes_only_when_caught_up(engine: Engine) -> None:
     settings, clock = settings_for(), Clock()
     serve(engine, settings, clock, 10)

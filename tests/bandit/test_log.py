@@ -272,7 +272,10 @@ def test_events_read_back_in_log_order_with_their_rewards(log: DecisionLog) -> N
         "e4",
     ]
     assert [e.decision.event_id for e in log.iter_events(chunk=2)] == [f"e{n}" for n in range(5)]
-    assert log.seqs_between(events[0].seq, events[2].seq) == [events[1].seq, events[2].seq]
+    seqs = [event.seq for event in events]
+    assert log.seqs_within([(seqs[0], seqs[2])]) == seqs[1:3]
+    assert log.seqs_within([(seqs[3], seqs[4]), (seqs[0] - 1, seqs[0])]) == [seqs[0], seqs[4]]
+    assert log.seqs_within([]) == []
     assert log.rewards_since(0, WHEN, 10) == [(events[3].seq, WHEN + timedelta(seconds=5))]
     assert log.rewards_since(0, WHEN + timedelta(seconds=6), 10) == []
     assert log.rewarded_seqs() == {events[3].seq}
