@@ -45,6 +45,11 @@ class WorkerStatus:
 #: Longest pause before a learner that failed unexpectedly is built again.
 MAX_RESTART_DELAY_S = 60.0
 
+#: Shortest time between two passes that rewards woke. Every recorded reward wakes the
+#: worker; under a reward load a pass per reward (several queries each) cost more than the
+#: rewards themselves, while passes this far apart learn them in batches, as promptly.
+MIN_WOKEN_GAP_S = 0.1
+
 
 class BanditWorker:
     """One daemon thread that keeps a bandit's model fresh (and learns, given a learner).
@@ -88,6 +93,7 @@ class BanditWorker:
         self._restarts = 0
         self._failures_in_a_row = 0
         self._retry_at = 0.0
+        self._next_try = 0.0  # when a process without the learner lock may try it again
         if learner is not None or self._factory is not None:
             bandit.add_reward_listener(self._wake.set)
 
@@ -137,8 +143,9 @@ class BanditWorker:
                 continue
             waiting = self._learner is not None or self._factory is not None
             wait = self._interval_s if waiting else self._poll_s or 3600.0
-            self._wake.wait(wait)
-            self._wake.clear()
+            if self._wake.wait(wait):
+                self._wake.clear()
+                self._stop.wait(MIN_WOKEN_GAP_S)
         if self._learner is not None:
             try:
                 self._learner.flush()
@@ -151,7 +158,13 @@ class BanditWorker:
         """Become the learner if the lock is free (its holder stopped or died)."""
         if self._learner is not None or self._factory is None or self._lock is None:
             return
-        if time.monotonic() < self._retry_at or not self._lock.try_acquire():
+        now = time.monotonic()
+        if now < self._retry_at or now < self._next_try:
+            return
+        # Once per learning interval, however often rewards wake the worker: trying the lock
+        # is a database round trip or three.
+        self._next_try = now + self._interval_s
+        if not self._lock.try_acquire():
             return
         try:
             self._learner = self._factory()

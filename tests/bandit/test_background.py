@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.background import BanditWorker
 from artwork.bandit.learner import Learner
+from artwork.bandit.learner_lock import LearnerLock
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.domain import Context, Variant, VariantStatus
@@ -56,6 +57,44 @@ def test_a_reward_is_learned_promptly_and_served(engine: Engine, settings: Setti
         decision = bandit.choose(CONTEXT, "t1", VARIANTS)
         bandit.reward(decision.event_id, 1.0)  # wakes the worker: no 30 s wait
         assert wait_for(lambda: bandit.model_version == 1)
+    finally:
+        worker.stop()
+
+
+def test_rewards_waking_the_worker_do_not_each_cost_a_pass_or_a_lock_try(
+    engine: Engine, settings: Settings
+) -> None:
+    class CountingLock(LearnerLock):
+        tries = 0
+
+        def try_acquire(self) -> bool:
+            CountingLock.tries += 1
+            return False  # another process learns
+
+        def release(self) -> None:
+            pass
+
+        @property
+        def held(self) -> bool:
+            return False
+
+    bandit = ArtworkBandit(engine, settings)
+    worker = BanditWorker(
+        bandit,
+        None,
+        poll_s=0.0,
+        learn_interval_s=30.0,
+        lock=CountingLock(),
+        learner_factory=lambda: Learner(engine, settings),
+    )
+    worker.start()
+    try:
+        decisions = [bandit.choose(CONTEXT, "t1", VARIANTS) for _ in range(50)]
+        assert wait_for(lambda: CountingLock.tries == 1)
+        for decision in decisions:
+            bandit.reward(decision.event_id, 1.0)  # each wakes the worker
+        time.sleep(0.3)
+        assert CountingLock.tries == 1  # next try after learn_interval_s
     finally:
         worker.stop()
 
