@@ -194,14 +194,23 @@ class KeyStore:
         """Forget the verified keys if any key was created or revoked since the last look
         (at most one look per ``poll_s``)."""
         now = time.monotonic()
-        if now - self._checked_at < self._poll_s:
-            return
-        counter = read_counters(self.engine).get(KEYS, 0)
+        with self._lock:
+            if now - self._checked_at < self._poll_s:
+                return
+            # One look per poll: requests arriving while it is under way answer from memory
+            # (every request that found a look due used to read the counter itself).
+            previous, self._checked_at = self._checked_at, now
+        try:
+            counter = read_counters(self.engine).get(KEYS, 0)
+        except BaseException:
+            with self._lock:
+                if self._checked_at == now:
+                    self._checked_at = previous  # the next request looks again
+            raise
         with self._lock:
             if counter != self._counter:
                 self._verified.clear()
                 self._counter = counter
-            self._checked_at = now
 
     def _forget(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -12,7 +13,7 @@ from artwork.catalog.keys import KeyStore
 from artwork.catalog.repository import Catalog
 from artwork.catalog.schema import jobs
 from artwork.catalog.titles_import import TitleRecord, delete_metadata, import_titles
-from artwork.errors import AuthenticationError, JobNotFoundError, KeyNotFoundError
+from artwork.errors import AuthenticationError, JobNotFoundError, KeyNotFoundError, StorageError
 
 
 @pytest.mark.parametrize("poll_s", [0.0, 60.0])
@@ -42,6 +43,48 @@ def _key_reads(engine: Engine) -> list[str]:
 
     event.listen(engine, "before_cursor_execute", note)
     return reads
+
+
+def test_concurrent_requests_share_one_look_at_the_keys_counter(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = KeyStore(engine, poll_s=60.0)
+    created = store.create(["client"], "app")
+    store.verify(created.key)
+    looks: list[float] = []
+    looking = threading.Event()
+    from artwork.catalog import keys as module
+
+    real = module.read_counters
+
+    def slow_read(engine: Engine) -> dict[str, int]:
+        looks.append(time.monotonic())
+        looking.set()
+        time.sleep(0.3)  # a slow database: other requests arrive meanwhile
+        return real(engine)
+
+    monkeypatch.setattr(module, "read_counters", slow_read)
+    store._checked_at = -float("inf")  # a look is due
+    threads = [threading.Thread(target=store.verify, args=(created.key,)) for _ in range(8)]
+    threads[0].start()
+    assert looking.wait(5)
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(looks) == 1
+
+    # A look that fails is refused, and the next request looks again.
+    def broken(engine: Engine) -> dict[str, int]:
+        looks.append(time.monotonic())
+        raise StorageError("database down")
+
+    monkeypatch.setattr(module, "read_counters", broken)
+    store._checked_at = -float("inf")
+    for _ in range(2):
+        with pytest.raises(StorageError):
+            store.verify(created.key)
+    assert len(looks) == 3
 
 
 def test_verified_keys_are_remembered_until_any_key_changes(engine: Engine) -> None:
