@@ -39,9 +39,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def log_config(level: str = "INFO") -> dict[str, Any]:
+def log_config(level: str = "INFO", *, access_log: bool = False) -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for ``artwork serve``: JSON lines on stderr, uvicorn's
-    own access log off (the service writes its own, with route, status and request id)."""
+    own access log off; the service's own (``artwork.access``: route, status, request id)
+    only with ``access_log`` (``ARTWORK_ACCESS_LOG``, ``--access-log``)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -58,5 +59,10 @@ def log_config(level: str = "INFO") -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True, "level": level},
             "uvicorn.error": {"handlers": [], "propagate": True, "level": level},
             "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+            "artwork.access": {
+                "handlers": [],
+                "propagate": True,
+                "level": level if access_log else "WARNING",
+            },
         },
     }

@@ -149,13 +149,14 @@ class RequestMiddleware:
             seconds = time.perf_counter() - started
             route = route_of(scope)
             metrics.record_request(route, method, status, seconds)
-            access_log.info(
-                "%s %s %d",
-                method,
-                route,
-                status,
-                extra={"method": method, "route": route, "status": status, "seconds": seconds},
-            )
+            if access_log.isEnabledFor(logging.INFO):  # off by default (ARTWORK_ACCESS_LOG)
+                access_log.info(
+                    "%s %s %d",
+                    method,
+                    route,
+                    status,
+                    extra={"method": method, "route": route, "status": status, "seconds": seconds},
+                )
             REQUEST_ID.reset(token)
 
 

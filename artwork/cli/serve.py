@@ -92,8 +92,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             create_app(settings),
             host=host,
             port=port,
-            log_config=log_config(),
-            access_log=access_log,
+            log_config=log_config(access_log=access_log),
+            access_log=False,  # the service writes its own (artwork.access)
             loop=loop,
             http=http,
         )
@@ -108,8 +108,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         workers=workers,
-        log_config=log_config(),
-        access_log=access_log,
+        log_config=log_config(access_log=access_log),
+        access_log=False,
         loop=loop,
         http=http,
     )

@@ -25,3 +25,6 @@ def test_the_serve_config_logs_json_and_replaces_uvicorns_access_log() -> None:
     assert config["formatters"]["json"]["()"] is JsonFormatter
     assert config["handlers"]["stderr"]["formatter"] == "json"
     assert config["loggers"]["uvicorn.access"]["propagate"] is False
+    # The service's own line per request only when asked for (ARTWORK_ACCESS_LOG).
+    assert config["loggers"]["artwork.access"]["level"] == "WARNING"
+    assert log_config(access_log=True)["loggers"]["artwork.access"]["level"] == "INFO"

@@ -25,6 +25,7 @@ class Server:
     base: str
     client_key: str
     editor_key: str
+    log: Path
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     editor_key = make_key(services.engine, "editor")
     services.close()
     with running_server(home) as base:
-        yield Server(base, client_key, editor_key)
+        yield Server(base, client_key, editor_key, home / "server.log")
 
 
 def test_served_homepage_images_and_rewards(server: Server) -> None:
@@ -64,6 +65,25 @@ def test_served_homepage_images_and_rewards(server: Server) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "event_not_found"
     assert httpx.get(f"{server.base}/readyz", timeout=10).json()["status"] == "ready"
     assert "artwork_http_requests_total" in httpx.get(f"{server.base}/metrics", timeout=10).text
+    # No line per request unless asked for (ARTWORK_ACCESS_LOG, --access-log).
+    assert '"artwork.access"' not in server.log.read_text()
+
+
+def test_the_access_log_writes_a_json_line_per_request(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with running_server(home, env={"ARTWORK_ACCESS_LOG": "true"}) as base:
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+        assert httpx.get(f"{base}/v1/homepage?user_id=u1", timeout=10).status_code == 401
+    lines = [
+        json.loads(line)
+        for line in (home / "server.log").read_text().splitlines()
+        if '"artwork.access"' in line
+    ]
+    assert {(line["route"], line["status"]) for line in lines} >= {
+        ("/healthz", 200),
+        ("/v1/homepage", 401),
+    }
+    assert all(line["request_id"] for line in lines)
 
 
 def test_upload_script_against_the_server(
