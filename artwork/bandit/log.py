@@ -41,12 +41,12 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Text, and_, bindparam, cast, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from artwork.bandit.model_store import Checkpoint, LearnerState, ModelStore
 from artwork.catalog.database import storage_errors
@@ -58,6 +58,9 @@ from artwork.errors import (
     RewardWindowClosedError,
     StorageError,
 )
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = [
     "Checkpoint",
@@ -138,6 +141,7 @@ _ROW_COLUMNS = (
     "policy",
 )
 """The columns a decision row is written with (``seq`` is assigned by the database)."""
+_COPY_DECISIONS = f"COPY decisions ({', '.join(_ROW_COLUMNS)}) FROM STDIN"
 
 
 def event_key(event_id: str) -> str:
@@ -309,6 +313,9 @@ class DecisionLog:
                     last, value = row[1], stamp(row[1])
                 stamped.append((row[0], value, *row[2:]))
             rows = stamped
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            self._copy_rows(conn, rows)
+            return
         params: Sequence[Any]
         if order is None:
             params = [dict(zip(_ROW_COLUMNS, row, strict=True)) for row in rows]
@@ -320,6 +327,34 @@ class DecisionLog:
             self._insert_sqlite_rows(conn, statement, params)
         else:
             conn.exec_driver_sql(statement, params)
+
+    @staticmethod
+    def _copy_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Decision rows (``_ROW_COLUMNS`` order) into PostgreSQL with ``COPY ... FROM STDIN``
+        in the caller's transaction.
+
+        A page's ~150 rows went in as a pipelined ``executemany``: a bind and an execution
+        per row for the server, a Python round of psycopg's per-row machinery for the
+        worker. ``COPY`` streams them (psycopg formats each row in C) and the server loads
+        them without planning or starting an executor per row.
+        """
+        import psycopg  # the driver of this dialect: imported already
+
+        raw: psycopg.Connection[Any] | None = conn.connection.driver_connection
+        assert raw is not None  # a connection in a transaction
+        try:
+            with raw.cursor() as cursor, cursor.copy(_COPY_DECISIONS) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            # As SQLAlchemy reports what it executes itself (a repeated event id is an
+            # IntegrityError), and a lost connection is not handed out again.
+            failure: Any = exc  # psycopg's error, the DBAPI error SQLAlchemy expects
+            if conn.dialect.is_disconnect(failure, conn.connection, None):
+                conn.invalidate(exc)
+            raise DBAPIError.instance(
+                _COPY_DECISIONS, None, exc, psycopg.Error, dialect=conn.dialect
+            ) from exc
 
     def _insert_sqlite_rows(
         self, conn: Connection, statement: str, params: Sequence[tuple[Any, ...]]
