@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from artwork.bench.cpu import group_cpu_s, named_cpu_s, per_request_ms
 from artwork.config import Settings
 from artwork.domain import Interaction, Title, Variant, VariantCrop, VariantStatus
 
@@ -345,6 +346,25 @@ def bench_database(
     port = free_port()
     server = Server(env, port, options.workers, work / f"server-{name}.log")
     result: dict[str, Any] = {}
+    database_cpu = (lambda: named_cpu_s("postgres")) if _local_postgres(settings) else None
+
+    def measured(script: Path, connections: int, seconds: float) -> dict[str, Any]:
+        """A wrk run with the CPU the server (and a local PostgreSQL) spent per request."""
+        group = server.process.pid  # the server runs in a session (process group) of its own
+        server_before = group_cpu_s(group)
+        database_before = database_cpu() if database_cpu is not None else None
+        figures: dict[str, Any] = dict(run_wrk(wrk, server.base, script, connections, seconds))
+        requests = int(figures["requests"])
+        figures["server_cpu_ms_per_request"] = per_request_ms(
+            lambda: group_cpu_s(group), server_before, requests
+        )
+        if database_cpu is not None:
+            figures["database_cpu_ms_per_request"] = per_request_ms(
+                database_cpu, database_before, requests
+            )
+        figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
+        return figures
+
     try:
         server.wait_ready()
         log(f"server: {' '.join(server.command[1:])} (pid {server.process.pid})")
@@ -352,10 +372,9 @@ def bench_database(
         cycle = members[: min(len(members), 20_000)]
         lua.write_text(_HOMEPAGE_LUA % (",".join(f'"{m}"' for m in cycle), key))
         run_wrk(wrk, server.base, lua, 16, options.warmup_seconds)
-        homepage: dict[str, dict[str, float]] = {}
+        homepage: dict[str, dict[str, Any]] = {}
         for connections in CONNECTIONS:
-            figures = run_wrk(wrk, server.base, lua, connections, options.seconds)
-            figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
+            figures = measured(lua, connections, options.seconds)
             homepage[str(connections)] = figures
             log(f"{name} homepage c={connections}: {json.dumps(figures)}")
         result["homepage"] = homepage
@@ -401,8 +420,7 @@ def bench_database(
         bodies.write_text("\n".join(json.dumps({"event_id": e, "value": 1.0}) for e in ids) + "\n")
         reward_lua = work / "rewards.lua"
         reward_lua.write_text(_REWARDS_LUA % (bodies, key))
-        rewards = run_wrk(wrk, server.base, reward_lua, 16, options.reward_seconds)
-        rewards["load_avg_1m"] = round(os.getloadavg()[0], 2)
+        rewards = measured(reward_lua, 16, options.reward_seconds)
         result["rewards"] = rewards
         result["rewards_per_s"] = rewards["rps"]
         result["reward_ids"] = len(ids)
@@ -430,6 +448,18 @@ def bench_database(
     if name == "sqlite":
         result["bytes_per_decision"] = _bytes_per_decision(settings, result["decisions"])
     return result
+
+
+def _local_postgres(settings: Settings) -> bool:
+    """Whether the database is a PostgreSQL server on this machine (its CPU can be read)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.resolved_database_url)
+    return url.get_backend_name() == "postgresql" and (url.host or "localhost") in (
+        "localhost",
+        "127.0.0.1",
+        "::1",
+    )
 
 
 def _count(settings: Settings, table: str) -> int:
@@ -573,13 +603,18 @@ def format_table(result: dict[str, Any]) -> str:
         f"load generator: {result['load_generator']}",
         f"machine: {result['machine']['cpus']} CPUs, load average at start "
         f"{result['machine']['load_avg_at_start']}, at end {result['machine']['load_avg_at_end']}",
-        f"{'database':<10} {'conns':>5} {'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}",
+        f"{'database':<10} {'conns':>5} {'pages/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'server CPU ms/page':>19} {'database CPU ms/page':>21}",
     ]
     for database, runs in result["homepage"].items():
         for connections, figures in runs.items():
+            server_cpu = figures.get("server_cpu_ms_per_request")
+            database_cpu = figures.get("database_cpu_ms_per_request")
             lines.append(
                 f"{database:<10} {connections:>5} {figures['rps']:>9.1f} {figures['p50_ms']:>8.1f}"
                 f" {figures['p99_ms']:>8.1f} {figures['errors']:>7}"
+                f" {'-' if server_cpu is None else server_cpu:>19}"
+                f" {'-' if database_cpu is None else database_cpu:>21}"
             )
     for database in result["homepage"]:
         lines.append(
