@@ -23,7 +23,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -294,10 +294,9 @@ class EarlyScan:
 
     ``artwork ingest`` spends about a second importing and opening the database layer before
     an :class:`Ingestor` can check the title; started first, the scan decodes meanwhile
-    (decoding releases the GIL). The file is probed in the scan's thread and the embedder
-    starts loading once it is a video. Hand it to :meth:`Ingestor.ingest_all` (with its
-    ``loader`` to the :class:`Ingestor`); if the title turns out to be refused, the scan is
-    cancelled.
+    (decoding releases the GIL). Hand it to :meth:`Ingestor.ingest_all` (with its ``loader``
+    to the :class:`Ingestor`): the embedder starts loading once the title is accepted (a
+    refused title loads no model), and if the title is refused the scan is cancelled.
 
     Args:
         path: the first file of the batch.
@@ -312,13 +311,19 @@ class EarlyScan:
         self.scan: Future[ScannedVideo] = Future()
 
         def run() -> ScannedVideo:
-            probe(path)  # no model is loaded for a file that is no video
-            loader.start()
+            probe(path)  # first, and alone: a file that is no video fails before any model
             return scan_video(path, settings, progress=self.progress, embedder=loader.get)
 
         threading.Thread(
             target=run_into, args=(self.scan, run), name="artwork-scan-early", daemon=True
         ).start()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Cancel the scan if it still runs, then wait for it and the embedder's build to end:
+        a process that exits while either is inside native code can abort."""
+        self.progress.cancel()
+        wait([self.scan], timeout)
+        self.loader.settle(timeout)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -362,6 +367,10 @@ class Ingestor:
         self._loader = loader or EmbedderLoader(embedder_factory, settings)
         self._tagger: Tagger | None = None
         self._tagger_lock = threading.Lock()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Wait for an embedder build under way to end (see ``EmbedderLoader.settle``)."""
+        self._loader.settle(timeout)
 
     @property
     def embedder(self) -> Embedder:
@@ -435,6 +444,8 @@ class Ingestor:
                     title_id=job.title_id, name=job.name, genres=job.genres, replace=job.replace
                 )
                 if index == 0 and early is not None:
+                    if not (early.scan.done() and early.scan.exception() is not None):
+                        early.loader.start()  # not for a file already found to be no video
                     return _Started(job, title=title, scan=early.scan, progress=early.progress)
                 probe(job.path)
             except ArtworkError as exc:

@@ -371,8 +371,10 @@ def test_an_early_scan_of_a_refused_title_is_cancelled(
     early, ingestor = _early(services, embedder, video.path)
     (outcome,) = ingestor.ingest_all([IngestJob.for_file(video.path)], early=early)
     assert isinstance(outcome.error, TitleExistsError)
-    with contextlib.suppress(ScanCancelledError):  # cancelled at its next report, or done
-        early.scan.result(timeout=60)
+    early.close()  # cancelled at its next report (or done); nothing left running
+    with contextlib.suppress(ScanCancelledError):
+        early.scan.result(timeout=0)
+    assert not early.loader.ready  # a refused title loads no model
     with pytest.raises(ValueError, match="first job"):
         list(ingestor.ingest_all([IngestJob.for_file(Path("/elsewhere.mp4"))], early=early))
 

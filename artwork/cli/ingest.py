@@ -100,7 +100,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         failed += _ingest(jobs, args, settings, early, show_progress, single)
     finally:
         if early is not None:
-            early.progress.cancel()  # stops it if the ingest ended without it
+            early.close()  # cancelled if the ingest ended without it; never left running
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -169,7 +169,11 @@ def open_ingestor(
     engine = create_database_engine(settings.resolved_database_url)
     try:
         media = MediaStore(settings.resolved_media_dir)
-        yield Ingestor(Catalog(engine), media, settings, create_embedder, loader=loader)
+        ingestor = Ingestor(Catalog(engine), media, settings, create_embedder, loader=loader)
+        try:
+            yield ingestor
+        finally:
+            ingestor.close()
     finally:
         engine.dispose()
 

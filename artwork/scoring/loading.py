@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 
 from artwork.config import Settings
 from artwork.scoring.base import Embedder
@@ -69,6 +69,15 @@ class EmbedderLoader:
                 if self._future is future:
                     self._future = None  # let the next start try again
             raise
+
+    def settle(self, timeout: float | None = None) -> None:
+        """Wait (up to ``timeout`` seconds) for a build under way to end, either way. A process
+        must not exit while a native runtime initialises in the loader's daemon thread: ONNX
+        Runtime then aborts the interpreter's exit (``terminate called without an active
+        exception``)."""
+        future = self._future
+        if future is not None:
+            wait([future], timeout)
 
     @property
     def ready(self) -> bool:
