@@ -323,6 +323,10 @@ class EarlyScan:
         a process that exits while either is inside native code can abort."""
         self.progress.cancel()
         wait([self.scan], timeout)
+        if self.scan.done() and self.scan.exception() is None:
+            scoring = self.scan.result().early  # samples scored beside the scan, if any
+            if scoring is not None:
+                wait([scoring], timeout)
         self.loader.settle(timeout)
 
 

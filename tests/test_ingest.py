@@ -343,6 +343,7 @@ def test_an_early_scan_becomes_the_first_jobs_scan(
     )
     assert [o.result is not None for o in outcomes] == [True, True]
     assert early.scan.done()
+    early.close()  # done already: returns at once
     first = outcomes[0].result
     assert first is not None
     # The same extraction as an ingest that starts its own scan.
