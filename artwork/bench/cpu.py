@@ -8,19 +8,24 @@ far less, so benchmarks report both. Linux only: elsewhere every figure is ``Non
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 _PROC = Path("/proc")
 
 
-def _stat_fields(pid: str) -> list[str] | None:
-    """The fields of ``/proc/PID/stat`` after the command name (it may hold spaces)."""
-    try:
-        text = (_PROC / pid / "stat").read_text()
-    except OSError:  # gone meanwhile, or not readable
-        return None
-    return text.rsplit(")", 1)[1].split()
+def _processes() -> Iterator[tuple[str, list[str]]]:
+    """Each live process's command name and the fields of its ``/proc/PID/stat`` after the
+    name (which may hold spaces and parentheses: it ends at the last ``)``)."""
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile, or not readable
+            continue
+        head, _, tail = text.rpartition(")")
+        yield head.partition("(")[2], tail.split()
 
 
 def _cpu_s(fields: list[str]) -> float:
@@ -32,13 +37,7 @@ def group_cpu_s(group: int) -> float | None:
     """CPU seconds (user + system) of the live processes of process group ``group``."""
     if not _PROC.is_dir():
         return None
-    total = 0.0
-    for entry in _PROC.iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(entry.name)
-            if fields is not None and int(fields[2]) == group:
-                total += _cpu_s(fields)
-    return total
+    return sum((_cpu_s(fields) for _, fields in _processes() if int(fields[2]) == group), 0.0)
 
 
 def named_cpu_s(name: str) -> float | None:
@@ -46,18 +45,7 @@ def named_cpu_s(name: str) -> float | None:
     (``postgres``: a local database server's backends)."""
     if not _PROC.is_dir():
         return None
-    total = 0.0
-    for entry in _PROC.iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "comm").read_text().strip()
-            except OSError:
-                continue
-            if command == name:
-                fields = _stat_fields(entry.name)
-                if fields is not None:
-                    total += _cpu_s(fields)
-    return total
+    return sum((_cpu_s(fields) for command, fields in _processes() if command == name), 0.0)
 
 
 def per_request_ms(
