@@ -18,6 +18,7 @@ from artwork.api.auth import RateLimiter
 from artwork.api.errors import install_error_handlers
 from artwork.api.jobs import JobRunner
 from artwork.api.middleware import RequestMiddleware, record_route
+from artwork.api.reward_fast_path import RewardFastPath
 from artwork.api.routes import (
     decisions,
     health,
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     media_dir = services.media.root if services else resolved.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=media_dir, check_dir=False), name="media")
+    # Added first, so it runs inside RequestMiddleware (request ids, limits, headers, metrics).
+    app.add_middleware(RewardFastPath)
     app.add_middleware(RequestMiddleware, settings=resolved)
     return app
 

@@ -77,27 +77,38 @@ def status_for(exc: ArtworkError) -> int:
     return 500
 
 
+def artwork_error_response(method: str, path: str, exc: ArtworkError) -> JSONResponse:
+    """The response to an artwork error raised answering ``method path``."""
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimitedError | OverloadedError):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+    message = exc.message
+    if status >= 500:
+        logger.error("%s %s: %s", method, path, exc.message)
+        message = UNAVAILABLE
+    return JSONResponse(error_body(exc.code, message), status_code=status, headers=headers)
+
+
+def database_error_response(method: str, path: str, exc: SQLAlchemyError) -> JSONResponse:
+    """The response to a database failure answering ``method path`` (the details are logged,
+    not returned)."""
+    logger.error("%s %s: database error: %s", method, path, exc)
+    return JSONResponse(error_body("storage_error", UNAVAILABLE), status_code=503)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map artwork errors, validation errors and HTTP errors to ``{"error": {...}}`` bodies."""
 
     @app.exception_handler(ArtworkError)
     async def _artwork_error(request: Request, exc: ArtworkError) -> JSONResponse:
-        status = status_for(exc)
-        headers: dict[str, str] = {}
-        if isinstance(exc, AuthenticationError):
-            headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, RateLimitedError | OverloadedError):
-            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
-        message = exc.message
-        if status >= 500:
-            logger.error("%s %s: %s", request.method, request.url.path, exc.message)
-            message = UNAVAILABLE
-        return JSONResponse(error_body(exc.code, message), status_code=status, headers=headers)
+        return artwork_error_response(request.method, request.url.path, exc)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
-        logger.error("%s %s: database error: %s", request.method, request.url.path, exc)
-        return JSONResponse(error_body("storage_error", UNAVAILABLE), status_code=503)
+        return database_error_response(request.method, request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -93,7 +93,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        given = _header(scope, b"x-request-id")
+        given = request_header(scope, b"x-request-id")
         request_id = given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
@@ -124,7 +124,7 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            declared = _header(scope, b"content-length")
+            declared = request_header(scope, b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 if declared.isdigit():
                     code, message = too_large.code, too_large.detail
@@ -176,7 +176,8 @@ def _limited(receive: Receive, too_large: BodyTooLarge) -> Receive:
     return wrapped
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def request_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower case) of a request, or None."""
     for key, value in scope.get("headers", []):
         if key.lower() == name:
             return bytes(value).decode("latin-1")
