@@ -11,20 +11,20 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert, select, text
 
 from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.dsjson import export_dsjson, from_dsjson, to_dsjson
 from artwork.bandit.event_ids import EventIdSigner
 from artwork.bandit.log import DecisionLog, LoggedEvent
 from artwork.catalog.database import create_database_engine
-from artwork.catalog.schema import decision_features, decisions, metadata
+from artwork.catalog.schema import decision_features, decisions, metadata, rewards
 from artwork.config import Settings
 from artwork.domain import Context, Decision, MemberProfile, Variant, VariantStatus
 from artwork.errors import ConflictError, StorageError
@@ -351,3 +351,8 @@ def test_a_batch_of_rewards_keeps_each_events_first_reward(engine: Engine) -> No
     recorded = log.record_rewards(many)
     assert recorded == [True] * 1201 + [False]
     assert log.reward_of("m1200") == 1200.0 and log.reward_of("e2") == 0.5
+    later = WHEN + timedelta(hours=5)
+    assert log.record_rewards([("t1", 1.0, later.astimezone(timezone(timedelta(hours=2))))])
+    with engine.connect() as conn:
+        stored = conn.execute(select(rewards.c.received_at).where(rewards.c.event_id == "t1"))
+        assert stored.scalar_one() == later  # the instant kept, whatever zone it came in
