@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from artwork.api import metrics
@@ -50,6 +50,7 @@ MAX_EVENT_ID = 1024
 MAX_ABS_VALUE = 1e6
 """``RewardIn.value``'s bounds."""
 _FIELDS = frozenset({"event_id", "value"})
+_JSON = b"application/json"
 
 
 class RewardFastPath:
@@ -84,22 +85,33 @@ class RewardFastPath:
             limiter.take(principal.key_id, SCOPE)
             outcome = await _record(services, *request, reward_speaker(principal))
         except ArtworkError as exc:
-            response = artwork_error_response("POST", PATH, exc)
+            response: Response = artwork_error_response("POST", PATH, exc)
         except SQLAlchemyError as exc:
             response = database_error_response("POST", PATH, exc)
         else:
             metrics.record_reward(
                 "recorded" if outcome.recorded else "duplicate", outcome.join_lag_s
             )
-            response = JSONResponse(
+            await _send_json(
+                send,
                 {
                     "event_id": outcome.event_id,
                     "value": float(outcome.value),
                     "recorded": outcome.recorded,
                     "model_version": outcome.model_version,
-                }
+                },
             )
+            return
         await response(scope, receive, send)
+
+
+async def _send_json(send: Send, content: dict[str, Any]) -> None:
+    """A 200 with ``content`` as JSONResponse would send it (same bytes, same headers)."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    data = body.encode("utf-8")
+    headers = [(b"content-length", str(len(data)).encode()), (b"content-type", _JSON)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
 
 
 async def _record(

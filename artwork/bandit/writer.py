@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from artwork.bandit.log import DecisionLog
 from artwork.domain import Decision, RowImpression
@@ -292,6 +292,7 @@ class RewardWriter:
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._connection: Connection | None = None  # the writer thread's own
 
     def record(self, reward: PendingReward) -> bool:
         """Record a reward and wait until it is committed.
@@ -359,6 +360,7 @@ class RewardWriter:
                 self._cond.wait_for(lambda: bool(self._pending) or self._stopping)
                 batch, self._pending = self._pending, []
                 if not batch and self._stopping:
+                    self._disconnect()
                     return
             items = [(r.key, r.value, r.received_at) for r, _ in batch]
             try:
@@ -377,8 +379,32 @@ class RewardWriter:
                 _settle(future, fresh)
 
     def _commit(self, items: list[tuple[str, float, datetime]]) -> list[bool]:
-        with self._engine.begin() as conn:
-            return self._log.insert_rewards(conn, items)
+        """Insert a batch in one transaction on the writer's own connection.
+
+        The thread keeps one connection: checking one out of the pool for every batch cost
+        pool bookkeeping and a liveness ping (a round trip on PostgreSQL) per commit. After
+        any failure the connection is dropped, and a batch that failed because the database
+        had dropped it is tried once more on a new one.
+        """
+        for attempt in range(2):
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            try:
+                with self._connection.begin():
+                    return self._log.insert_rewards(self._connection, items)
+            except SQLAlchemyError as exc:
+                self._disconnect()
+                if attempt or not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            try:
+                connection.close()
+            except SQLAlchemyError as exc:  # already broken: nothing to give back
+                logger.debug("closing the reward writer's connection failed: %s", exc)
 
     @staticmethod
     def _fail(batch: list[tuple[PendingReward, Future[bool]]], exc: Exception) -> None:

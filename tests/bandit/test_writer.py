@@ -4,6 +4,7 @@ close writes everything, and a reward is answered only once it is committed."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -13,17 +14,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select, text
 
 from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.log import DecisionLog
 from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.repository import write_impressions
-from artwork.catalog.schema import homepage_impressions
+from artwork.catalog.schema import homepage_impressions, rewards
 from artwork.config import Settings
 from artwork.domain import Decision, RowImpression
-from artwork.errors import OverloadedError
+from artwork.errors import OverloadedError, StorageError
 
 from .test_artwork_bandit import CONTEXT, VARIANTS
 
@@ -173,3 +174,48 @@ def test_a_failed_reward_batch_is_retried_once_after_the_hook(
     assert writer.record(PendingReward("e1", 1.0, datetime.now(UTC))) is True
     assert flushed == [True]
     writer.close()
+
+
+def test_the_reward_writer_keeps_one_connection(engine: Engine) -> None:
+    checkouts: list[object] = []
+    event.listen(engine, "checkout", lambda *args: checkouts.append(args))
+    writer = RewardWriter(engine, DecisionLog(engine))
+    now = datetime.now(UTC)
+
+    assert [writer.record(PendingReward(f"c{i}", 1.0, now)) for i in range(5)] == [True] * 5
+    writer.close()
+
+    assert len(checkouts) == 1  # five commits, one connection
+    assert engine.pool.checkedout() == 0  # given back at close
+
+
+@pytest.mark.postgres
+def test_a_reward_writer_whose_connection_was_dropped_reconnects() -> None:
+    url = os.environ.get(
+        "ARTWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    try:
+        engine = create_database_engine(url)
+    except StorageError as exc:
+        pytest.skip(f"PostgreSQL not reachable at ARTWORK_TEST_POSTGRES_URL: {exc}")
+    log = DecisionLog(engine)
+    writer = RewardWriter(engine, log)  # no retry hook: the reconnect alone must do
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            conn.execute(rewards.delete().where(rewards.c.event_id.like("dropped-%")))
+        assert writer.record(PendingReward("dropped-1", 1.0, now))
+        with engine.connect() as conn:  # the database ends every other session
+            conn.execute(
+                text(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    "where datname = current_database() and pid <> pg_backend_pid()"
+                )
+            )
+        assert writer.record(PendingReward("dropped-2", 0.5, now))
+        assert (log.reward_of("dropped-1"), log.reward_of("dropped-2")) == (1.0, 0.5)
+    finally:
+        writer.close()
+        with engine.begin() as conn:
+            conn.execute(rewards.delete().where(rewards.c.event_id.like("dropped-%")))
+        engine.dispose()
