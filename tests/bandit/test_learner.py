@@ -26,6 +26,7 @@ from artwork.catalog.schema import decisions
 from artwork.config import Settings
 from artwork.domain import Context, Decision, Variant, VariantStatus
 from artwork.errors import ConflictError, ModelError
+from artwork.testing.postgres import postgres_engine
 
 NOW = datetime(2026, 3, 14, 20, 0, tzinfo=UTC)
 
@@ -363,17 +364,8 @@ def test_the_log_and_the_learner_on_postgresql() -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from artwork.catalog.schema import metadata
-    from artwork.errors import StorageError
 
-    url = os.environ.get(
-        "ARTWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    try:
-        engine = create_database_engine(url)
-    except StorageError as exc:
-        pytest.skip(f"PostgreSQL not reachable at ARTWORK_TEST_POSTGRES_URL: {exc}")
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
+    engine = postgres_engine(fresh_schema=True)
     try:
         settings, clock = settings_for(), Clock()
         made = serve(engine, settings, clock, 12)

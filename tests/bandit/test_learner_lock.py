@@ -18,12 +18,10 @@ from artwork.bandit.learner_lock import AdvisoryLock, AlwaysFree, FileLock, lear
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import metadata
 from artwork.config import Settings
-from artwork.errors import StorageError
+from artwork.testing.postgres import postgres_engine, postgres_url
 from artwork.wiring import Services
 
-POSTGRES_URL = os.environ.get(
-    "ARTWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = postgres_url()
 
 _HOLDER = """
 import sys, time
@@ -109,12 +107,7 @@ def test_two_serving_processes_on_sqlite_run_one_learner(tmp_path: Path) -> None
 
 @pytest.fixture
 def postgres() -> Iterator[Engine]:
-    try:
-        engine = create_database_engine(POSTGRES_URL)
-    except StorageError as exc:
-        pytest.skip(f"PostgreSQL not reachable at ARTWORK_TEST_POSTGRES_URL: {exc}")
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
+    engine = postgres_engine(fresh_schema=True)
     yield engine
     metadata.drop_all(engine)
     engine.dispose()

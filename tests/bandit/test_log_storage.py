@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,12 +26,10 @@ from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import decision_features, decisions, metadata, rewards
 from artwork.config import Settings
 from artwork.domain import Context, Decision, MemberProfile, Variant, VariantStatus
-from artwork.errors import ConflictError, StorageError
+from artwork.errors import ConflictError
+from artwork.testing.postgres import postgres_engine
 
 WHEN = datetime(2026, 3, 14, 20, 15, 9, 123456, tzinfo=UTC)
-POSTGRES_URL = os.environ.get(
-    "ARTWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 CONFIG = {"name": "vw_epsilon_greedy", "epsilon": 0.2, "mode": "online", "bits": 18}
 IDS = ("t1-v0", "t1-v1", "t1-v2")
 FEATURES = (
@@ -49,12 +46,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         built = create_database_engine(f"sqlite:///{tmp_path / 'log.db'}")
     else:
-        try:
-            built = create_database_engine(POSTGRES_URL)
-        except StorageError as exc:
-            pytest.skip(f"PostgreSQL not reachable at ARTWORK_TEST_POSTGRES_URL: {exc}")
-        metadata.drop_all(built)
-        metadata.create_all(built)
+        built = postgres_engine(fresh_schema=True)
     yield built
     if request.param == "postgres":
         metadata.drop_all(built)

@@ -4,7 +4,6 @@ close writes everything, and a reward is answered only once it is committed."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +23,8 @@ from artwork.catalog.repository import write_impressions
 from artwork.catalog.schema import homepage_impressions, rewards
 from artwork.config import Settings
 from artwork.domain import Decision, RowImpression
-from artwork.errors import OverloadedError, StorageError
+from artwork.errors import OverloadedError
+from artwork.testing.postgres import postgres_engine
 
 from .test_artwork_bandit import CONTEXT, VARIANTS
 
@@ -191,13 +191,7 @@ def test_the_reward_writer_keeps_one_connection(engine: Engine) -> None:
 
 @pytest.mark.postgres
 def test_a_reward_writer_whose_connection_was_dropped_reconnects() -> None:
-    url = os.environ.get(
-        "ARTWORK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    try:
-        engine = create_database_engine(url)
-    except StorageError as exc:
-        pytest.skip(f"PostgreSQL not reachable at ARTWORK_TEST_POSTGRES_URL: {exc}")
+    engine = postgres_engine()
     log = DecisionLog(engine)
     writer = RewardWriter(engine, log)  # no retry hook: the reconnect alone must do
     now = datetime.now(UTC)
