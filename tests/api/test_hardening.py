@@ -4,12 +4,14 @@ headers, request ids, health and metrics every answer carries."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from artwork.api.middleware import new_request_id
 from artwork.api.routes.artwork_urls import public_base_url
 from artwork.config import Settings
 from artwork.testing.keys import api_client
@@ -151,3 +153,18 @@ def test_readyz_reports_a_missing_media_folder(client: TestClient, seeded: Servi
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["media"] != "ok"
+
+
+def test_request_ids_made_here_are_unique_and_differ_after_a_fork() -> None:
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports its first id and leaves at once
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    forked = os.read(read, 64).decode()
+    os.close(read)
+    assert forked[:16] != new_request_id()[:16]
