@@ -288,7 +288,7 @@ class RewardWriter:
         self._log = log
         self._timeout_s = timeout_s
         self._before_retry = before_retry
-        self._pending: list[tuple[PendingReward, Future[bool]]] = []
+        self._pending: list[tuple[PendingReward, _Answer]] = []
         self._cond = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -310,13 +310,18 @@ class RewardWriter:
             raise self._too_slow(reward) from None
 
     async def record_async(self, reward: PendingReward) -> bool:
-        """:meth:`record` for an event loop: the commit is awaited, no thread waits for it."""
-        future = self.submit(reward)
+        """:meth:`record` for an event loop: the commit is awaited, no thread waits for it.
+
+        The answer is an asyncio future of the caller's loop, which the writer settles with
+        one call into the loop per batch (a thread's future wrapped for the loop cost a
+        thread-safe callback, and a wake-up of the loop, per reward). A request that stops
+        waiting (its timeout, or a client gone) cancels only its own answer; the reward is
+        committed with its batch.
+        """
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._enqueue(reward, waiter)
         try:
-            # Shielded: giving up waiting must not cancel the future the writer thread sets.
-            return await asyncio.wait_for(
-                asyncio.shield(asyncio.wrap_future(future)), self._timeout_s
-            )
+            return await asyncio.wait_for(waiter, self._timeout_s)
         except TimeoutError:
             raise self._too_slow(reward) from None
 
@@ -327,6 +332,10 @@ class RewardWriter:
             OverloadedError: The writer is shutting down.
         """
         future: Future[bool] = Future()
+        self._enqueue(reward, future)
+        return future
+
+    def _enqueue(self, reward: PendingReward, future: _Answer) -> None:
         with self._cond:
             if self._stopping:
                 raise OverloadedError("the reward log is shutting down; retry shortly")
@@ -337,7 +346,6 @@ class RewardWriter:
                 )
                 self._thread.start()
             self._cond.notify_all()
-        return future
 
     def _too_slow(self, reward: PendingReward) -> StorageError:
         """The error of a reward whose commit took longer than the timeout."""
@@ -375,8 +383,7 @@ class RewardWriter:
                 except SQLAlchemyError as again:
                     self._fail(batch, again)
                     continue
-            for (_, future), fresh in zip(batch, recorded, strict=True):
-                _settle(future, fresh)
+            _answer([future for _, future in batch], recorded)
 
     def _commit(self, items: list[tuple[str, float, datetime]]) -> list[bool]:
         """Insert a batch in one transaction on the writer's own connection.
@@ -407,10 +414,29 @@ class RewardWriter:
                 logger.debug("closing the reward writer's connection failed: %s", exc)
 
     @staticmethod
-    def _fail(batch: list[tuple[PendingReward, Future[bool]]], exc: Exception) -> None:
+    def _fail(batch: list[tuple[PendingReward, _Answer]], exc: Exception) -> None:
         error = StorageError(f"cannot record {len(batch)} rewards: {exc}")
-        for _, future in batch:
-            _settle(future, error)
+        _answer([future for _, future in batch], [error] * len(batch))
+
+
+_Answer = Future[bool] | asyncio.Future[bool]
+"""Where a queued reward's outcome goes: a thread's future, or a future of an event loop."""
+
+
+def _answer(futures: Sequence[_Answer], outcomes: Sequence[bool | Exception]) -> None:
+    """Settle a batch's futures: threads' at once, event loops' with one call into each loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool | Exception]]]
+    by_loop = {}
+    for future, outcome in zip(futures, outcomes, strict=True):
+        if isinstance(future, Future):
+            _settle(future, outcome)
+        else:
+            by_loop.setdefault(future.get_loop(), []).append((future, outcome))
+    for loop, answers in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_on_loop, answers)
+        except RuntimeError:  # the loop has closed: nobody is waiting any more
+            logger.debug("an event loop closed before %d rewards were answered", len(answers))
 
 
 def _settle(future: Future[bool], outcome: bool | Exception) -> None:
@@ -421,3 +447,14 @@ def _settle(future: Future[bool], outcome: bool | Exception) -> None:
         future.set_exception(outcome)
     else:
         future.set_result(outcome)
+
+
+def _settle_on_loop(answers: list[tuple[asyncio.Future[bool], bool | Exception]]) -> None:
+    """On the event loop: answer the requests still waiting (a cancelled one is skipped)."""
+    for future, outcome in answers:
+        if future.done():
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

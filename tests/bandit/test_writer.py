@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 
+from artwork.bandit import writer as writer_module
 from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.log import DecisionLog
 from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
@@ -23,7 +24,7 @@ from artwork.catalog.repository import write_impressions
 from artwork.catalog.schema import homepage_impressions, rewards
 from artwork.config import Settings
 from artwork.domain import Decision, RowImpression
-from artwork.errors import OverloadedError
+from artwork.errors import OverloadedError, StorageError
 from artwork.testing.postgres import postgres_engine
 
 from .test_artwork_bandit import CONTEXT, VARIANTS
@@ -213,3 +214,58 @@ def test_a_reward_writer_whose_connection_was_dropped_reconnects() -> None:
         with engine.begin() as conn:
             conn.execute(rewards.delete().where(rewards.c.event_id.like("dropped-%")))
         engine.dispose()
+
+
+def test_rewards_awaited_on_a_loop_are_answered_with_one_call_into_it_per_batch(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = RewardWriter(engine, DecisionLog(engine))
+    commits: list[int] = []
+    settles: list[int] = []
+    commit, settle = writer._commit, writer_module._settle_on_loop
+
+    def counted_commit(items: list[Any]) -> list[bool]:
+        commits.append(len(items))
+        return commit(items)
+
+    def counted_settle(answers: list[Any]) -> None:
+        settles.append(len(answers))
+        settle(answers)
+
+    monkeypatch.setattr(writer, "_commit", counted_commit)
+    monkeypatch.setattr(writer_module, "_settle_on_loop", counted_settle)
+    now = datetime.now(UTC)
+
+    async def post_many() -> list[bool]:
+        posts = (writer.record_async(PendingReward(f"l{i}", 1.0, now)) for i in range(40))
+        return list(await asyncio.gather(*posts))
+
+    assert asyncio.run(post_many()) == [True] * 40
+    writer.close()
+    assert sum(commits) == sum(settles) == 40
+    assert len(settles) == len(commits) < 40  # batches shared commits and answers
+
+
+def test_a_reward_whose_wait_timed_out_is_still_committed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = DecisionLog(engine)
+    writer = RewardWriter(engine, log, timeout_s=0.05)
+    commit = writer._commit
+
+    def slow(items: list[Any]) -> list[bool]:
+        time.sleep(0.3)
+        return commit(items)
+
+    monkeypatch.setattr(writer, "_commit", slow)
+    now = datetime.now(UTC)
+
+    async def post(key: str) -> bool:
+        return await writer.record_async(PendingReward(key, 1.0, now))
+
+    with pytest.raises(StorageError, match="not committed within"):
+        asyncio.run(post("late"))
+    monkeypatch.setattr(writer, "_timeout_s", 5.0)
+    assert asyncio.run(post("next")) is True  # the writer carried on
+    writer.close()
+    assert (log.reward_of("late"), log.reward_of("next")) == (1.0, 1.0)
