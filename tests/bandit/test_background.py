@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.background import BanditWorker
-from artwork.bandit.learner import Learner
+from artwork.bandit.learner import Learner, LearnStep
 from artwork.bandit.learner_lock import LearnerLock
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
@@ -36,6 +36,15 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     return condition()
 
 
+def _refreshing(bandit: ArtworkBandit) -> Callable[[int], None]:
+    """A learner's ``on_snapshot`` that makes ``bandit`` serve the new snapshot."""
+
+    def refresh(_version: int) -> None:
+        bandit.refresh()
+
+    return refresh
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = create_database_engine(f"sqlite:///{tmp_path}/t.db")
@@ -50,7 +59,7 @@ def settings(tmp_path: Path) -> Settings:
 
 def test_a_reward_is_learned_promptly_and_served(engine: Engine, settings: Settings) -> None:
     bandit = ArtworkBandit(engine, settings)
-    learner = Learner(engine, settings, on_snapshot=lambda _v: bandit.refresh())
+    learner = Learner(engine, settings, on_snapshot=_refreshing(bandit))
     worker = BanditWorker(bandit, learner, poll_s=0.0, learn_interval_s=30.0)
     worker.start()
     try:
@@ -188,10 +197,10 @@ def test_an_unexpected_learner_error_restarts_the_learner_not_the_thread(
     built: list[Learner] = []
 
     def factory() -> Learner:
-        learner = Learner(engine, settings, on_snapshot=lambda _v: bandit.refresh())
+        learner = Learner(engine, settings, on_snapshot=_refreshing(bandit))
         if not built:  # the first learner hits a bug on its first pass
 
-            def broken() -> object:
+            def broken() -> LearnStep:
                 raise RuntimeError("a bug, not a condition")
 
             learner.step = broken  # type: ignore[method-assign]

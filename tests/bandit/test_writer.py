@@ -179,15 +179,17 @@ def test_a_failed_reward_batch_is_retried_once_after_the_hook(
 
 def test_the_reward_writer_keeps_one_connection(engine: Engine) -> None:
     checkouts: list[object] = []
+    checkins: list[object] = []
     event.listen(engine, "checkout", lambda *args: checkouts.append(args))
+    event.listen(engine, "checkin", lambda *args: checkins.append(args))
     writer = RewardWriter(engine, DecisionLog(engine))
     now = datetime.now(UTC)
 
     assert [writer.record(PendingReward(f"c{i}", 1.0, now)) for i in range(5)] == [True] * 5
+    assert (len(checkouts), len(checkins)) == (1, 0)  # five commits, one connection, kept
     writer.close()
 
-    assert len(checkouts) == 1  # five commits, one connection
-    assert engine.pool.checkedout() == 0  # given back at close
+    assert (len(checkouts), len(checkins)) == (1, 1)  # given back at close
 
 
 @pytest.mark.postgres
