@@ -38,17 +38,15 @@ from artwork.api import metrics
 from artwork.api.auth import Principal, RateLimiter, reward_speaker
 from artwork.api.errors import artwork_error_response, database_error_response
 from artwork.api.middleware import BodyTooLarge, request_header
+from artwork.api.schemas import REWARD_VALUE_BOUND
 from artwork.bandit.artwork_bandit import RewardOutcome
+from artwork.bandit.event_ids import MAX_EVENT_ID_CHARS
 from artwork.catalog.keys import KeyStore
 from artwork.errors import ArtworkError
 from artwork.wiring import Services
 
 PATH = "/v1/rewards"
 SCOPE = "client"
-MAX_EVENT_ID = 1024
-"""``RewardIn.event_id``'s longest accepted length."""
-MAX_ABS_VALUE = 1e6
-"""``RewardIn.value``'s bounds."""
 _FIELDS = frozenset({"event_id", "value"})
 _JSON = b"application/json"
 
@@ -164,13 +162,13 @@ def _plain_reward(body: bytes, services: Services) -> tuple[str, float] | None:
     # bool is an int to Python, not a number to the schema: the route decides about it.
     if type(event_id) is not str or type(value) not in (int, float):
         return None
-    if not 1 <= len(event_id) <= MAX_EVENT_ID:
+    if not 1 <= len(event_id) <= MAX_EVENT_ID_CHARS:
         return None
     number = float(value)
     settings = services.settings
     if not (
         math.isfinite(number)
-        and -MAX_ABS_VALUE <= number <= MAX_ABS_VALUE
+        and -REWARD_VALUE_BOUND <= number <= REWARD_VALUE_BOUND
         and settings.reward_min <= number <= settings.reward_max
     ):
         return None

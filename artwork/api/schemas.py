@@ -7,6 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from artwork.bandit.event_ids import MAX_EVENT_ID_CHARS
+
+REWARD_VALUE_BOUND = 1e6
+"""A posted reward value lies within plus or minus this (before the configured range)."""
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -32,13 +37,15 @@ class RewardIn(_In):
     )
 
     event_id: str = Field(
-        min_length=1, max_length=1024, description="From an artwork response, exactly as given."
+        min_length=1,
+        max_length=MAX_EVENT_ID_CHARS,
+        description="From an artwork response, exactly as given.",
     )
     value: float | None = Field(
         default=None,
         allow_inf_nan=False,
-        ge=-1e6,
-        le=1e6,
+        ge=-REWARD_VALUE_BOUND,
+        le=REWARD_VALUE_BOUND,
         description="Reward; 1.0 for a play, 0 for none (the accepted range is configured).",
     )
     kind: Literal["play", "watch"] | None = Field(
