@@ -182,8 +182,9 @@ class ChangeTracker:
     """Finds cuts, fades and dissolves in consecutive frames pushed one by one.
 
     The frames may be every frame, or every frame the decoder kept when told to skip
-    non-reference frames (then about every other one): thresholds that concern time are in
-    seconds, and a cut is placed at the first frame pushed after it.
+    non-reference frames (then about every other one) or every B-frame (about every fourth):
+    thresholds that concern time are in seconds, and a cut is placed at the first frame pushed
+    after it.
 
     Args:
         fps: the video's frame rate (> 0); sizes the memory of recent frames.
@@ -263,15 +264,37 @@ class ChangeTracker:
         return Changes(
             cuts_s=tuple(run.times[i] for i in cuts),
             transitions=tuple(
-                Transition(
-                    "fade" if kind == "fade" else "dissolve",
-                    run.times[s],
-                    run.times[e] + step,
-                )
+                Transition("fade" if kind == "fade" else "dissolve", *self._edges(s, e, kind, step))
                 for s, e, kind in transitions
             ),
             frames=len(run.times),
         )
+
+    def _edges(self, start: int, end: int, kind: str, step: float) -> tuple[float, float]:
+        """The times a transition over frames ``start..end`` begins and ends (the first
+        frame after it).
+
+        Where the decoder skipped frames next to a fade's edge (I- and P-frames only: three
+        skipped), the edge lies somewhere in the gap: the luma ramp is carried on in a
+        straight line from its two outermost frames to the level of the frame beyond, and
+        the edge is the first frame of the video at or past that point.
+        """
+        times, lumas = self._run.times, self._run.lumas
+        frame = 1.0 / self.fps
+        start_s = times[start]
+        following = times[end + 1] if end + 1 < len(times) else times[end] + step
+        end_s = min(following, times[end] + step)
+        if kind != "fade":
+            return start_s, end_s
+        if start > 0 and start < end and times[start] - times[start - 1] > 1.5 * frame:
+            reached = _reaches(times, lumas, start + 1, start, lumas[start - 1])
+            if reached is not None:
+                start_s = _on_grid(reached, times[start - 1], times[start], frame)
+        if 0 < end < len(times) - 1 and start < end and following - times[end] > 1.5 * frame:
+            reached = _reaches(times, lumas, end - 1, end, lumas[end + 1])
+            if reached is not None:
+                end_s = _on_grid(reached, times[end], following, frame)
+        return start_s, end_s
 
     # --- dissolves -------------------------------------------------------------------------
     def _check_dissolves(self, index: int) -> None:
@@ -399,3 +422,21 @@ class ChangeTracker:
         if steps >= params.min_fade_frames and lumas[j] - lumas[edge] >= params.min_fade_drop:
             return j - direction
         return None
+
+
+def _reaches(
+    times: list[float], lumas: list[float], inner: int, outer: int, level: float
+) -> float | None:
+    """When the luma line through frames ``inner`` and ``outer`` (in that direction) reaches
+    ``level``, or ``None`` when it heads away from it or is flat."""
+    slope = (lumas[outer] - lumas[inner]) / (times[outer] - times[inner])
+    if slope == 0 or (level - lumas[outer]) / slope * (times[outer] - times[inner]) <= 0:
+        return None
+    return times[outer] + (level - lumas[outer]) / slope
+
+
+def _on_grid(at_s: float, after_s: float, until_s: float, frame: float) -> float:
+    """The first frame at or past ``at_s`` that lies after the frame at ``after_s``, no later
+    than ``until_s`` (frames ``frame`` seconds apart from ``after_s``)."""
+    frames = max(1, math.ceil((at_s - after_s) / frame - 1e-6))
+    return min(after_s + frames * frame, until_s)

@@ -68,6 +68,26 @@ def test_a_fade_through_black_is_one_transition_and_no_cut() -> None:
     assert abs(_index(fade.end_s) - (20 + 12 + 5 + 11)) <= 1  # first full frame after
 
 
+@pytest.mark.parametrize("phase", [0, 1, 2, 3])
+def test_a_fade_seen_through_every_fourth_frame_keeps_its_edges(phase: int) -> None:
+    # I- and P-frames only: the frames at a fade's edges are skipped as often as not; the
+    # luma ramp carried on from the frames kept places the edges within a frame.
+    a, b = _picture(1), _picture(2)
+    out = [(_frame(a, 40) * (1 - k / 24)).astype(np.uint8) for k in range(1, 25)]
+    black = [np.zeros_like(out[0])] * 6
+    into = [(_frame(b, 40) * (k / 24)).astype(np.uint8) for k in range(1, 24)]
+    frames = [_frame(a, 40)] * 30 + out + black + into + [_frame(b, 40)] * 30
+    tracker = ChangeTracker(FPS)
+    for i in range(phase, len(frames), 4):
+        tracker.push(i / FPS, signature(frames[i]))
+    changes = tracker.finish()
+    assert changes.cuts_s == ()
+    [fade] = changes.transitions
+    assert fade.kind == "fade"
+    assert abs(_index(fade.start_s) - 30) <= 1  # first darkened frame
+    assert abs(_index(fade.end_s) - (30 + 24 + 6 + 23)) <= 1  # first full frame after
+
+
 def test_a_fade_out_then_a_cut_keeps_the_cut() -> None:
     a, b = _picture(3), _picture(4)
     out = [(_frame(a) * (1 - k / 10)).astype(np.uint8) for k in range(1, 11)]
