@@ -363,6 +363,22 @@ def test_frame_reader_yields_stretches_at_full_rate(synthetic: SyntheticTruth) -
         assert np.array_equal(frame.image, reference[frame.time_s])
 
 
+def test_skipping_b_frames_keeps_i_and_p_frames_exact(synthetic: SyntheticTruth) -> None:
+    reference = dict(_all_frames(synthetic.path))
+    with (
+        FrameReader(synthetic.path, width=320, skip_nonref=True) as references,
+        FrameReader(synthetic.path, width=320, skip_bidir=True) as coarse,
+    ):
+        kept = list(references.frames(0.0))
+        ip = list(coarse.frames(0.0))
+    # x264's default GOP: three B-frames between P-frames, the middle one a reference.
+    assert len(ip) < len(kept) < len(reference)
+    assert {f.time_s for f in ip} < {f.time_s for f in kept}
+    # What is decoded is decoded exactly (x264's P-frames never refer to its B-frames).
+    for frame in ip:
+        assert np.array_equal(frame.image, reference[frame.time_s])
+
+
 def test_frame_reader_fast_mode_stays_close(synthetic: SyntheticTruth) -> None:
     with (
         FrameReader(synthetic.path, width=64) as exact,

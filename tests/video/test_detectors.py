@@ -238,6 +238,51 @@ def test_skipping_settled_intervals_changes_no_boundary(
     assert settled.frames_decoded < whole.frames_decoded
 
 
+@pytest.mark.parametrize("which", ["film", "fixed_gop_film", "grainy_film"])
+def test_the_coarse_look_first_changes_no_cut(
+    which: str, request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> None:
+    truth: FilmTruth = request.getfixturevalue(which)
+    info = probe(truth.path)
+    with caplog.at_level(logging.DEBUG, logger="artwork.video.keyframe_detector"):
+        coarse = KeyframeShotDetector(refine_budget=1.0).scan(truth.path, info, plan_for(info))
+    exact = KeyframeShotDetector(refine_budget=1.0, coarse=False).scan(
+        truth.path, info, plan_for(info)
+    )
+    assert within_a_frame(
+        frame_numbers(coarse.shots.cuts_s, truth.fps), frame_numbers(exact.shots.cuts_s, truth.fps)
+    )
+    # The same transitions, measured within the spacing of I- and P-frames.
+    assert [t.kind for t in coarse.shots.transitions] == [t.kind for t in exact.shots.transitions]
+    for a, b in zip(coarse.shots.transitions, exact.shots.transitions, strict=True):
+        assert abs(a.start_s - b.start_s) <= 4 / truth.fps
+        assert abs(a.end_s - b.end_s) <= 4 / truth.fps
+    if which == "fixed_gop_film":
+        # Every cut of this film lies inside a GOP: the coarse look finds each within a few
+        # frames, and the intervals holding them are decoded again to place them exactly.
+        assert "the coarse look found a cut" in caplog.text
+    else:
+        assert coarse.frames_decoded < exact.frames_decoded
+
+
+def test_the_coarse_look_is_charged_what_it_costs(
+    fixed_gop_film: FilmTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget that pays for some of this film's intervals decoded exactly pays for more
+    # looked at coarsely first, and the cuts found are still the planted ones.
+    film = fixed_gop_film
+    monkeypatch.setattr(keyframe_detector, "MIN_REFINE_S", 0.0)
+    info = probe(film.path)
+    coarse = KeyframeShotDetector(refine_budget=0.1).scan(film.path, info, plan_for(info))
+    exact = KeyframeShotDetector(refine_budget=0.1, coarse=False).scan(
+        film.path, info, plan_for(info)
+    )
+    assert len(coarse.shots.approximate_s) < len(exact.shots.approximate_s)
+    found = frame_numbers(coarse.shots.cuts_s, film.fps)
+    planted = frame_numbers(film.cuts_s, film.fps)
+    assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found
+
+
 def test_what_settling_saves_pays_for_more_intervals(
     fixed_gop_film: FilmTruth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
