@@ -40,10 +40,11 @@ both a sample of every shot and a list of cut candidates. The pass:
    frames (``skip_nonref``: about every other frame), which places cuts to within a frame.
 4. **Budget**: refinement decodes at most ``refine_budget`` (default 10%) of the video's frames
    from their reference frames, a coarse look counting ``COARSE_COST`` of that (6 s a minute;
-   at least ``MIN_REFINE_S`` seconds of video looked at), intervals that may hide a cut (a
-   packet anomaly, a change at an on-grid keyframe) first, then those whose end keyframe may be
-   a cut after a fade-in from black, then those that only measure a fade, shortest first within
-   each. An interval stops being decoded once its picture has **settled** (:class:`_Settling`:
+   at least ``MIN_REFINE_S`` seconds of video looked at), those most likely to place a cut per
+   frame decoded first: intervals whose packets point at a cut, then those whose end keyframe
+   may be a cut after a fade-in from black, then changes at on-grid keyframes without such
+   packets (mostly dissolves, decoded far), then those that only measure a fade, shortest
+   first within each. An interval stops being decoded once its picture has **settled** (:class:`_Settling`:
    steady for the longest half of a dissolve, every anomalous packet behind): the rest of it is
    judged as an interval that is never decoded is (alike the keyframe that ends it: nothing
    happens; a cut apart from an off-grid, bright keyframe: a cut at that keyframe) and skipped,
@@ -170,6 +171,10 @@ class _Keyframe:
     a keyframe at a scene change (set by :meth:`KeyframeShotDetector._judge`)."""
 
 
+FADE_ONLY = 3
+"""The :attr:`_Interval.rank` of windows that only measure a fade."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Interval:
     """The keyframe interval ending at keyframe ``end`` (an index), ``frames`` long.
@@ -182,6 +187,8 @@ class _Interval:
     end: int
     frames: int
     may_hide_cut: bool = True
+    anomaly: bool = False
+    """Its packet sizes point at a cut (or black frames) inside it."""
     end_may_be_cut: bool = False
     """Only its start was dark (a fade-in from black) and its end is a bright, off-grid
     keyframe after a change: decoding it tells whether that keyframe is a cut (the change
@@ -189,9 +196,20 @@ class _Interval:
 
     @property
     def rank(self) -> tuple[int, int]:
-        """Decoding order: windows that may hide a cut, then those whose end may be one, then
-        those that only measure a fade; shortest first within each."""
-        return (0 if self.may_hide_cut else 1 if self.end_may_be_cut else 2, self.frames)
+        """Decoding order, most likely to place a cut per frame decoded first: windows whose
+        packets point at a cut, then those whose end may be one (decoded until the fade-in
+        settles), then changes at on-grid keyframes without such packets (a cut there would
+        have been coded afresh, so mostly a dissolve or motion, and decoded far), then those
+        that only measure a fade; shortest first within each."""
+        if self.anomaly:
+            group = 0
+        elif self.end_may_be_cut:
+            group = 1
+        elif self.may_hide_cut:
+            group = 2
+        else:
+            group = FADE_ONLY
+        return (group, self.frames)
 
 
 class KeyframeShotDetector(ShotDetector):
@@ -382,6 +400,7 @@ class KeyframeShotDetector(ShotDetector):
                     end,
                     gap + 1,
                     may_hide_cut=anomaly or (changed and on_grid),
+                    anomaly=anomaly,
                     end_may_be_cut=changed and not (anomaly or on_grid or end_dark),
                 )
             )
@@ -427,7 +446,7 @@ class KeyframeShotDetector(ShotDetector):
                 for window in waiting:
                     # After the first round, savings go to intervals that may hold a cut;
                     # what only measures a fade comes after widening runs over transitions.
-                    if chosen and window.rank[0] == 2:
+                    if chosen and window.rank[0] == FADE_ONLY:
                         continue
                     if reserved + window.frames * cost <= budget:
                         batch.append(window)

@@ -24,6 +24,7 @@ from artwork.video.keyframe_detector import (
     REFERENCE_SPAN,
     KeyframeShotDetector,
     _anomaly_at,
+    _Interval,
     _Keyframe,
     _Settling,
     reference_sizes,
@@ -236,6 +237,22 @@ def test_skipping_settled_intervals_changes_no_boundary(
         )
     # Each of these films has an interval that settles before its end.
     assert settled.frames_decoded < whole.frames_decoded
+
+
+def test_windows_most_likely_to_place_a_cut_per_frame_are_decoded_first() -> None:
+    fade_only = _Interval(1, 20, may_hide_cut=False)
+    on_grid_change = _Interval(2, 250, may_hide_cut=True)
+    end_may_be_cut = _Interval(3, 150, may_hide_cut=False, end_may_be_cut=True)
+    packets = _Interval(4, 200, may_hide_cut=True, anomaly=True)
+    short_packets = _Interval(5, 30, may_hide_cut=True, anomaly=True)
+    windows = [fade_only, on_grid_change, end_may_be_cut, packets, short_packets]
+    assert sorted(windows, key=lambda w: w.rank) == [
+        short_packets,
+        packets,
+        end_may_be_cut,
+        on_grid_change,
+        fade_only,
+    ]
 
 
 @pytest.mark.parametrize("which", ["film", "fixed_gop_film", "grainy_film"])
