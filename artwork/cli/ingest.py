@@ -61,7 +61,9 @@ def register(commands: Subcommands) -> None:
         help="extract on a Ray cluster: 'auto' (the cluster of `ray start`), 'local', or an "
         "address; the files must be readable at the same path by every worker",
     )
-    parser.set_defaults(handler=run, parser=parser)
+    # Everything is closed and committed when `run` returns; Ray's own exit handlers stop
+    # the cluster an ingest started, so those must run.
+    parser.set_defaults(handler=run, parser=parser, skip_teardown=lambda args: not args.ray)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,8 +6,12 @@ Exit codes: 0 success, 1 an artwork error (the reason on one line of stderr), 2 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from artwork.cli import (
     bandit,
@@ -53,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code.
+
+    Args:
+        argv: the arguments; ``None`` reads the process's own command line, and means this
+            call *is* the process (the ``artwork`` executable, ``python -m artwork.cli.main``):
+            a command that asks for it (``skip_teardown``: it has closed, flushed and
+            committed everything) then ends the process at once instead of returning, which
+            saves the interpreter's teardown of every module it loaded (0.1-0.2 s for an
+            ingest, which loads FFmpeg, OpenCV, NumPy, ONNX Runtime and SQLAlchemy).
+    """
     args = build_parser().parse_args(argv)
     try:
         code: int = args.handler(args, get_settings())
@@ -61,7 +75,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    skip_teardown: Callable[[argparse.Namespace], bool] | None = getattr(
+        args, "skip_teardown", None
+    )
+    if argv is None and skip_teardown is not None and skip_teardown(args):
+        leave_now(code)
     return code
+
+
+def leave_now(code: int) -> NoReturn:
+    """End the process with ``code`` without tearing the interpreter down: output flushed,
+    logging shut down, and nothing else run (no ``atexit`` handler, no finaliser)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe, a closed stream
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -158,6 +158,40 @@ def test_a_warm_model_cache_ingests_without_importing_torch(
     assert json.loads(verdict) == [0, []]
 
 
+def test_the_ingest_process_ends_without_teardown_and_loses_nothing(
+    home: Path, videos: list[Path], tmp_path: Path
+) -> None:
+    """As the process's own command (no argv given), an ingest ends the process once it has
+    closed everything, without the interpreter's teardown: no exit handler runs, yet every
+    line is printed and every title stored."""
+    broken = tmp_path / "broken.mp4"
+    broken.write_text("not a video")
+    arguments = ["artwork", "ingest", str(videos[0]), str(broken), "--json", "--no-progress"]
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('torn down', file=sys.stderr))\n"
+        "from artwork.cli.main import main\n"
+        f"sys.argv = {arguments!r}\n"
+        "sys.exit(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "torn down" not in done.stderr
+    assert "broken.mp4" in done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["title_id"] for line in lines] == ["first-film", "broken"]
+    assert lines[0]["variants"]
+    assert {t.title_id for t in _catalog(home).list_titles()} == {"first-film"}
+    # Another command returns as before, and the interpreter is torn down.
+    variant_id = lines[0]["variants"][0]["variant_id"]
+    code = code.replace(repr(arguments), repr(["artwork", "variants", "approve", variant_id]))
+    listed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert variant_id in listed.stdout and "torn down" in listed.stderr
+
+
 def test_text_output_and_a_progress_bar(
     run_cli: Callable[..., Any], videos: list[Path], tmp_path: Path
 ) -> None:
