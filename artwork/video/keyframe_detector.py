@@ -38,15 +38,16 @@ both a sample of every shot and a list of cut candidates. The pass:
    cut it cannot place exactly (a frame or more skipped before it, or a fade's short black
    bottom fallen between two P-frames), the interval is decoded again from its reference
    frames (``skip_nonref``: about every other frame), which places cuts to within a frame.
-4. **Budget**: refinement decodes at most ``refine_budget`` (default 10%) of the video's frames
-   from their reference frames, a coarse look counting ``COARSE_COST`` of that (6 s a minute;
-   at least ``MIN_REFINE_S`` seconds of video looked at), those most likely to place a cut per
-   frame decoded first: intervals whose packets point at a cut, then those whose end keyframe
-   may be a cut after a fade-in from black, then changes at on-grid keyframes without such
-   packets (mostly dissolves, decoded far), then those that only measure a fade, shortest
-   first within each. An interval stops being decoded once its picture has **settled** (:class:`_Settling`:
-   steady for the longest half of a dissolve, every anomalous packet behind): the rest of it is
-   judged as an interval that is never decoded is (alike the keyframe that ends it: nothing
+4. **Budget**: refinement decodes at most ``refine_budget`` (default 7%) of the video's frames
+   from their reference frames, a coarse look counting ``COARSE_COST`` of that (4.2 s a minute,
+   up to 7 s of video looked at coarsely; at least ``MIN_REFINE_S`` seconds of video looked
+   at), those most likely to place a cut per frame decoded first: intervals whose packets point
+   at a cut, then those whose end keyframe may be a cut after a fade-in from black, then
+   changes at on-grid keyframes without such packets (mostly dissolves, decoded far), then
+   those that only measure a fade, shortest first within each. An interval stops being decoded
+   once its picture has **settled** (:class:`_Settling`: steady for the longest half of a
+   dissolve, every anomalous packet behind): the rest of it is judged as an interval that is
+   never decoded is (alike the keyframe that ends it: nothing
    happens; a cut apart from an off-grid, bright keyframe: a cut at that keyframe) and skipped,
    decoding resuming at the keyframe. What a window is opened for (a cut the packets point at, a
    fade at its start) usually lies early in it. The budget is charged what was decoded, so
@@ -233,7 +234,7 @@ class KeyframeShotDetector(ShotDetector):
         self,
         params: ChangeParams | None = None,
         *,
-        refine_budget: float = 0.1,
+        refine_budget: float = 0.07,
         settle: bool = True,
         coarse: bool = True,
     ) -> None:
