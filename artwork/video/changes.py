@@ -45,6 +45,9 @@ from artwork.domain import Image
 from artwork.video.shots import Transition
 
 SIGNATURE_WIDTH = 64
+RECENT_S = 1.0
+"""The span, in seconds, whose mean distance a cut must stand out from (``adaptive_ratio``):
+by time, not by frames, so that it means the same when frames were skipped."""
 DARK_VALUE = 64.0
 """HSV value (0-255) below which a pixel's hue and saturation count proportionally less."""
 
@@ -199,7 +202,8 @@ class ChangeTracker:
         self._halves = sorted(self.params.dissolve_halves_s)
         span = 2 * self._halves[-1]
         self._window: deque[tuple[float, Signature]] = deque(maxlen=math.ceil(span * fps) + 2)
-        self._recent: deque[float] = deque(maxlen=max(2, round(fps)))
+        # (time, distance) of the frames of the preceding second that were not cuts
+        self._recent: deque[tuple[float, float]] = deque()
         self._run = _Run()
         self._cut_indices: list[int] = []
         self._dissolves: list[tuple[int, int]] = []
@@ -224,7 +228,10 @@ class ChangeTracker:
         run.times.append(time_s)
         run.lumas.append(sig.luma)
         run.distances.append(distance)
-        recent = sum(self._recent) / len(self._recent) if self._recent else 0.0
+        recent_window = self._recent
+        while recent_window and recent_window[0][0] < time_s - RECENT_S:
+            recent_window.popleft()
+        recent = sum(d for _, d in recent_window) / len(recent_window) if recent_window else 0.0
         is_cut = (
             index > 0
             and distance >= params.cut_threshold
@@ -239,7 +246,7 @@ class ChangeTracker:
             else:
                 cuts.append(index)
         else:
-            self._recent.append(distance)
+            self._recent.append((time_s, distance))
         self._window.append((time_s, sig))
         self._check_dissolves(index)
 

@@ -88,6 +88,21 @@ def test_a_fade_seen_through_every_fourth_frame_keeps_its_edges(phase: int) -> N
     assert abs(_index(fade.end_s) - (30 + 24 + 6 + 23)) <= 1  # first full frame after
 
 
+def test_a_cut_stands_out_from_the_preceding_second_however_sparse_the_frames() -> None:
+    # Fast camera motion, then a calm second, then a cut, seen through every fourth frame:
+    # the distances a cut must stand out from are the calm second's, not the last 25
+    # frames' (which would reach back four seconds into the motion).
+    a, b = _picture(5, width=1400), _picture(6)
+    fast = [_frame(a, 10 * i) for i in range(75)]
+    calm = [_frame(a, 750 + i // 4) for i in range(25)]
+    frames = fast + calm + [_frame(b, i) for i in range(25)]
+    tracker = ChangeTracker(FPS)
+    for i in range(0, len(frames), 4):
+        tracker.push(i / FPS, signature(frames[i]))
+    changes = tracker.finish()
+    assert [_index(t) for t in changes.cuts_s] == [100]
+
+
 def test_a_fade_out_then_a_cut_keeps_the_cut() -> None:
     a, b = _picture(3), _picture(4)
     out = [(_frame(a) * (1 - k / 10)).astype(np.uint8) for k in range(1, 11)]
