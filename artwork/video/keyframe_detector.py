@@ -590,33 +590,45 @@ class KeyframeShotDetector(ShotDetector):
         exact: set[_Unit],
     ) -> tuple[Changes, dict[_Unit, float]]:
         """:meth:`_track` over these units, those in ``exact`` decoded from their reference
-        frames and the others coarsely: the changes, and for each coarse unit a cut the
-        tracker found in lies in (or just before: a cut at a unit's first frame happened
-        after the previous frame decoded), that cut's time. Keyframes judged cuts by
-        :class:`_Settling` are not counted, nor cuts right after the frame before them
-        (exact however the frames were decoded)."""
+        frames and the others coarsely: the changes, and the coarse units to decode exactly,
+        each with the time that asks for it.
+
+        A coarse unit is asked for where a frame a frame or more after the one before it
+        (frames were skipped between) is a cut the tracker found, or differs from the frame
+        before by the cut threshold outside any transition found: under fast motion frames
+        four apart differ so much that a cut among them no longer stands out from the
+        preceding second, which the tracker's cut rule asks for. A change at a unit's first
+        frame asks for the unit before it too (it happened after that unit's last frame).
+        Keyframes judged cuts by :class:`_Settling` ask for nothing.
+        """
         found: list[Changes] = []
         again: dict[_Unit, float] = {}
         tracker = ChangeTracker(fps, self.params)
-        owners: dict[float, tuple[_Unit, ...]] = {}  # frame time -> units a cut there is in
+        owners: dict[float, tuple[_Unit, ...]] = {}  # frame time -> units a change there is in
+        jumps: list[float] = []  # frames after a gap that differ by the cut threshold
 
         def finish() -> None:
             found.append(tracker.finish())
-            for cut in found[-1].cuts_s:
-                for unit in owners.get(cut, ()):
+            changes = found[-1]
+            inside = changes.transitions
+            unexplained = [t for t in jumps if not any(x.start_s <= t < x.end_s for x in inside)]
+            for time_s in (*changes.cuts_s, *unexplained):
+                for unit in owners.get(time_s, ()):
                     if unit not in exact:
-                        again.setdefault(unit, cut)
+                        again.setdefault(unit, time_s)
 
         previous: _Unit | None = None
-        last_s = -math.inf
+        last: tuple[float, Signature] | None = None
         for unit in units:
             stretch = decoder.stretch(unit, coarse=unit not in exact)
             for n, (time_s, sig) in enumerate(stretch.frames):
                 tracker.push(time_s, sig)
-                if time_s - last_s > 1.5 / fps:  # a frame or more was skipped before it
-                    at_start = n == 0 and previous is not None and tracker.frames > 1
+                if last is not None and time_s - last[0] > 1.5 / fps:  # frames skipped before
+                    at_start = n == 0 and previous is not None
                     owners[time_s] = (unit, previous) if at_start and previous else (unit,)
-                last_s = time_s
+                    if content_distance(last[1], sig) >= self.params.cut_threshold:
+                        jumps.append(time_s)
+                last = (time_s, sig)
             previous = unit
             if stretch.verdict is not None:
                 # The rest of the interval was skipped: what follows is tracked apart.
@@ -624,9 +636,9 @@ class KeyframeShotDetector(ShotDetector):
                 if stretch.verdict == _Settling.CUT:
                     found.append(Changes((keyframes[unit[0]].time_s,), (), 0))
                 tracker = ChangeTracker(fps, self.params)
-                owners = {}
+                owners, jumps = {}, []
                 previous = None
-                last_s = -math.inf
+                last = None
         if tracker.frames:
             finish()
         changes = _joined(found)

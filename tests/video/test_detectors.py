@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -280,6 +281,20 @@ def test_the_coarse_look_first_changes_no_cut(
         assert "the coarse look found a cut" in caplog.text
     else:
         assert coarse.frames_decoded < exact.frames_decoded
+
+
+def test_the_coarse_look_keeps_every_cut_of_a_real_clip(clip_path: Callable[[str], Path]) -> None:
+    # Riders racing past the camera: fast motion between I- and P-frames four apart, and a
+    # cut at an on-grid keyframe; every frame decoded is the reference.
+    path = clip_path("bikes.mp4")
+    info = probe(path)
+    every = FrameShotDetector().scan(path, info, plan_for(info))
+    keyframes = KeyframeShotDetector().scan(path, info, plan_for(info))
+    assert keyframes.detector == "keyframes"
+    assert frame_numbers(keyframes.shots.cuts_s, info.fps) == frame_numbers(
+        every.shots.cuts_s, info.fps
+    )
+    assert keyframes.frames_decoded < every.frames_decoded / 3
 
 
 def test_the_coarse_look_is_charged_what_it_costs(
