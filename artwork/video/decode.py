@@ -24,6 +24,7 @@ from which nothing decodes raises ``VideoError``.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import logging
 import math
 import os
@@ -462,15 +463,44 @@ def _iter_keyframes(
         stream.codec_context.skip_frame = "NONKEY"
         sar = _sar(stream)
         yielded = 0
-        for timed in _decode(container, stream, stats, info.fps, packets=packets):
+        decoded = _decode(container, stream, stats, info.fps, packets=packets)
+        for frame in _in_time_order(_to_frame(timed, info.fps, sar, width) for timed in decoded):
             stats.yielded += 1
             yielded += 1
-            yield _to_frame(timed, info.fps, sar, width)
+            yield frame
     if yielded == 0:
         raise VideoError(
             f"{path}: no keyframe decoded ({stats.bad_packets} bad packets); the file is "
             "corrupt, re-export the video"
         )
+
+
+KEYFRAME_REORDER = 8
+"""Keyframes held back to put the decoder's output in time order (:func:`_in_time_order`)."""
+
+
+def _in_time_order(frames: Iterator[Frame], window: int = KEYFRAME_REORDER) -> Iterator[Frame]:
+    """``frames`` in increasing time, repeats dropped, as long as none comes more than
+    ``window`` places late.
+
+    Fed keyframes alone, an HEVC decoder can hand an open-GOP stream's keyframes (CRA
+    pictures) out of order (x265's defaults: 18.79 s before 11.83 s), since it orders its
+    output by picture order counts that restart at each keyframe.
+    """
+    pending: list[tuple[float, int, Frame]] = []
+    last = -math.inf
+    for number, timed in enumerate(frames):
+        heapq.heappush(pending, (timed.time_s, number, timed))
+        if len(pending) > window:
+            time_s, _, first = heapq.heappop(pending)
+            if time_s > last:
+                last = time_s
+                yield first
+    while pending:
+        time_s, _, first = heapq.heappop(pending)
+        if time_s > last:
+            last = time_s
+            yield first
 
 
 def _seek_or_reopen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +139,44 @@ def grainy_film(tmp_path_factory: pytest.TempPathFactory) -> FilmTruth:
         seed=1,
         grain=12.0,
     )
+
+
+@pytest.fixture(scope="module")
+def hevc_film(film: FilmTruth, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The film of ``film`` re-encoded by x265 with its defaults: open GOPs (CRA keyframes)
+    and P-pictures coded as B-slices."""
+    av = pytest.importorskip("av")
+    try:
+        av.codec.Codec("libx265", "w")
+    except av.error.FFmpegError:
+        pytest.skip("this FFmpeg has no libx265 encoder")
+    path = tmp_path_factory.mktemp("film") / "hevc.mp4"
+    with av.open(str(film.path)) as source, av.open(str(path), "w") as out:
+        stream = out.add_stream("libx265", rate=film.fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        stream.options = {"x265-params": "log-level=error"}
+        stream.codec_context.time_base = Fraction(1, film.fps)
+        for number, frame in enumerate(source.decode(video=0)):
+            frame.pts, frame.time_base = number, Fraction(1, film.fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_keyframes_follow_an_hevc_film_as_every_frame_does(hevc_film: Path) -> None:
+    # Fed keyframes alone, FFmpeg's HEVC decoder hands open-GOP keyframes out of order, and
+    # skipping B-frames leaves only the keyframes of x265's output: the scan still finds
+    # what decoding every frame finds.
+    info = probe(hevc_film)
+    every = FrameShotDetector().scan(hevc_film, info, plan_for(info))
+    scan = KeyframeShotDetector(refine_budget=1.0).scan(hevc_film, info, plan_for(info))
+    assert scan.detector == "keyframes"
+    times = [f.time_s for f in scan.samples]
+    assert times == sorted(times)
+    assert within_a_frame(
+        frame_numbers(scan.shots.cuts_s, info.fps), frame_numbers(every.shots.cuts_s, info.fps)
+    )
+    assert [t.kind for t in scan.shots.transitions] == [t.kind for t in every.shots.transitions]
 
 
 def test_keyframes_stay_cheap_and_exact_on_grainy_film(grainy_film: FilmTruth) -> None:
