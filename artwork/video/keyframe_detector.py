@@ -147,6 +147,9 @@ EXACT_EDGE_FRAMES = 2.5
 run was decoded from its reference frames (about every other frame)."""
 COARSE_EDGE_FRAMES = 4.5
 """The same for a run looked at through its I- and P-frames (about every fourth frame)."""
+COARSE_MAX_SPACING = 8
+"""A coarse look that sees fewer than one frame in this many of the video it covers is
+decoded again exactly (:func:`_too_sparse`); x264 leaves about one in four."""
 COARSE_COST = 0.6
 """What a frame of video looked at coarsely (I- and P-frames only) costs against the
 refinement budget, which counts frames decoded exactly (from every reference frame): about
@@ -599,7 +602,8 @@ class KeyframeShotDetector(ShotDetector):
         four apart differ so much that a cut among them no longer stands out from the
         preceding second, which the tracker's cut rule asks for. A change at a unit's first
         frame asks for the unit before it too (it happened after that unit's last frame).
-        Keyframes judged cuts by :class:`_Settling` ask for nothing.
+        A coarse unit that saw too little of its interval (:func:`_too_sparse`) asks for
+        itself. Keyframes judged cuts by :class:`_Settling` ask for nothing.
         """
         found: list[Changes] = []
         again: dict[_Unit, float] = {}
@@ -621,6 +625,8 @@ class KeyframeShotDetector(ShotDetector):
         last: tuple[float, Signature] | None = None
         for unit in units:
             stretch = decoder.stretch(unit, coarse=unit not in exact)
+            if unit not in exact and _too_sparse(stretch):
+                again.setdefault(unit, keyframes[unit[0] - 1].time_s)
             for n, (time_s, sig) in enumerate(stretch.frames):
                 tracker.push(time_s, sig)
                 if last is not None and time_s - last[0] > 1.5 / fps:  # frames skipped before
@@ -815,6 +821,9 @@ class _IntervalDecoder:
         self._readers: list[FrameReader] = []
         self._coarse_reader: FrameReader | None = None
         self._lock = threading.Lock()
+        self._blind = False
+        """A coarse look saw too little (:func:`_too_sparse`): every later unit is decoded
+        exactly at once."""
 
     def __enter__(self) -> _IntervalDecoder:
         return self
@@ -832,6 +841,7 @@ class _IntervalDecoder:
     def prefetch(self, units: list[_Unit], *, coarse: bool = False) -> None:
         """Start decoding these units in worker threads, in this order (nothing for one:
         the calling thread's reader, with FFmpeg's threads, does as well)."""
+        coarse = coarse and not self._blind
         units = [u for u in units if (u, coarse) not in self._done]
         units = [u for u in units if (u, coarse) not in self._futures]
         if len(units) < 2 or min(REFINE_WORKERS, os.cpu_count() or 1) < 2:
@@ -844,7 +854,12 @@ class _IntervalDecoder:
 
     def stretch(self, unit: _Unit, *, coarse: bool = False) -> _Stretch:
         """The frames of one unit (:meth:`KeyframeShotDetector._stretch`) at one level:
-        decoded once, prefetched or now, and kept (a run widened over it reads it again)."""
+        decoded once, prefetched or now, and kept (a run widened over it reads it again).
+        Asked for coarsely, not yet begun, once a coarse look has proved blind, it is decoded
+        exactly."""
+        started = (unit, True) in self._done or (unit, True) in self._futures
+        if coarse and self._blind and not started:
+            coarse = False
         key = (unit, coarse)
         done = self._done.get(key)
         if done is not None:
@@ -855,6 +870,8 @@ class _IntervalDecoder:
         else:
             reader = self._reader if not coarse else self._own_coarse_reader()
             result = self._detector._stretch(reader, self._keyframes, unit, self._fps)
+            if coarse and _too_sparse(result):
+                self._blind = True
         self._done[key] = result
         return result
 
@@ -885,12 +902,24 @@ class _IntervalDecoder:
         if reader is None:
             reader = readers[coarse] = self._open(coarse=coarse, threads=1)
         result = self._detector._stretch(reader, self._keyframes, unit, self._fps)
-        if coarse and _shows_cut(result, self._fps, self._detector.params):
+        if coarse and _too_sparse(result):
+            self._blind = True
+        if coarse and (_too_sparse(result) or _shows_cut(result, self._fps, self._detector.params)):
             # The run will be tracked again from its reference frames
             # (:meth:`KeyframeShotDetector._track`): decode this unit for it now, while the
             # other worker is busy too, rather than afterwards in the calling thread alone.
             self._done[unit, False] = self._in_worker(unit, coarse=False)
         return result
+
+
+def _too_sparse(stretch: _Stretch) -> bool:
+    """Whether a coarse look at an interval saw too little of it to go by: fewer than one
+    frame in ``COARSE_MAX_SPACING`` of the video it covered. An encoder that codes its
+    P-pictures as B-slices (x265's default generalised B-frames) leaves only the keyframes
+    to such a look."""
+    return stretch.charged >= 2 * COARSE_MAX_SPACING and (
+        len(stretch.frames) * COARSE_MAX_SPACING < stretch.charged
+    )
 
 
 def _shows_cut(stretch: _Stretch, fps: float, params: ChangeParams) -> bool:
