@@ -23,7 +23,11 @@ both a sample of every shot and a list of cut candidates. The pass:
      (``SPIKE_RATIO`` times its reference size, :func:`reference_sizes`: a high percentile of
      its neighbours', which film grain does not inflate, and ``SPIKE_KEY_SHARE`` of the median
      keyframe) is a cut the encoder did not mark with a keyframe; a run of near-empty packets
-     is black or frozen frames (a fade's bottom, a slate).
+     is black or frozen frames (a fade's bottom, a slate); an intra picture that is no
+     keyframe (H.264 slice headers, :mod:`~artwork.video.slices`: x264 codes a shot that
+     starts soon after a keyframe that way) is a cut or a fade, however grain hides its
+     size. Where such pictures are more common than keyframes (periodic I pictures of
+     open-GOP or broadcast streams) they are not counted.
 
    Unchanged content and no anomaly: one shot. Changed content at an off-grid, bright
    keyframe with no anomaly: a **cut exactly at K** (the encoder found it; nothing is
@@ -360,6 +364,12 @@ class KeyframeShotDetector(ShotDetector):
         # The encoder's fixed keyframe interval is the longest gap (x264: 250 frames); when
         # every gap differs, treating the single longest as on the grid costs one window.
         grid_gop = max(gaps, default=0)
+        # Intra pictures that are no keyframe: where an encoder coded a new shot afresh soon
+        # after a keyframe. Where they are as common as keyframes (periodic I pictures of
+        # open-GOP or broadcast streams) they say nothing about shots.
+        intra = packets.intra_times()
+        if len(intra) > len(keyframes):
+            intra = intra[:0]
         cuts: list[float] = []
         windows: list[_Interval] = []
         half = 0.5 / info.fps
@@ -368,7 +378,11 @@ class KeyframeShotDetector(ShotDetector):
         ):
             inside = (times > before.time_s + half) & (times < after.time_s - half)
             at = _anomaly_at(sizes[inside], reference[inside], key_median)
-            anomaly = at is not None
+            last_anomaly_s = -math.inf if at is None else float(times[inside][at])
+            fresh = intra[(intra > before.time_s + half) & (intra < after.time_s - half)]
+            if fresh.size:
+                last_anomaly_s = max(last_anomaly_s, float(fresh[-1]))
+            anomaly = math.isfinite(last_anomaly_s)
             changed = after.distance >= self.params.cut_threshold
             on_grid = abs(gap - grid_gop) <= 1
             # Encoders put keyframes at the black of a fade, or in it: such an end asks for a
@@ -383,7 +397,10 @@ class KeyframeShotDetector(ShotDetector):
             if changed and not (anomaly or on_grid or dark):
                 cuts.append(after.time_s)
                 continue
-            reasons = ("packet sizes " if anomaly else "") + ("dark/fading " if dark else "")
+            reasons = ("packet sizes " if at is not None else "") + (
+                "intra picture " if fresh.size else ""
+            )
+            reasons += "dark/fading " if dark else ""
             reasons += "change at an on-grid keyframe" if changed and on_grid else ""
             logger.debug(
                 "window %.2f-%.2f s (%d frames): %s",
@@ -395,7 +412,7 @@ class KeyframeShotDetector(ShotDetector):
             end_dark = after.luma < self.params.black_luma or end in fading
             keyframes[end] = replace(
                 after,
-                last_anomaly_s=-math.inf if at is None else float(times[inside][at]),
+                last_anomaly_s=last_anomaly_s,
                 on_grid=on_grid,
                 may_be_cut=not (on_grid or end_dark),
             )

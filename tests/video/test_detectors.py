@@ -19,7 +19,7 @@ from artwork.testing.films import FilmTruth, write_film_like_video
 from artwork.testing.synthetic import Segment, SyntheticTruth, write_synthetic_video
 from artwork.video import keyframe_detector
 from artwork.video.changes import ChangeParams, Signature, content_distance, signature
-from artwork.video.decode import probe
+from artwork.video.decode import PacketLog, probe
 from artwork.video.frame_detector import FrameShotDetector
 from artwork.video.keyframe_detector import (
     REFERENCE_PERCENTILE,
@@ -277,6 +277,51 @@ def test_skipping_settled_intervals_changes_no_boundary(
         )
     # Each of these films has an interval that settles before its end.
     assert settled.frames_decoded < whole.frames_decoded
+
+
+def _film_log(
+    key_times: list[float], intra_times: list[float], fps: float = 24.0
+) -> tuple[list[_Keyframe], PacketLog]:
+    """Keyframes (a red shot, then blue from the third keyframe on) and a packet log of
+    even sizes, with intra pictures that are no keyframe at ``intra_times`` (no larger than
+    the rest, as under heavy grain)."""
+    keyframes: list[_Keyframe] = []
+    previous: Signature | None = None
+    for number, time_s in enumerate(key_times):
+        sig = _flat(RED if number < 2 else BLUE)
+        distance = content_distance(previous, sig) if previous is not None else 0.0
+        keyframes.append(_Keyframe(time_s, distance, sig.luma, sig))
+        previous = sig
+    log = PacketLog()
+    for frame in range(round(key_times[-1] * fps) + 1):
+        time_s = frame / fps
+        key = any(abs(time_s - k) < 0.5 / fps for k in key_times)
+        intra = any(abs(time_s - i) < 0.5 / fps for i in intra_times)
+        log.add(time_s, 20_000 if key else 1_000, key, intra=intra)
+    return keyframes, log
+
+
+def test_an_intra_picture_inside_an_interval_asks_for_a_look() -> None:
+    # The change at 10.25 s comes with an off-grid keyframe: taken for a cut there, unless an
+    # intra picture inside the interval (a shot coded afresh at 5.5 s, soon after the last
+    # keyframe) says where the shot really changed.
+    key_times = [0.0, 5.0, 10.25, 15.0, 20.5, 26.0]
+    info = _info(26.0, 320, 180)
+    detector = KeyframeShotDetector()
+    keyframes, log = _film_log(key_times, [])
+    cuts, windows = detector._judge(keyframes, log, info, set())
+    assert cuts == [10.25] and windows == []
+    keyframes, log = _film_log(key_times, [5.5])
+    cuts, windows = detector._judge(keyframes, log, info, set())
+    assert cuts == []
+    [window] = windows
+    assert window.end == 2 and window.anomaly and window.rank[0] == 0
+    assert keyframes[2].last_anomaly_s == pytest.approx(5.5)
+    # More intra pictures than keyframes (periodic, as in broadcast streams): no signal.
+    periodic = [t + offset for t in key_times[:-1] for offset in (0.5, 2.5)]
+    keyframes, log = _film_log(key_times, periodic)
+    cuts, windows = detector._judge(keyframes, log, info, set())
+    assert cuts == [10.25] and windows == []
 
 
 def test_windows_most_likely_to_place_a_cut_per_frame_are_decoded_first() -> None:
