@@ -196,7 +196,8 @@ class _Interval:
     frames: int
     may_hide_cut: bool = True
     anomaly: bool = False
-    """Its packet sizes point at a cut (or black frames) inside it."""
+    """Its packets point at a cut (or black frames) inside it: their sizes, or an intra
+    picture that is no keyframe."""
     end_may_be_cut: bool = False
     """Only its start was dark (a fade-in from black) and its end is a bright, off-grid
     keyframe after a change: decoding it tells whether that keyframe is a cut (the change
@@ -231,8 +232,9 @@ class KeyframeShotDetector(ShotDetector):
         settle: skip the rest of a refined interval once its picture has settled
             (:class:`_Settling`); ``False`` decodes every chosen interval whole.
         coarse: look at a run of intervals through its I- and P-frames first
-            (:class:`_IntervalDecoder`), decoding it again with the reference B-frames only
-            where that look finds a cut; ``False`` decodes every run that way at once.
+            (:class:`_IntervalDecoder`), decoding an interval again from every reference
+            frame only where that look finds a cut it cannot place or saw too little
+            (:meth:`_track_units`); ``False`` decodes every interval that way at once.
     """
 
     name: ClassVar[str] = "keyframes"
@@ -572,10 +574,11 @@ class KeyframeShotDetector(ShotDetector):
         fourth frame): enough to follow a fade or a dissolve and to see that nothing
         happens, which is what most windows hold. A cut the tracker finds there is placed
         only within a few frames, and a fade's black bottom a few frames short can fall
-        between two P-frames and look like a cut, so the intervals holding such cuts are
-        decoded again from their reference frames (about every other frame) and the run is
-        tracked once more, those intervals exactly and the rest as before. Cuts at
-        keyframes (the :class:`_Settling` verdicts) are exact either way.
+        between two P-frames and look like a cut, so the intervals holding such cuts (and
+        the others :meth:`_track_units` names) are decoded again from their reference frames
+        (about every other frame) and the run is tracked once more, those intervals exactly
+        and the rest as before. Cuts at keyframes (the :class:`_Settling` verdicts) are
+        exact either way.
         """
         settle_after = first if settle_after is None else settle_after
         units = [
@@ -590,7 +593,7 @@ class KeyframeShotDetector(ShotDetector):
         if not again:
             return changes, 0
         logger.debug(
-            "run %.2f-%.2f s: the coarse look found a cut at %s; decoding again: %s",
+            "run %.2f-%.2f s: the coarse look cannot place changes at %s; decoding again: %s",
             keyframes[first].time_s,
             keyframes[last].time_s,
             ", ".join(f"{t:.2f}" for t in again.values()),
