@@ -495,8 +495,6 @@ class KeyframeShotDetector(ShotDetector):
                     len(waiting),
                     len(windows),
                 )
-            # Each run's last keyframe (its own frame): one packet each.
-            decoder.prefetch([(last, _KEYFRAME) for _, last in _runs(chosen)], coarse=self.coarse)
             # Widening runs over transitions is charged as before settling (intervals whole),
             # so what settling saved goes to intervals that may hold a cut, not to widening.
             return self._measure(decoder, info, keyframes, chosen, cuts, budget, whole, frames)
@@ -685,12 +683,13 @@ class KeyframeShotDetector(ShotDetector):
     ) -> _Stretch:
         """The signatures of a unit of decoding: ``(end, _WHOLE)``, the interval ending at
         keyframe ``end`` (up to, not including it); ``(end, _SETTLE)``, the same until it
-        settles; ``(index, _KEYFRAME)``, that keyframe's own frame."""
+        settles; ``(index, _KEYFRAME)``, that keyframe's own frame: its signature from the
+        keyframe pass, not decoded again (a 1080p keyframe costs about 50 ms)."""
         index, kind = unit
         settling: _Settling | None = None
         if kind == _KEYFRAME:
-            start = keyframes[index]
-            stop_s = start.time_s + 1.0 / fps
+            keyframe = keyframes[index]
+            return _Stretch([(keyframe.time_s, keyframe.signature)], None, 0)
         else:
             start = keyframes[index - 1]
             stop_s = keyframes[index].time_s
