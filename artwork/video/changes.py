@@ -291,13 +291,13 @@ class ChangeTracker:
         start_s = times[start]
         following = times[end + 1] if end + 1 < len(times) else times[end] + step
         end_s = min(following, times[end] + step)
-        if kind != "fade":
+        if kind != "fade" or start >= end:  # a ramp needs two frames
             return start_s, end_s
-        if start > 0 and start < end and times[start] - times[start - 1] > 1.5 * frame:
+        if start > 0 and skipped_between(times[start - 1], times[start], self.fps):
             reached = _reaches(times, lumas, start + 1, start, lumas[start - 1])
             if reached is not None:
                 start_s = _on_grid(reached, times[start - 1], times[start], frame)
-        if 0 < end < len(times) - 1 and start < end and following - times[end] > 1.5 * frame:
+        if end < len(times) - 1 and skipped_between(times[end], following, self.fps):
             reached = _reaches(times, lumas, end - 1, end, lumas[end + 1])
             if reached is not None:
                 end_s = _on_grid(reached, times[end], following, frame)
@@ -429,6 +429,12 @@ class ChangeTracker:
         if steps >= params.min_fade_frames and lumas[j] - lumas[edge] >= params.min_fade_drop:
             return j - direction
         return None
+
+
+def skipped_between(earlier_s: float, later_s: float, fps: float) -> bool:
+    """Whether a frame or more lies between two frames decoded at these times (they are
+    more than one and a half frame periods apart)."""
+    return later_s - earlier_s > 1.5 / fps
 
 
 def _reaches(

@@ -101,6 +101,7 @@ from artwork.video.changes import (
     Signature,
     content_distance,
     signature,
+    skipped_between,
 )
 from artwork.video.decode import (
     DecodeStats,
@@ -253,6 +254,12 @@ class KeyframeShotDetector(ShotDetector):
         self.refine_budget = refine_budget
         self.settle = settle
         self.coarse = coarse
+
+    @property
+    def _look_cost(self) -> float:
+        """What a frame of video looked at costs the refinement budget, which counts
+        frames decoded exactly."""
+        return COARSE_COST if self.coarse else 1.0
 
     def scan(
         self,
@@ -450,7 +457,7 @@ class KeyframeShotDetector(ShotDetector):
         """
         # The budget counts frames of video decoded exactly; a coarse look costs less. The
         # floor is video to look at, whichever way.
-        cost = COARSE_COST if self.coarse else 1.0
+        cost = self._look_cost
         seconds = max(self.refine_budget * info.duration_s, MIN_REFINE_S * cost)
         budget = seconds * info.fps if self.refine_budget > 0 else 0.0
         chosen: set[int] = set()  # keyframe indices ending a chosen interval
@@ -513,7 +520,7 @@ class KeyframeShotDetector(ShotDetector):
         """Track the chosen runs in time order, widening them over transitions cut off at
         their edges while the budget lasts (adding to ``cuts``)."""
         transitions: list[Transition] = []
-        cost = COARSE_COST if self.coarse else 1.0
+        cost = self._look_cost
         slack = (COARSE_EDGE_FRAMES if self.coarse else EXACT_EDGE_FRAMES) / info.fps
         covered = 0  # keyframe index up to which the video has been decoded
         for end in sorted(chosen):
@@ -598,7 +605,7 @@ class KeyframeShotDetector(ShotDetector):
             ", ".join(f"{keyframes[u[0]].time_s:.2f} ({u[1]})" for u in sorted(again)),
         )
         changes, _ = self._track_units(decoder, keyframes, units, fps, exact=set(again))
-        extra = sum(decoder.stretch(u).charged for u in again if u[1] != _KEYFRAME)
+        extra = sum(decoder.stretch(u).charged for u in again)  # a keyframe's own: 0
         return changes, extra
 
     def _track_units(
@@ -647,7 +654,7 @@ class KeyframeShotDetector(ShotDetector):
                 again.setdefault(unit, keyframes[unit[0] - 1].time_s)
             for n, (time_s, sig) in enumerate(stretch.frames):
                 tracker.push(time_s, sig)
-                if last is not None and time_s - last[0] > 1.5 / fps:  # frames skipped before
+                if last is not None and skipped_between(last[0], time_s, fps):
                     at_start = n == 0 and previous is not None
                     owners[time_s] = (unit, previous) if at_start and previous else (unit,)
                     if content_distance(last[1], sig) >= self.params.cut_threshold:
@@ -945,13 +952,14 @@ def _shows_cut(stretch: _Stretch, fps: float, params: ChangeParams) -> bool:
     """Whether the change tracker finds a cut among a stretch's frames alone that it cannot
     place exactly (a frame or more was skipped before it)."""
     tracker = ChangeTracker(fps, params)
-    gaps: dict[float, float] = {}
+    after_gap: set[float] = set()
     previous = -math.inf
     for time_s, sig in stretch.frames:
         tracker.push(time_s, sig)
-        gaps[time_s] = time_s - previous
+        if skipped_between(previous, time_s, fps):
+            after_gap.add(time_s)
         previous = time_s
-    return any(gaps[cut] > 1.5 / fps for cut in tracker.finish().cuts_s)
+    return any(cut in after_gap for cut in tracker.finish().cuts_s)
 
 
 def _touches(changes: Changes, edge_s: float, slack_s: float, *, at_end: bool = False) -> bool:
