@@ -54,12 +54,17 @@ def test_a_hard_cut_is_found_to_the_frame() -> None:
     assert changes.frames == 60
 
 
+def _fade_through_black(*, ramp: int, black: int, hold: int) -> list[Image]:
+    """``hold`` frames of one picture, a fade out over ``ramp`` frames, ``black`` black
+    frames, a fade in over ``ramp - 1`` frames and ``hold`` frames of another picture."""
+    a, b = _frame(_picture(1), 40), _frame(_picture(2), 40)
+    out = [(a * (1 - k / ramp)).astype(np.uint8) for k in range(1, ramp + 1)]
+    into = [(b * (k / ramp)).astype(np.uint8) for k in range(1, ramp)]
+    return [a] * hold + out + [np.zeros_like(a)] * black + into + [b] * hold
+
+
 def test_a_fade_through_black_is_one_transition_and_no_cut() -> None:
-    a, b = _picture(1), _picture(2)
-    out = [(_frame(a, 40) * (1 - k / 12)).astype(np.uint8) for k in range(1, 13)]
-    black = [np.zeros_like(out[0])] * 5
-    into = [(_frame(b, 40) * (k / 12)).astype(np.uint8) for k in range(1, 12)]
-    frames = [_frame(a, 40)] * 20 + out + black + into + [_frame(b, 40)] * 20
+    frames = _fade_through_black(ramp=12, black=5, hold=20)
     changes = _track(frames)
     assert changes.cuts_s == ()
     [fade] = changes.transitions
@@ -72,11 +77,7 @@ def test_a_fade_through_black_is_one_transition_and_no_cut() -> None:
 def test_a_fade_seen_through_every_fourth_frame_keeps_its_edges(phase: int) -> None:
     # I- and P-frames only: the frames at a fade's edges are skipped as often as not; the
     # luma ramp carried on from the frames kept places the edges within a frame.
-    a, b = _picture(1), _picture(2)
-    out = [(_frame(a, 40) * (1 - k / 24)).astype(np.uint8) for k in range(1, 25)]
-    black = [np.zeros_like(out[0])] * 6
-    into = [(_frame(b, 40) * (k / 24)).astype(np.uint8) for k in range(1, 24)]
-    frames = [_frame(a, 40)] * 30 + out + black + into + [_frame(b, 40)] * 30
+    frames = _fade_through_black(ramp=24, black=6, hold=30)
     tracker = ChangeTracker(FPS)
     for i in range(phase, len(frames), 4):
         tracker.push(i / FPS, signature(frames[i]))

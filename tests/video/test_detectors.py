@@ -32,7 +32,7 @@ from artwork.video.keyframe_detector import (
     reference_sizes,
 )
 from artwork.video.registry import SHOT_DETECTORS, create_shot_detector, shot_detector_name_for
-from artwork.video.shots import ShotDetector
+from artwork.video.shots import ShotDetector, ShotScan
 
 DETECTORS = sorted(SHOT_DETECTORS)
 
@@ -179,6 +179,13 @@ def test_keyframes_follow_an_hevc_film_as_every_frame_does(hevc_film: Path) -> N
     assert [t.kind for t in scan.shots.transitions] == [t.kind for t in every.shots.transitions]
 
 
+def _assert_all_planted(scan: ShotScan, truth: FilmTruth) -> None:
+    """No false cut: every cut the scan found lies within a frame of a planted one."""
+    found = frame_numbers(scan.shots.cuts_s, truth.fps)
+    planted = frame_numbers(truth.cuts_s, truth.fps)
+    assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found
+
+
 def test_keyframes_stay_cheap_and_exact_on_grainy_film(grainy_film: FilmTruth) -> None:
     info = probe(grainy_film.path)
     scan = KeyframeShotDetector().scan(grainy_film.path, info, plan_for(info))
@@ -186,7 +193,7 @@ def test_keyframes_stay_cheap_and_exact_on_grainy_film(grainy_film: FilmTruth) -
     planted = frame_numbers(grainy_film.cuts_s, grainy_film.fps)
     hits = [c for c in planted if any(abs(c - f) <= 1 for f in found)]
     assert len(hits) >= len(planted) - len(scan.shots.approximate_s)
-    assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found  # no false cut
+    _assert_all_planted(scan, grainy_film)
     assert scan.frames_decoded < grainy_film.frame_count / 3
 
 
@@ -394,9 +401,7 @@ def test_the_coarse_look_is_charged_what_it_costs(
         film.path, info, plan_for(info)
     )
     assert len(coarse.shots.approximate_s) < len(exact.shots.approximate_s)
-    found = frame_numbers(coarse.shots.cuts_s, film.fps)
-    planted = frame_numbers(film.cuts_s, film.fps)
-    assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found
+    _assert_all_planted(coarse, film)
 
 
 def test_what_settling_saves_pays_for_more_intervals(
@@ -417,9 +422,7 @@ def test_what_settling_saves_pays_for_more_intervals(
         assert set(rounds.shots.approximate_s) <= set(whole.shots.approximate_s)
         fewer.append(len(rounds.shots.approximate_s) < len(whole.shots.approximate_s))
         # What is refined is right: every cut found is a planted one.
-        found = frame_numbers(rounds.shots.cuts_s, film.fps)
-        planted = frame_numbers(film.cuts_s, film.fps)
-        assert all(any(abs(c - f) <= 1 for c in planted) for f in found), found
+        _assert_all_planted(rounds, film)
     assert any(fewer), "settling never paid for another interval"
 
 
