@@ -16,6 +16,12 @@ def test_arrays_predict_what_scikit_learn_predicts(rng: np.random.Generator) -> 
     model = HistGradientBoostingClassifier(max_iter=30, max_depth=4, random_state=0).fit(x, y)
     trees = TreeEnsemble.from_sklearn(model)
     assert np.allclose(trees.predict(x[:500]), model.decision_function(x[:500]))
+    extreme = x[:40].copy()
+    extreme[:20, 0], extreme[20:, 1] = np.inf, -np.inf  # past every threshold, either side
+    assert np.allclose(trees.predict(extreme), model.decision_function(extreme))
+    assert np.allclose(
+        trees.predict(np.nan_to_num(x[:50])), model.decision_function(np.nan_to_num(x[:50]))
+    )
     again = TreeEnsemble.from_state({k: np.array(v) for k, v in trees.get_state().items()})
     assert np.array_equal(again.predict(x[:50]), trees.predict(x[:50]))
     assert trees.predict(np.zeros((0, 5))).shape == (0,)
