@@ -34,6 +34,7 @@ import itertools
 import json
 import os
 import secrets
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +45,8 @@ PREFIX = "e1"
 TAG_BYTES = 16
 SECRET_BYTES = 32
 MAX_EVENT_ID_CHARS = 1024
+_ID_HEAD = f"{PREFIX}.".encode()
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _JSON_CACHE_SIZE = 200_000
 
 
@@ -94,8 +97,9 @@ class EventIdSigner:
             f'"t":{self._text(title_id)},"s":{int(issued_at.timestamp())},'
             f'"p":{self._text(principal)}}}'
         )
-        encoded = _b64(payload.encode())
-        return f"{PREFIX}.{encoded}.{_b64(self._tag(encoded))}"
+        # Bytes until the end: the tag is computed over the encoded payload's ASCII.
+        encoded = _b64_bytes(payload.encode())
+        return (_ID_HEAD + encoded + b"." + _b64_bytes(self._tag(encoded))).decode("ascii")
 
     def verify(self, event_id: str) -> EventClaims:
         """The claims of a genuine event id.
@@ -111,7 +115,7 @@ class EventIdSigner:
         _, payload, tag = parts
         # Compare the encoded tags: base64's spare low bits would let two spellings of one
         # tag both pass a comparison of decoded bytes.
-        if not hmac.compare_digest(tag.encode(), _b64(self._tag(payload)).encode()):
+        if not hmac.compare_digest(tag.encode(), _b64_bytes(self._tag(payload.encode()))):
             raise _unknown(event_id)
         try:
             claims = json.loads(_unb64(payload))
@@ -127,22 +131,20 @@ class EventIdSigner:
             # shared secret. Treat as unknown rather than failing the request.
             raise _unknown(event_id) from None
 
-    def _tag(self, payload: str) -> bytes:
+    def _tag(self, payload: bytes) -> bytes:
         inner = self._inner.copy()
-        inner.update(payload.encode())
+        inner.update(payload)
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.digest()[:TAG_BYTES]
 
     def _new_prefix(self) -> None:
-        self._pid = os.getpid()
         self._prefix = secrets.token_hex(8)
         self._counter = itertools.count()
+        _SIGNERS.add(self)  # a forked child must not repeat its parent's keys
 
     def _next_key(self) -> str:
         """A fresh key as JSON text (hex needs no escaping)."""
-        if os.getpid() != self._pid:  # a forked child must not repeat its parent's keys
-            self._new_prefix()
         return f'"{self._prefix}{next(self._counter):016x}"'
 
     def _text(self, value: str) -> str:
@@ -154,6 +156,19 @@ class EventIdSigner:
                 self._json.clear()
             self._json[value] = found
         return found
+
+
+_SIGNERS: weakref.WeakSet[EventIdSigner] = weakref.WeakSet()
+"""Every live signer, given a new prefix in a forked child (a check of the process id per key
+cost a system call each)."""
+
+
+def _renew_prefixes() -> None:
+    for signer in list(_SIGNERS):
+        signer._new_prefix()
+
+
+os.register_at_fork(after_in_child=_renew_prefixes)
 
 
 def load_or_create_secret(configured: str | None, home: Path) -> bytes:
@@ -205,8 +220,10 @@ def load_or_create_secret(configured: str | None, home: Path) -> bytes:
     return secret
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+def _b64_bytes(data: bytes) -> bytes:
+    """URL-safe base64 without padding (``base64.urlsafe_b64encode``'s steps, minus its
+    checks: a homepage encodes two of these per title)."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 def _unb64(text: str) -> bytes:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,3 +127,20 @@ def test_many_ids_have_distinct_keys() -> None:
     signer = EventIdSigner(b"k" * 32)
     keys = {signer.verify(signer.issue("m", "t", issued_at=NOW)).key for _ in range(1000)}
     assert len(keys) == 1000 and all(len(k) == 32 for k in keys)
+
+
+def test_a_forked_child_issues_keys_its_parent_never_will() -> None:
+    signer = EventIdSigner(b"k" * 32)
+    parent_key = signer.verify(signer.issue("m", "t", issued_at=NOW)).key
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports its first key and leaves at once
+        os.write(write, signer.verify(signer.issue("m", "t", issued_at=NOW)).key.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    forked = os.read(read, 64).decode()
+    os.close(read)
+    # Keys are a per-process prefix and a counter: the child drew a prefix of its own.
+    assert len(forked) == 32 and forked[:16] != parent_key[:16]
+    assert signer.verify(signer.issue("m", "t", issued_at=NOW)).key[:16] == parent_key[:16]
