@@ -234,6 +234,22 @@ class Action:
     features: Mapping[str, Mapping[str, float]]
 
 
+class DecisionConfig(dict[str, str | float]):
+    """The configuration logged with one decision: a serving configuration many decisions
+    share (``base``, not copied) plus this decision's own fields, in one mapping.
+
+    The log stores ``base`` once and only the own fields per decision; like ``base`` it is
+    read-only once made.
+    """
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: dict[str, str | float], own: dict[str, str | float]) -> None:
+        super().__init__(base)
+        self.update(own)
+        self.base = base
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """One logged artwork choice: everything needed to learn from it and evaluate it later."""

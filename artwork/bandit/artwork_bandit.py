@@ -48,7 +48,7 @@ from artwork.bandit.registry import load_policy, policy_class_for
 from artwork.bandit.rewards import RewardEvent, reward_value
 from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
 from artwork.config import Settings
-from artwork.domain import Context, Decision, Variant, VariantStatus
+from artwork.domain import Context, Decision, DecisionConfig, Variant, VariantStatus
 from artwork.errors import EventNotFoundError, ModelError, RewardWindowClosedError
 
 FEATURE_CACHE_SIZE = 100_000
@@ -373,7 +373,8 @@ class ArtworkBandit:
     def _decision_config(self, policy: ArtworkPolicy, extra: float, sticky: str) -> PolicyConfig:
         """The configuration logged with a decision: the serving one plus its exploration
         share and sticky variant. Decisions that agree on both share one dict (treat it as
-        read-only), so the log serialises each distinct configuration once."""
+        read-only), and every one refers to the serving configuration as its ``base``, which
+        the log stores once."""
         base = self._serving_config(policy)
         cached = self._decision_configs
         if cached[0] is not base:
@@ -382,7 +383,7 @@ class ArtworkBandit:
         key = (extra, sticky)
         config = cached[1].get(key)
         if config is None:
-            config = base | {"extra_exploration": extra, "sticky_variant": sticky}
+            config = DecisionConfig(base, {"extra_exploration": extra, "sticky_variant": sticky})
             if len(cached[1]) >= DECISION_CONFIGS_KEPT:
                 cached[1].clear()
             cached[1][key] = config

@@ -32,6 +32,7 @@ Model snapshots live in :mod:`artwork.bandit.model_store` (``DecisionLog.models`
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import math
@@ -51,7 +52,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from artwork.bandit.model_store import Checkpoint, LearnerState, ModelStore
 from artwork.catalog.database import storage_errors
 from artwork.catalog.schema import UTCDateTime, decision_features, decisions, rewards
-from artwork.domain import Decision, Reward
+from artwork.domain import Decision, DecisionConfig, Reward
 from artwork.errors import (
     ConflictError,
     EventNotFoundError,
@@ -114,6 +115,7 @@ _REFS_KEPT = {"c": 1024, "a": REF_CACHE_SIZE, "p": 1024}
 (each entry holds its body alive); a title's actions repeat, so many are."""
 
 _HEX_DIGITS = b"0123456789abcdef"
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 REF_PREFIX = "@"
 _QUOTED_REF = '"' + REF_PREFIX  # a reference as a JSON column stores it
 COMPRESS_FROM = 256
@@ -138,7 +140,7 @@ def _postgres_rewards_insert(conn: Connection) -> str:
 
 
 _UNSEEN: Any = object()
-_PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
+_EXTRA, _STICKY = _PER_DECISION_POLICY = ("extra_exploration", "sticky_variant")
 _ROW_COLUMNS = (
     "event_id",
     "created_at",
@@ -172,8 +174,10 @@ def event_key(event_id: str) -> str:
     head = parts[1][:52]
     if len(head) == 52:
         try:
-            prefix = base64.urlsafe_b64decode(head)
-        except ValueError:
+            # urlsafe_b64decode's steps without its argument checks (the writer calls this
+            # once per decision).
+            prefix = binascii.a2b_base64(head.encode("ascii").translate(_FROM_URLSAFE))
+        except (ValueError, UnicodeEncodeError):
             return event_id
         if prefix.startswith(b'{"k":"') and prefix[38:39] == b'"':
             key = prefix[6:38]
@@ -217,6 +221,7 @@ class DecisionLog:
         # text of the policy column, the exploration share, the sticky variant).
         self._policy_text: dict[int, tuple[Any, dict[str, Any], dict[str, Any], str, str, Any, Any]]
         self._policy_text = {}
+        self._base_refs: dict[int, tuple[Mapping[str, Any], dict[str, Any], str]] = {}
         # (config ref, exploration share, sticky, probabilities) -> None once met, then
         # (ref, stored body) once it repeats.
         self._decision_refs: dict[tuple[Any, ...], tuple[str, str] | None] = {}
@@ -430,6 +435,20 @@ class DecisionLog:
             fresh[ref] = stored
         return ref
 
+    def _base_ref(self, base: Mapping[str, Any], fresh: dict[str, str]) -> str:
+        """The reference of a serving configuration many decisions share, kept by identity
+        (the dict is kept alive with it, and compared in case it changed)."""
+        known = self._base_refs.get(id(base))
+        if known is None or known[0] is not base or known[1] != base:
+            known = (base, dict(base), self._ref(base, "p", tuple(base.items()), fresh))
+            with self._refs_lock:
+                if len(self._base_refs) >= _REFS_KEPT["p"]:
+                    self._base_refs.clear()
+                self._base_refs[id(base)] = known
+        elif known[2] not in self._stored:
+            self._ref(base, "p", tuple(base.items()), fresh)
+        return known[2]
+
     def _decision_row(self, decision: Decision, fresh: dict[str, str]) -> tuple[Any, ...]:
         """A decision as stored, in ``_ROW_COLUMNS`` order, JSON columns serialised."""
         context = decision.context
@@ -458,10 +477,24 @@ class DecisionLog:
                 if len(self._action_refs) >= REF_CACHE_SIZE:
                     self._action_refs.clear()
                 self._action_refs[id(features)] = (features, action_ids, actions_ref)
-        # The serving bandit hands many decisions one configuration dict: its stored form is
-        # kept by identity (the dict is kept alive with it, and compared in case it changed).
-        known = self._policy_text.get(id(policy))
-        if known is not None and known[0] is policy and known[1] == policy:
+        extra: Any
+        sticky: Any
+        base = policy.base if isinstance(policy, DecisionConfig) else None
+        if (
+            base is not None
+            and len(policy) == len(base) + 2
+            and _EXTRA in policy
+            and _STICKY in policy
+        ):
+            # The serving bandit's decisions: a shared configuration plus their own two fields.
+            config_ref = self._base_ref(base, fresh)
+            extra, sticky = policy[_EXTRA], policy[_STICKY]
+            policy_text = f'["{config_ref}",{_json_value(extra)},{_json_value(sticky)}]'
+        # Other configurations (imported decisions): a dict many decisions share has its stored
+        # form kept by identity (the dict is kept alive with it, and compared in case it changed).
+        elif (known := self._policy_text.get(id(policy))) is not None and (
+            known[0] is policy and known[1] == policy
+        ):
             _, _, base, config_ref, policy_text, extra, sticky = known
             if config_ref not in self._stored:
                 self._ref(base, "p", tuple(base.items()), fresh)
@@ -1112,19 +1145,22 @@ def _check_decision(decision: Decision) -> None:
             f"decision {decision.event_id!r}: chosen_index must be in 0..{count - 1}, "
             f"got {decision.chosen_index}"
         )
-    if not 0.0 < decision.chosen_probability <= 1.0:
+    probabilities = decision.probabilities
+    if not 0.0 < probabilities[decision.chosen_index] <= 1.0:
         raise ValueError(
             f"decision {decision.event_id!r}: the chosen action's probability must be in "
             f"(0, 1], got {decision.chosen_probability}"
         )
-    if not all(p >= 0.0 and math.isfinite(p) for p in decision.probabilities):
+    # A sum is finite only if every term is (none below 0 can cancel an infinity), and a NaN
+    # that min() passes over makes the sum NaN.
+    total = sum(probabilities)
+    if not (min(probabilities) >= 0.0 and math.isfinite(total)):
         raise ValueError(
             f"decision {decision.event_id!r}: every probability must be finite and >= 0"
         )
-    if abs(math.fsum(decision.probabilities) - 1.0) > 1e-6:
+    if abs(total - 1.0) > 1e-6:
         raise ValueError(
-            f"decision {decision.event_id!r}: probabilities must sum to 1, got "
-            f"{math.fsum(decision.probabilities)!r}"
+            f"decision {decision.event_id!r}: probabilities must sum to 1, got {total!r}"
         )
     if decision.created_at.tzinfo is None:
         raise ValueError(f"decision {decision.event_id!r}: created_at must be timezone-aware")
@@ -1191,6 +1227,23 @@ def _decoded_body(stored: str) -> Any:
     if isinstance(loaded, list):
         return tuple(tuple(v) if isinstance(v, list) else v for v in loaded)
     return loaded
+
+
+_STRING_TEXT: dict[str, str] = {}
+
+
+def _json_value(value: Any) -> str:
+    """A value's JSON text, as ``json.dumps`` writes it (float repr is JSON when finite)."""
+    if type(value) is float and math.isfinite(value):
+        return repr(value)
+    if type(value) is str:
+        text = _STRING_TEXT.get(value)
+        if text is None:  # sticky variant ids: a few thousand distinct ones
+            if len(_STRING_TEXT) >= REF_CACHE_SIZE:
+                _STRING_TEXT.clear()
+            text = _STRING_TEXT[value] = json.dumps(value, ensure_ascii=False)
+        return text
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _floats(values: Iterable[float]) -> str:
