@@ -186,16 +186,46 @@ class PageState:
 
 
 def page_features(rows: Sequence[Row], context: PageContext) -> NDArray[np.float64]:
-    """The features each row of a finished page had at its position (one row per page row)."""
+    """The features each row of a finished page had at its position (one row per page row).
+
+    What :class:`PageState` says of each row when the rows above it are placed, for the
+    whole page at once: a page is logged on every request, and stepping through it cost a
+    round of numpy calls per row.
+    """
     if not rows:
         return np.zeros((0, len(FEATURE_NAMES)))
     block = RowBlock.build(rows, context)
-    state = PageState(context, block)
-    result = np.zeros((len(rows), len(FEATURE_NAMES)))
-    for i in range(len(rows)):
-        result[i] = state.features(np.array([i]))[0]
-        state.place(block.visible[i], int(block.source[i]))
-    return result
+    n = len(rows)
+    x = PageState(context, block).static
+    # The position terms as PageState computes them (per position, so the same floats).
+    decay = np.array([1.0 / np.log2(position + 2.0) for position in range(n)])
+    # A visible title counts as placed for a row when a row above showed it first-screen.
+    visible = block.visible
+    pad = len(context.index)
+    flat = visible.ravel()
+    first_row = np.full(pad + 1, n, dtype=np.int64)
+    np.minimum.at(first_row, flat, np.repeat(np.arange(n), visible.shape[1]))
+    first_row[pad] = n  # padding is never placed
+    placed = (first_row[visible] < np.arange(n)[:, None]).sum(axis=1)
+    novelty = 1.0 - placed / np.maximum(block.visible_counts, 1)
+    # Genres covered by the rows above.
+    covered = np.zeros_like(block.genres)
+    covered[1:] = np.logical_or.accumulate(block.genres, axis=0)[:-1]
+    fresh = (block.genres & ~covered).sum(axis=1)
+    n_genres = block.genres.sum(axis=1)
+    new_genres = np.where(n_genres > 0, fresh / np.maximum(n_genres, 1), 0.0)
+    # Rows of the same source above.
+    same = np.tril(block.source[:, None] == block.source[None, :], k=-1).sum(axis=1)
+    repeat = np.minimum(same.astype(np.float64), _REPEAT_CAP) / _REPEAT_CAP
+    x[:, _COLUMN["position"]] = decay
+    x[:, _COLUMN["first_screen"]] = np.arange(n) < context.first_screen_rows
+    x[:, _COLUMN["novelty"]] = novelty
+    x[:, _COLUMN["new_genres"]] = new_genres
+    x[:, _COLUMN["repeat_source"]] = repeat
+    x[:, _COLUMN["position_x_relevance"]] = decay * block.relevance
+    x[:, _COLUMN["position_x_novelty"]] = decay * novelty
+    x[:, _COLUMN["position_x_affinity"]] = decay * block.affinity
+    return x
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,8 @@ from artwork.ranking.page_context import PageContext
 from artwork.ranking.page_model import (
     FEATURE_NAMES,
     PageModel,
+    PageState,
+    RowBlock,
     examples_from_impressions,
     page_features,
 )
@@ -46,6 +48,34 @@ def test_page_features_describe_each_row_where_it_stands() -> None:
     assert x[:, COLUMN["affinity"]] == pytest.approx([1.0, 2 / 3, 0.0])
     assert x[0, COLUMN["source:popularity"]] == 1.0 and x[1, COLUMN["source:genre"]] == 1.0
     assert page_features([], context).shape == (0, len(FEATURE_NAMES))
+
+
+def test_page_features_are_what_the_selector_sees_row_by_row(rng: np.random.Generator) -> None:
+    # The whole-page computation against stepping through the page as a selector does.
+    sources = ["popularity", "genre", "top_picks", "unknown-source"]
+    for _ in range(30):
+        rows = [
+            row(
+                f"r{i}",
+                "".join(rng.choice(list("abcdefx"), size=rng.integers(0, 7))),
+                float(rng.uniform()),
+                str(rng.choice(sources)),
+            )
+            for i in range(int(rng.integers(1, 12)))
+        ]
+        context = PageContext(
+            INDEX,
+            rng.dirichlet([1.0, 1.0]),
+            first_screen_rows=int(rng.integers(1, 5)),
+            first_screen_titles=int(rng.integers(1, 6)),
+        )
+        block = RowBlock.build(rows, context)
+        state = PageState(context, block)
+        expected = np.zeros((len(rows), len(FEATURE_NAMES)))
+        for i in range(len(rows)):
+            expected[i] = state.features(np.array([i]))[0]
+            state.place(block.visible[i], int(block.source[i]))
+        assert np.array_equal(page_features(rows, context), expected)
 
 
 def test_page_model_learns_the_direction_of_each_effect(rng: np.random.Generator) -> None:
