@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -27,6 +27,16 @@ from artwork.catalog.schema import (
 )
 from artwork.domain import Interaction, RowImpression, Title, Variant, VariantCrop, VariantStatus
 from artwork.errors import StorageError, TitleExistsError, TitleNotFoundError, VariantNotFoundError
+
+_PLAYS_COLUMNS = (
+    interactions.c.user_id,
+    interactions.c.title_id,
+    interactions.c.timestamp,
+    interactions.c.seconds,
+    interactions.c.duration_s,
+)  # Interaction's fields, in order
+_ALL_PLAYS = select(*_PLAYS_COLUMNS).order_by(interactions.c.timestamp, interactions.c.id)
+_MEMBER_PLAYS = _ALL_PLAYS.where(interactions.c.user_id == bindparam("user_id"))
 
 
 class Catalog:
@@ -241,21 +251,14 @@ class Catalog:
 
     def interactions(self, user_id: str | None = None) -> list[Interaction]:
         """All interactions (or one member's), oldest first."""
-        query = select(interactions).order_by(interactions.c.timestamp, interactions.c.id)
-        if user_id is not None:
-            query = query.where(interactions.c.user_id == user_id)
+        # One member's plays are read for every homepage of a member not cached: the
+        # statement is built once.
         with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return [
-            Interaction(
-                user_id=r["user_id"],
-                title_id=r["title_id"],
-                timestamp=r["timestamp"],
-                seconds=r["seconds"],
-                duration_s=r["duration_s"],
-            )
-            for r in rows
-        ]
+            if user_id is None:
+                rows = conn.execute(_ALL_PLAYS).all()
+            else:
+                rows = conn.execute(_MEMBER_PLAYS, {"user_id": user_id}).all()
+        return [Interaction(*row) for row in rows]
 
     def count_interactions(self) -> int:
         with self.engine.connect() as conn:
