@@ -182,11 +182,16 @@ class GenreRows(RowSource):
         affinity = request.genre_affinity
         sizes = index.genre_sizes
         largest = sizes.max(initial=1.0)
+        # Every genre's top k from one sort: the titles best first (ties by index, as top_k
+        # breaks them), then each genre's first k among them.
+        ranked = np.argsort(-scores, kind="stable")
+        ranked = ranked[np.isfinite(scores[ranked])]
+        in_genre = index.genre_matrix[ranked]
+        in_genre &= np.cumsum(in_genre, axis=0) <= k
         rows = []
         for j, genre in enumerate(index.genres):
-            members = index.genre_titles[j]
-            chosen, values = top_k(scores[members], k)
-            if not len(chosen):
+            titles = ranked[in_genre[:, j]].astype(np.int32)
+            if not len(titles):
                 continue
             # Size breaks ties between genres the member has not watched (cold start).
             score = (
@@ -196,7 +201,7 @@ class GenreRows(RowSource):
             )
             rows.append(
                 request.row(
-                    f"genre:{genre}", genre.title(), self.name, members[chosen], values, score
+                    f"genre:{genre}", genre.title(), self.name, titles, scores[titles], score
                 )
             )
         return rows
