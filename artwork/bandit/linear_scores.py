@@ -146,9 +146,10 @@ class LinearScores:
         index = np.concatenate([b.index for b in blocks])
         values = np.concatenate([b.values for b in blocks])
         letter = np.concatenate([b.letter for b in blocks])
-        owner = np.concatenate(
-            [b.owner + start for b, start in zip(blocks, starts[:-1].tolist(), strict=True)]
-        )
+        # Each feature's action on the page: its action within the title, plus the title's
+        # first action (one repeat, not an addition per title).
+        sizes = np.fromiter((len(b.owner) for b in blocks), dtype=np.intp, count=len(blocks))
+        owner = np.concatenate([b.owner for b in blocks]) + np.repeat(starts[:-1], sizes)
         weights, mask = self._weights, self._mask
         terms = weights[index & mask] * values
         for first, second in self._pairs:
