@@ -42,6 +42,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Text, and_, bindparam, cast, func, insert, or_, select
@@ -392,7 +393,7 @@ class DecisionLog:
             if text is None:  # at most one text per chunk length: never more than `chunk`
                 text = f"{head} VALUES {','.join([group] * len(part))}"
                 self._multi_row[len(part)] = text
-            flat = tuple(value for row in part for value in row)
+            flat = tuple(chain.from_iterable(part))
             conn.exec_driver_sql(text, flat)
 
     def remember(self, refs: Iterable[str]) -> None:
