@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -227,35 +227,15 @@ class ArtworkBandit:
             since = self._clock() - timedelta(seconds=window)
             sticky = self._log.last_shown(context.user_id, title_ids, since)
         counts = self._impression_counts(title_ids)
-        with self._rng_lock:
-            draws = self._rng.random(len(requests)).tolist()
-        policy = self._policy  # read once: a concurrent refresh() swaps the whole object
-        now = self._clock()  # a page's decisions are made together
-        # The whole page is scored at once (one pass over the weights for epsilon-greedy).
-        pmfs: Sequence[list[float] | None] = (
-            [None] * len(requests)
-            if self._settings.bandit_mode == "apprentice"
-            else policy.pmf_many(shared, [(actions, keys) for keys, actions in titles])
+        made = self._decide_all(
+            context,
+            title_ids,
+            titles,
+            shared=shared,
+            sticky=sticky,
+            impressions=counts,
+            principal=principal,
         )
-        made = [
-            self._decide(
-                context,
-                title_id,
-                variants,
-                shared=shared,
-                sticky=sticky.get(title_id),
-                impressions=counts[title_id],
-                principal=principal,
-                draw=draw,
-                policy=policy,
-                pmf=pmf,
-                created_at=now,
-                title_actions=title_actions,
-            )
-            for (title_id, variants), draw, pmf, title_actions in zip(
-                requests, draws, pmfs, titles, strict=True
-            )
-        ]
         if self._writer is not None:
             self._writer.submit(made)
         else:
@@ -292,83 +272,95 @@ class ArtworkBandit:
         _check_variants(title_id, variants)
         if impressions is None:
             impressions = self._impressions.get(title_id, 0)
-        return self._decide(
+        return self._decide_all(
             context,
-            title_id,
-            variants,
+            [title_id],
+            [self._title_actions(title_id, variants)],
             shared=shared_features(context),
-            sticky=sticky,
-            impressions=impressions,
-        )
+            sticky={title_id: sticky} if sticky is not None else {},
+            impressions={title_id: impressions},
+        )[0]
 
-    def _decide(
+    def _decide_all(
         self,
         context: Context,
-        title_id: str,
-        variants: Sequence[Variant],
+        title_ids: Sequence[str],
+        titles: Sequence[tuple[tuple[str, ...], tuple[dict[str, dict[str, float]], ...]]],
         *,
         shared: FeatureSpace,
-        sticky: str | None,
-        impressions: int,
+        sticky: Mapping[str, str],
+        impressions: Mapping[str, int],
         principal: str = "",
-        draw: float | None = None,
-        policy: ArtworkPolicy | None = None,
-        pmf: list[float] | None = None,
-        created_at: datetime | None = None,
-        title_actions: tuple[tuple[str, ...], tuple[dict[str, dict[str, float]], ...]]
-        | None = None,
-    ) -> Decision:
+    ) -> list[Decision]:
+        """The decisions for titles shown together (a page, or one title): each title's
+        distribution (policy, cold start, consistency), its draw, event id and configuration.
+
+        Args:
+            title_ids: The titles, each once.
+            titles: Each title's action ids and features (``_title_actions``).
+            shared: The request's features.
+            sticky: Per title, the variant the member was last shown within the consistency
+                window (titles without one left out).
+            impressions: Per title, its impressions so far.
+        """
         settings = self._settings
-        if policy is None:
-            policy = self._policy  # read once: a concurrent refresh() swaps the whole object
-        keys, actions = title_actions or self._title_actions(title_id, variants)
-        count = len(keys)
-        extra = 0.0
-        if settings.bandit_mode == "apprentice":
-            # The editorial default, rank 0, with an optional uniform share.
-            share = settings.apprentice_epsilon / count
-            probabilities = [share] * count
-            probabilities[0] += 1.0 - settings.apprentice_epsilon
-        else:
-            probabilities = pmf if pmf is not None else policy.pmf(shared, actions, keys)
-            n0 = settings.cold_start_impressions
-            extra = settings.cold_start_epsilon * n0 / (n0 + max(impressions, 0))
-            if extra > 0.0:
-                share = extra / count
-                probabilities = [(1.0 - extra) * p + share for p in probabilities]
-        sticky_index = keys.index(sticky) if sticky is not None and sticky in keys else -1
-        if sticky_index >= 0:
-            explore = settings.consistency_explore
-            probabilities = [explore * p for p in probabilities]
-            probabilities[sticky_index] += 1.0 - explore
-        if draw is None:
-            with self._rng_lock:
-                draw = float(self._rng.random())
-        index = _sample(probabilities, draw)
-        config = self._decision_config(
-            policy, extra, sticky if sticky is not None and sticky_index >= 0 else ""
+        policy = self._policy  # read once: a concurrent refresh() swaps the whole object
+        now = self._clock()  # a page's decisions are made together
+        with self._rng_lock:
+            draws = self._rng.random(len(title_ids)).tolist()
+        # The whole page is scored at once (one pass over the weights for epsilon-greedy).
+        pmfs = (
+            None
+            if settings.bandit_mode == "apprentice"
+            else policy.pmf_many(shared, [(actions, keys) for keys, actions in titles])
         )
-        if created_at is None:
-            created_at = self._clock()
         if self._signer is not None:
-            event_id = self._signer.issue(
-                context.user_id, title_id, issued_at=created_at, principal=principal
+            event_ids = self._signer.issue_many(
+                context.user_id, title_ids, issued_at=now, principal=principal
             )
         else:
-            event_id = uuid.uuid4().hex
-        return Decision(
-            event_id=event_id,
-            created_at=created_at,
-            user_id=context.user_id,
-            title_id=title_id,
-            context=shared,
-            action_ids=keys,
-            action_features=actions,
-            probabilities=tuple(probabilities),
-            chosen_index=index,
-            model_version=policy.version,
-            policy=config,
-        )
+            event_ids = [uuid.uuid4().hex for _ in title_ids]
+        n0 = settings.cold_start_impressions
+        cold = settings.cold_start_epsilon * n0
+        explore = settings.consistency_explore
+        version = policy.version
+        made = []
+        for i, (title_id, (keys, actions)) in enumerate(zip(title_ids, titles, strict=True)):
+            count = len(keys)
+            extra = 0.0
+            if pmfs is None:
+                # The editorial default, rank 0, with an optional uniform share.
+                share = settings.apprentice_epsilon / count
+                probabilities = [share] * count
+                probabilities[0] += 1.0 - settings.apprentice_epsilon
+            else:
+                probabilities = pmfs[i]
+                extra = cold / (n0 + max(impressions[title_id], 0))
+                if extra > 0.0:
+                    share = extra / count
+                    probabilities = [(1.0 - extra) * p + share for p in probabilities]
+            shown = sticky.get(title_id)
+            if shown is not None and shown in keys:
+                probabilities = [explore * p for p in probabilities]
+                probabilities[keys.index(shown)] += 1.0 - explore
+            else:
+                shown = ""
+            made.append(
+                Decision(
+                    event_ids[i],
+                    now,
+                    context.user_id,
+                    title_id,
+                    shared,
+                    keys,
+                    actions,
+                    tuple(probabilities),
+                    _sample(probabilities, draws[i]),
+                    version,
+                    self._decision_config(policy, extra, shown),
+                )
+            )
+        return made
 
     def _decision_config(self, policy: ArtworkPolicy, extra: float, sticky: str) -> PolicyConfig:
         """The configuration logged with a decision: the serving one plus its exploration

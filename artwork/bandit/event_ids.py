@@ -35,6 +35,7 @@ import json
 import os
 import secrets
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,11 +93,28 @@ class EventIdSigner:
             principal: Who asked for the decision (an API key id); empty when nobody did.
             key: The unique part; a fresh 128-bit hex string when omitted.
         """
-        payload = (
-            f'{{"k":{self._text(key) if key else self._next_key()},"m":{self._text(user_id)},'
-            f'"t":{self._text(title_id)},"s":{int(issued_at.timestamp())},'
-            f'"p":{self._text(principal)}}}'
+        member, rest = self._member_part(user_id, issued_at, principal)
+        first = f'{{"k":{self._text(key) if key else self._next_key()},{member}'
+        return self._signed(f"{first}{self._text(title_id)}{rest}")
+
+    def issue_many(
+        self, user_id: str, title_ids: Sequence[str], *, issued_at: datetime, principal: str = ""
+    ) -> list[str]:
+        """``issue`` for several titles shown to one member at once (a homepage), in order."""
+        member, rest = self._member_part(user_id, issued_at, principal)
+        text, next_key, signed = self._text, self._next_key, self._signed
+        return [
+            signed(f'{{"k":{next_key()},{member}{text(title_id)}{rest}') for title_id in title_ids
+        ]
+
+    def _member_part(self, user_id: str, issued_at: datetime, principal: str) -> tuple[str, str]:
+        """The payload's text between the key and the title, and after the title."""
+        return (
+            f'"m":{self._text(user_id)},"t":',
+            f',"s":{int(issued_at.timestamp())},"p":{self._text(principal)}}}',
         )
+
+    def _signed(self, payload: str) -> str:
         # Bytes until the end: the tag is computed over the encoded payload's ASCII.
         encoded = _b64_bytes(payload.encode())
         return (_ID_HEAD + encoded + b"." + _b64_bytes(self._tag(encoded))).decode("ascii")

@@ -144,3 +144,18 @@ def test_a_forked_child_issues_keys_its_parent_never_will() -> None:
     # Keys are a per-process prefix and a counter: the child drew a prefix of its own.
     assert len(forked) == 32 and forked[:16] != parent_key[:16]
     assert signer.verify(signer.issue("m", "t", issued_at=NOW)).key[:16] == parent_key[:16]
+
+
+def test_a_page_of_ids_carries_the_same_claims_as_ids_issued_one_by_one() -> None:
+    signer = EventIdSigner(b"k" * 32)
+    titles = ["t1", "title-é", 't"quoted"', "t1"]
+    page = signer.issue_many("member-1", titles, issued_at=NOW, principal="key-9")
+    claims = [signer.verify(event_id) for event_id in page]
+    assert [c.title_id for c in claims] == titles
+    assert {(c.user_id, c.principal, c.issued_at) for c in claims} == {("member-1", "key-9", NOW)}
+    assert len({c.key for c in claims}) == len(titles)
+    single = signer.issue("member-1", "t1", issued_at=NOW, principal="key-9")
+    # The same payload layout: only the key differs.
+    payload = json.loads(base64.urlsafe_b64decode(page[0].split(".")[1] + "=="))
+    assert list(payload) == list(json.loads(base64.urlsafe_b64decode(single.split(".")[1] + "==")))
+    assert signer.issue_many("member-1", [], issued_at=NOW) == []
