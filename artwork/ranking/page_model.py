@@ -64,6 +64,7 @@ class RowBlock:
         relevance: the rows' scores.
         source: each row's source as an index into ``SOURCES`` (``len(SOURCES)``: unknown).
         genres: the genres of each row's visible titles.
+        genre_counts: how many genres each row's visible titles have.
         affinity: the member's mean genre affinity over each row's visible titles.
     """
 
@@ -75,6 +76,7 @@ class RowBlock:
     relevance: NDArray[np.float64]
     source: NDArray[np.int64]
     genres: NDArray[np.bool_]
+    genre_counts: NDArray[np.int64]
     affinity: NDArray[np.float64]
 
     @classmethod
@@ -100,6 +102,7 @@ class RowBlock:
             counts = np.maximum((visible < pad).sum(axis=1), 1)
             affinity = per_title.sum(axis=1) / counts
         source_of = {s: i for i, s in enumerate(SOURCES)}
+        genres = np.asarray(visible_genres.any(axis=1), dtype=bool)
         return cls(
             rows=tuple(rows),
             titles=titles,
@@ -108,7 +111,8 @@ class RowBlock:
             visible_counts=(visible < pad).sum(axis=1),
             relevance=np.array([r.score for r in rows], dtype=np.float64),
             source=np.array([source_of.get(r.source, len(SOURCES)) for r in rows], np.int64),
-            genres=np.asarray(visible_genres.any(axis=1), dtype=bool),
+            genres=genres,
+            genre_counts=genres.sum(axis=1),
             affinity=affinity,
         )
 
@@ -125,15 +129,7 @@ class PageState:
         self.covered = np.zeros(n_genres, dtype=bool)
         self.source_counts = np.zeros(len(SOURCES) + 1)
         self.position = 0
-        # Features that do not depend on the page so far, computed once.
-        static = np.zeros((len(block.rows), len(FEATURE_NAMES)))
-        static[:, _COLUMN["relevance"]] = block.relevance
-        static[:, _COLUMN["affinity"]] = block.affinity
-        known = np.flatnonzero(block.source < len(SOURCES))
-        static[known, len(BASE_FEATURES) + block.source[known]] = 1.0
-        self.static = static
-        self._counts = np.maximum(block.visible_counts, 1)
-        self._n_genres = block.genres.sum(axis=1)
+        self.static = _static_features(block)  # what does not depend on the page so far
 
     @property
     def on_first_screen(self) -> bool:
@@ -142,32 +138,26 @@ class PageState:
 
     def novelty(self) -> NDArray[np.float64]:
         """Per candidate: share of its visible titles not yet on the page."""
-        return 1.0 - self.placed[self.block.visible].sum(axis=1) / self._counts
+        return _novelty(self.block, self.placed[self.block.visible].sum(axis=1))
 
     def new_genres(self) -> NDArray[np.float64]:
         """Per candidate: share of its visible titles' genres not yet on the page."""
-        fresh = (self.block.genres & ~self.covered).sum(axis=1)
-        return np.where(self._n_genres > 0, fresh / np.maximum(self._n_genres, 1), 0.0)
+        return _new_genres(self.block, (self.block.genres & ~self.covered).sum(axis=1))
 
     def repeat_source(self) -> NDArray[np.float64]:
         """Per candidate: rows of its source already placed (capped, scaled to [0, 1])."""
-        return np.minimum(self.source_counts[self.block.source], _REPEAT_CAP) / _REPEAT_CAP
+        return _repeat_source(self.source_counts[self.block.source])
 
     def dynamic(self) -> dict[str, NDArray[np.float64] | float]:
         """The features that depend on the page so far, for every candidate (by name)."""
-        block = self.block
-        decay = 1.0 / np.log2(self.position + 2.0)
-        novelty, new_genres, repeat = self.novelty(), self.new_genres(), self.repeat_source()
-        return {
-            "position": decay,
-            "first_screen": float(self.on_first_screen),
-            "novelty": novelty,
-            "new_genres": new_genres,
-            "repeat_source": repeat,
-            "position_x_relevance": decay * block.relevance,
-            "position_x_novelty": decay * novelty,
-            "position_x_affinity": decay * block.affinity,
-        }
+        return _page_terms(
+            self.block,
+            1.0 / np.log2(self.position + 2.0),
+            float(self.on_first_screen),
+            self.novelty(),
+            self.new_genres(),
+            self.repeat_source(),
+        )
 
     def features(self, which: NDArray[np.int64]) -> NDArray[np.float64]:
         """Features (``FEATURE_NAMES`` order) of the candidates ``which`` at the next position."""
@@ -196,36 +186,76 @@ def page_features(rows: Sequence[Row], context: PageContext) -> NDArray[np.float
         return np.zeros((0, len(FEATURE_NAMES)))
     block = RowBlock.build(rows, context)
     n = len(rows)
-    x = PageState(context, block).static
-    # The position terms as PageState computes them (per position, so the same floats).
-    decay = np.array([1.0 / np.log2(position + 2.0) for position in range(n)])
     # A visible title counts as placed for a row when a row above showed it first-screen.
     visible = block.visible
     pad = len(context.index)
-    flat = visible.ravel()
     first_row = np.full(pad + 1, n, dtype=np.int64)
-    np.minimum.at(first_row, flat, np.repeat(np.arange(n), visible.shape[1]))
+    np.minimum.at(first_row, visible.ravel(), np.repeat(np.arange(n), visible.shape[1]))
     first_row[pad] = n  # padding is never placed
-    placed = (first_row[visible] < np.arange(n)[:, None]).sum(axis=1)
-    novelty = 1.0 - placed / np.maximum(block.visible_counts, 1)
     # Genres covered by the rows above.
     covered = np.zeros_like(block.genres)
     covered[1:] = np.logical_or.accumulate(block.genres, axis=0)[:-1]
-    fresh = (block.genres & ~covered).sum(axis=1)
-    n_genres = block.genres.sum(axis=1)
-    new_genres = np.where(n_genres > 0, fresh / np.maximum(n_genres, 1), 0.0)
-    # Rows of the same source above.
-    same = np.tril(block.source[:, None] == block.source[None, :], k=-1).sum(axis=1)
-    repeat = np.minimum(same.astype(np.float64), _REPEAT_CAP) / _REPEAT_CAP
-    x[:, _COLUMN["position"]] = decay
-    x[:, _COLUMN["first_screen"]] = np.arange(n) < context.first_screen_rows
-    x[:, _COLUMN["novelty"]] = novelty
-    x[:, _COLUMN["new_genres"]] = new_genres
-    x[:, _COLUMN["repeat_source"]] = repeat
-    x[:, _COLUMN["position_x_relevance"]] = decay * block.relevance
-    x[:, _COLUMN["position_x_novelty"]] = decay * novelty
-    x[:, _COLUMN["position_x_affinity"]] = decay * block.affinity
+    same_source = np.tril(block.source[:, None] == block.source[None, :], k=-1).sum(axis=1)
+    terms = _page_terms(
+        block,
+        # Per position, as PageState computes it (so the same floats).
+        np.array([1.0 / np.log2(position + 2.0) for position in range(n)]),
+        (np.arange(n) < context.first_screen_rows).astype(np.float64),
+        _novelty(block, (first_row[visible] < np.arange(n)[:, None]).sum(axis=1)),
+        _new_genres(block, (block.genres & ~covered).sum(axis=1)),
+        _repeat_source(same_source.astype(np.float64)),  # rows of the same source above
+    )
+    x = _static_features(block)
+    for name, value in terms.items():
+        x[:, _COLUMN[name]] = value
     return x
+
+
+def _static_features(block: RowBlock) -> NDArray[np.float64]:
+    """The features of ``block``'s rows that do not depend on the page so far."""
+    static = np.zeros((len(block.rows), len(FEATURE_NAMES)))
+    static[:, _COLUMN["relevance"]] = block.relevance
+    static[:, _COLUMN["affinity"]] = block.affinity
+    known = np.flatnonzero(block.source < len(SOURCES))
+    static[known, len(BASE_FEATURES) + block.source[known]] = 1.0
+    return static
+
+
+def _novelty(block: RowBlock, placed: NDArray[np.integer]) -> NDArray[np.float64]:
+    """Share of each row's visible titles not yet on the page (``placed``: those that are)."""
+    return 1.0 - placed / np.maximum(block.visible_counts, 1)
+
+
+def _new_genres(block: RowBlock, fresh: NDArray[np.integer]) -> NDArray[np.float64]:
+    """Share of each row's visible titles' genres not yet on the page (``fresh`` of them)."""
+    n_genres = block.genre_counts
+    return np.where(n_genres > 0, fresh / np.maximum(n_genres, 1), 0.0)
+
+
+def _repeat_source(same_source: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rows of each row's source already placed, capped and scaled to [0, 1]."""
+    return np.minimum(same_source, _REPEAT_CAP) / _REPEAT_CAP
+
+
+def _page_terms(
+    block: RowBlock,
+    decay: NDArray[np.float64] | float,
+    first_screen: NDArray[np.float64] | float,
+    novelty: NDArray[np.float64],
+    new_genres: NDArray[np.float64],
+    repeat: NDArray[np.float64],
+) -> dict[str, NDArray[np.float64] | float]:
+    """The features that depend on the page so far, by name."""
+    return {
+        "position": decay,
+        "first_screen": first_screen,
+        "novelty": novelty,
+        "new_genres": new_genres,
+        "repeat_source": repeat,
+        "position_x_relevance": decay * block.relevance,
+        "position_x_novelty": decay * novelty,
+        "position_x_affinity": decay * block.affinity,
+    }
 
 
 @dataclass(frozen=True, eq=False)
