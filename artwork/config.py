@@ -244,10 +244,12 @@ class Settings(BaseSettings):
     cold_start_impressions: int = Field(
         default=200, ge=1, description="n0: impressions at which the extra exploration halves."
     )
-    learner: Literal["background", "off"] = Field(
-        default="background",
-        description="'background': the serving process learns in a thread (one process); "
-        "'off': run one `artwork learn` beside the replicas.",
+    learner: Literal["process", "background", "off"] = Field(
+        default="process",
+        description="'process': `artwork serve` runs the learner in a process of its own "
+        "beside its workers (one learns per database, others stand by); 'background': the "
+        "serving worker holding the learner lock learns in a thread; 'off': this server does "
+        "not learn (run one `artwork learn` beside the replicas).",
     )
     learn_interval_s: float = Field(
         default=1.0, gt=0, description="Seconds between learner passes over the decision log."

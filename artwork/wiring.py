@@ -3,8 +3,9 @@
 Both the API and the CLI build their parts here, so they can never disagree on where the
 database, media or models live. A serving process holds one decision writer and one reward
 writer (group commit, :mod:`artwork.bandit.writer`), one catalogue cache, the event-id signer,
-and the bandit thread, which runs the learner while this process holds the database's learner
-lock. :meth:`Services.learner_status` reports on them for health checks and metrics.
+and the bandit thread, which follows the model snapshots and, with
+``ARTWORK_LEARNER=background``, runs the learner while this process holds the database's
+learner lock. :meth:`Services.learner_status` reports on them for health checks and metrics.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class Services:
     @property
     def bandit(self) -> ArtworkBandit:
         """The serving bandit; its first use starts the bandit thread (snapshot polling, and
-        the learner when ``ARTWORK_LEARNER=background``), stopped by :meth:`close`."""
+        the learner when ``ARTWORK_LEARNER=background``), stopped by :meth:`close`. With ``process``
+        (the default) the learner runs in a process of its own (``artwork serve`` starts it)."""
         with self._bandit_lock:
             if self._bandit is None:
                 settings = self.settings

@@ -33,8 +33,11 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", embedder="mobilenet_v2")
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings in a fresh home; a test may add fields with
+    ``@pytest.mark.parametrize("settings", [{...}], indirect=True)``."""
+    fields = getattr(request, "param", {})
+    return Settings(home=tmp_path / "home", embedder="mobilenet_v2", **fields)
 
 
 @pytest.fixture(scope="session")

@@ -237,7 +237,8 @@ class ReadyPublic(BaseModel):
 
     status: Literal["ready", "unavailable"]
     checks: dict[str, str] = Field(
-        description="database, media, model and learner: 'ok', 'off' or the problem."
+        description="database, media, model and learner: 'ok', 'off', 'standby' (another process "
+        "learns), 'process' (the learner runs in a process of its own) or the problem."
     )
     titles: int | None = None
     model_version: int | None = None

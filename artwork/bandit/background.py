@@ -2,12 +2,14 @@
 
 Every serving process polls the snapshot table (``SELECT max(version)``, every
 ``ARTWORK_SNAPSHOT_POLL_S``) and loads a newer model in this thread, never on a request.
-With ``ARTWORK_LEARNER=background`` (the default) the same thread also runs the learner,
+With ``ARTWORK_LEARNER=background`` the same thread also runs the learner,
 woken as soon as a reward is recorded, and swaps to each snapshot it saves at once: in every
 process, but only while it holds the database's learner lock
 (:mod:`artwork.bandit.learner_lock`), which each worker tries to take at every pass. So exactly
 one learner runs per database, and when its process dies another process takes over from the
-newest snapshot. ``ARTWORK_LEARNER=off`` leaves learning to an ``artwork learn`` elsewhere.
+newest snapshot. With ``ARTWORK_LEARNER=process`` (the default) the learner runs in a process
+of its own that ``artwork serve`` starts (:mod:`artwork.bandit.learner_process`), and with
+``off`` in an ``artwork learn`` elsewhere: this thread then only follows the snapshots.
 
 The thread itself never dies of an error: an unexpected one (a bug, not a condition the
 learner names) is logged with its traceback, the learner is dropped with the lock, and a fresh

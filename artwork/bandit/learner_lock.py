@@ -1,7 +1,8 @@
 """Exactly one learner per database, and another takes over when it dies.
 
-Every serving process (and ``artwork learn``) keeps trying to take the learner lock; the one
-that holds it learns, the others only follow its snapshots. The lock dies with its holder,
+Every learner keeps trying to take the learner lock (``artwork learn``, which is also the
+learner process ``artwork serve`` starts, and serving workers with ``ARTWORK_LEARNER=background``);
+the one that holds it learns, the others only follow its snapshots. The lock dies with its holder,
 so when that process is killed another one takes it at its next try and continues from the
 newest snapshot (the learner's state makes that exact, see :mod:`artwork.bandit.learner`).
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,14 @@ def register(commands: Subcommands) -> None:
         "--rebuild",
         action="store_true",
         help="learn the whole log again with the configured policy (to change exploration)",
+    )
+    learn.add_argument(
+        "--parent",
+        type=int,
+        default=None,
+        metavar="PID",
+        help="stop (saving a snapshot) once process PID has exited; artwork serve starts its "
+        "learner process so",
     )
     learn.set_defaults(handler=run_learn)
 
@@ -104,21 +112,31 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
     from artwork.catalog.database import create_database_engine
 
     engine = create_database_engine(settings.resolved_database_url)
-    # One learner per database: serving workers (ARTWORK_LEARNER=background) take the same
-    # lock, so this waits for it (or, with --once, gives up) rather than learning twice.
+    # One learner per database: serving workers (ARTWORK_LEARNER=background) and the learner
+    # process of every `artwork serve` (ARTWORK_LEARNER=process) take the same lock, so this
+    # waits for it (or, with --once, gives up) rather than learning twice.
     lock = learner_lock_for(engine)
+    stop = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    if args.parent is not None:
+        threading.Thread(
+            target=_stop_with_parent, args=(args.parent, stop), name="parent-watch", daemon=True
+        ).start()
     try:
         if not lock.try_acquire():
             if args.once:
                 print(
-                    "another process runs the learner for this database (a serving worker "
-                    "with ARTWORK_LEARNER=background, or artwork learn); it learns already",
+                    "another process runs the learner for this database (artwork serve's "
+                    "learner process or worker, or artwork learn); it learns already",
                     file=sys.stderr,
                 )
                 return EXIT_ERROR
             print("artwork: waiting for the learner lock held by another process", file=sys.stderr)
             while not lock.try_acquire():
-                time.sleep(1.0)
+                if stop.wait(1.0):
+                    return EXIT_OK
         learner = Learner(engine, settings, rebuild=args.rebuild)
         if args.once:
             learned = learner.catch_up()
@@ -127,26 +145,26 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
                 f"({learner.events_learned} events), cursor {learner.state.cursor}"
             )
             return EXIT_OK
-        stop = threading.Event()
-        previous = {
-            sig: signal.signal(sig, lambda *_: stop.set())
-            for sig in (signal.SIGINT, signal.SIGTERM)
-        }
         print(
             f"artwork: learning from {settings.resolved_database_url} (model version "
             f"{learner.version}); stop with Ctrl-C",
             file=sys.stderr,
         )
-        try:
-            learner.run(stop, interval_s=args.interval)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        learner.run(stop, interval_s=args.interval)
         print(f"stopped at model version {learner.version} ({learner.events_learned} events)")
         return EXIT_OK
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         lock.release()
         engine.dispose()
+
+
+def _stop_with_parent(parent: int, stop: threading.Event, every_s: float = 1.0) -> None:
+    """Set ``stop`` once process ``parent`` is gone (this process is then re-parented)."""
+    while not stop.wait(every_s):
+        if os.getppid() != parent:
+            stop.set()
 
 
 def run_evaluate(args: argparse.Namespace, settings: Settings) -> int:

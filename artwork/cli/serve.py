@@ -3,8 +3,9 @@
 uvicorn serves with uvloop and httptools, without a line per request unless asked
 (``--access-log`` or ``ARTWORK_ACCESS_LOG``), in ``--workers`` processes (default
 ``ARTWORK_WORKERS``, else the number of CPU cores). Each worker builds its own services from
-the environment; they share the database, the event-id secret and one learner (the process
-holding the learner lock).
+the environment; they share the database, the event-id secret and one learner: with
+``ARTWORK_LEARNER=process`` (the default) a process of its own that this command starts and
+keeps running (:mod:`artwork.bandit.learner_process`), else the worker holding the learner lock.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import argparse
 import importlib.util
 import os
 import sys
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from artwork.cli.base import EXIT_OK, Subcommands, open_services
 from artwork.config import Settings
+
+if TYPE_CHECKING:
+    from artwork.bandit.learner_process import LearnerProcess
 
 
 def register(commands: Subcommands) -> None:
@@ -61,8 +65,6 @@ def serve_workers(requested: int | None, settings: Settings) -> int:
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from artwork.api.logs import log_config
 
     host, port = args.host or settings.host, args.port or settings.port
@@ -85,6 +87,34 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             "clients reach this server at",
             file=sys.stderr,
         )
+    learner = _start_learner(settings)
+    try:
+        _run_uvicorn(settings, workers, log_config(access_log=access_log), loop, http)
+    finally:
+        if learner is not None:
+            learner.stop()
+    return EXIT_OK
+
+
+def _start_learner(settings: Settings) -> LearnerProcess | None:
+    """The learner process beside the workers (``ARTWORK_LEARNER=process``), started."""
+    if settings.learner != "process":
+        return None
+    from artwork.bandit.learner_process import LearnerProcess
+
+    return LearnerProcess(os.environ | {"ARTWORK_HOME": str(settings.home)}).start()
+
+
+def _run_uvicorn(
+    settings: Settings,
+    workers: int,
+    log_config: dict[str, Any],
+    loop: Literal["uvloop", "auto"],
+    http: Literal["httptools", "auto"],
+) -> None:
+    import uvicorn
+
+    host, port = settings.host, settings.port
     if workers == 1:
         from artwork.app import create_app
 
@@ -92,12 +122,12 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
             create_app(settings),
             host=host,
             port=port,
-            log_config=log_config(access_log=access_log),
+            log_config=log_config,
             access_log=False,  # the service writes its own (artwork.access)
             loop=loop,
             http=http,
         )
-        return EXIT_OK
+        return
     # Several processes: each builds the app from the environment (settings travel there).
     os.environ["ARTWORK_HOME"] = str(settings.home)
     os.environ["ARTWORK_HOST"] = host
@@ -108,12 +138,11 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=host,
         port=port,
         workers=workers,
-        log_config=log_config(access_log=access_log),
+        log_config=log_config,
         access_log=False,
         loop=loop,
         http=http,
     )
-    return EXIT_OK
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:

@@ -33,7 +33,8 @@ def test_a_reward_is_recorded_once(client: TestClient) -> None:
     assert (decision["reward"], decision["reward_status"]) == (1.0, "rewarded")
 
 
-def test_the_single_process_server_learns_a_reward_promptly(client: TestClient) -> None:
+@pytest.mark.parametrize("settings", [{"learner": "background"}], indirect=True)
+def test_a_server_learning_in_its_thread_learns_a_reward_promptly(client: TestClient) -> None:
     assert client.get("/readyz").json()["model_version"] == 0
     event_id = _event(client)
     client.post("/v1/rewards", json={"event_id": event_id, "value": 1.0})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy import Engine
@@ -17,6 +18,7 @@ from artwork.bandit.learner_lock import LearnerLock
 from artwork.catalog.database import create_database_engine
 from artwork.config import Settings
 from artwork.domain import Context, Variant, VariantStatus
+from artwork.testing.waiting import wait_for
 from artwork.wiring import Services
 
 CONTEXT = Context("u1", "tv", 20, 5)
@@ -25,15 +27,6 @@ VARIANTS = [
             VariantStatus.APPROVED)
     for i in range(3)
 ]  # fmt: skip
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def _refreshing(bandit: ArtworkBandit) -> Callable[[int], None]:
@@ -146,7 +139,8 @@ def test_bad_intervals_are_named(engine: Engine, settings: Settings) -> None:
 
 
 def test_services_run_the_bandit_thread_only_once_the_bandit_is_used(tmp_path: Path) -> None:
-    services = Services.from_settings(Settings(home=tmp_path / "home", commit_grace_s=0.0))
+    settings = Settings(home=tmp_path / "home", commit_grace_s=0.0, learner="background")
+    services = Services.from_settings(settings)
     try:
         assert services._worker is None
         bandit = services.bandit
@@ -159,8 +153,11 @@ def test_services_run_the_bandit_thread_only_once_the_bandit_is_used(tmp_path: P
     assert services._worker is None
 
 
-def test_with_the_learner_off_services_only_follow_snapshots(tmp_path: Path) -> None:
-    services = Services.from_settings(Settings(home=tmp_path / "home", learner="off"))
+@pytest.mark.parametrize("learner", ["off", "process"])
+def test_without_the_background_learner_services_only_follow_snapshots(
+    tmp_path: Path, learner: Literal["off", "process"]
+) -> None:
+    services = Services.from_settings(Settings(home=tmp_path / "home", learner=learner))
     try:
         services.bandit.choose(CONTEXT, "t1", VARIANTS)
         assert services._worker is not None and services._worker.learner is None
@@ -170,7 +167,7 @@ def test_with_the_learner_off_services_only_follow_snapshots(tmp_path: Path) -> 
 
 def test_a_snapshot_the_settings_cannot_continue_leaves_serving_up(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    first = Services.from_settings(Settings(home=home, commit_grace_s=0.0))
+    first = Services.from_settings(Settings(home=home, commit_grace_s=0.0, learner="background"))
     try:
         bandit = first.bandit
         bandit.reward(bandit.choose(CONTEXT, "t1", VARIANTS).event_id, 1.0)
@@ -178,7 +175,9 @@ def test_a_snapshot_the_settings_cannot_continue_leaves_serving_up(tmp_path: Pat
     finally:
         first.close()
 
-    switched = Services.from_settings(Settings(home=home, exploration="softmax"))
+    switched = Services.from_settings(
+        Settings(home=home, exploration="softmax", learner="background")
+    )
     try:
         bandit = switched.bandit  # the learner refuses (needs a rebuild); serving goes on
         assert switched._worker is not None and switched._worker.learner is None

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import metadata
 from artwork.config import Settings
 from artwork.testing.postgres import postgres_engine, postgres_url
+from artwork.testing.waiting import wait_for
 from artwork.wiring import Services
 
 POSTGRES_URL = postgres_url()
@@ -32,15 +33,6 @@ assert lock.try_acquire()
 print("held", flush=True)
 time.sleep(600)
 """
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_the_file_lock_passes_to_another_process_when_its_holder_is_killed(
@@ -102,7 +94,9 @@ def _exactly_one_learner(settings: Settings) -> None:
 
 
 def test_two_serving_processes_on_sqlite_run_one_learner(tmp_path: Path) -> None:
-    _exactly_one_learner(Settings(home=tmp_path / "home", learn_interval_s=0.1))
+    _exactly_one_learner(
+        Settings(home=tmp_path / "home", learn_interval_s=0.1, learner="background")
+    )
 
 
 @pytest.fixture
@@ -129,5 +123,10 @@ def test_the_advisory_lock_is_held_by_one_session(postgres: Engine) -> None:
 
 @pytest.mark.postgres
 def test_two_replicas_on_postgres_run_one_learner(postgres: Engine, tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", database_url=POSTGRES_URL, learn_interval_s=0.1)
+    settings = Settings(
+        home=tmp_path / "home",
+        database_url=POSTGRES_URL,
+        learn_interval_s=0.1,
+        learner="background",
+    )
     _exactly_one_learner(settings)

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,6 +22,7 @@ from artwork.config import Settings
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import bearer, make_key
 from artwork.testing.server import free_port
+from artwork.testing.waiting import wait_for
 from artwork.wiring import Services
 
 pytestmark = pytest.mark.slow
@@ -55,15 +55,6 @@ def start(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
     raise RuntimeError(f"artwork serve did not start: {log.read_text()[-2000:]}")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def test_kill_9_under_reward_load_loses_no_acknowledged_reward(tmp_path: Path) -> None:
@@ -139,7 +130,7 @@ def test_kill_9_under_reward_load_loses_no_acknowledged_reward(tmp_path: Path) -
             checkpoint = DecisionLog(engine).models.latest_checkpoint()
             return -1 if checkpoint is None else checkpoint.events_learned
 
-        assert wait_for(lambda: learned() == joined), (learned(), joined)
+        assert wait_for(lambda: learned() == joined, timeout=60), (learned(), joined)
         time.sleep(2.0)  # a few more passes: nothing is learned twice
         assert learned() == joined
     finally:

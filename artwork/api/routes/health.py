@@ -22,10 +22,12 @@ async def healthz() -> HealthPublic:
 
 def learner_status(services: Services) -> str:
     """'ok' (this process learns), 'standby' (another process holds the database's learner
-    lock and this one takes over if it dies), 'off' (``ARTWORK_LEARNER=off``) or what is wrong.
+    lock and this one takes over if it dies), 'process' (``ARTWORK_LEARNER=process``: the
+    learner runs in a process of its own, which ``artwork serve`` keeps running), 'off'
+    (``ARTWORK_LEARNER=off``) or what is wrong.
     """
     if services.settings.learner != "background":
-        return "off"
+        return services.settings.learner
     status = services.learner_status()
     if not status.worker_alive:
         return "the bandit thread has stopped"
@@ -64,7 +66,7 @@ def readyz(services: ServicesDep) -> JSONResponse:
         checks["model"] = f"unavailable ({type(exc).__name__})"
     checks["learner"] = learner_status(services)
     checks["decision_log"] = decision_log_status(services)
-    ready = all(v in ("ok", "off", "standby") for v in checks.values())
+    ready = all(v in ("ok", "off", "standby", "process") for v in checks.values())
     body = ReadyPublic(
         status="ready" if ready else "unavailable",
         checks=checks,
