@@ -216,6 +216,7 @@ class DecisionLog:
         # created_at processor (see _insert_rows).
         self._insert_plans: dict[str, tuple[str, tuple[int, ...] | None, Any]] = {}
         self._multi_row: dict[int, str] = {}  # SQLite's INSERT text by rows per statement
+        self._reward_inserts: dict[int, str] = {}  # ... and of rewards
         # id(decision.action_features) -> (those features, the action ids, their ref).
         self._action_refs: dict[int, tuple[Any, Any, str]] = {}
         # id(decision.policy) -> (that dict, a copy, its shared part, its ref, the inline JSON
@@ -757,20 +758,39 @@ class DecisionLog:
         if conn.dialect.name == "postgresql":
             inserted = self._insert_rewards_postgres(conn, distinct)
         else:
-            inserted = set()
-            rows = [
-                {"event_id": key, "value": float(value), "received_at": received_at}
-                for key, value, received_at in distinct
-            ]
-            for start in range(0, len(rows), _REWARDS_PER_INSERT):
-                statement = (
-                    sqlite.insert(rewards)
-                    .values(rows[start : start + _REWARDS_PER_INSERT])
-                    .on_conflict_do_nothing()
-                    .returning(rewards.c.event_id)
-                )
-                inserted.update(conn.execute(statement).scalars())
+            inserted = self._insert_rewards_sqlite(conn, distinct)
         return [first[key] == index and key in inserted for index, (key, _, _) in enumerate(items)]
+
+    def _insert_rewards_sqlite(
+        self, conn: Connection, items: Sequence[tuple[str, float, datetime]]
+    ) -> set[str]:
+        """Insert distinct rewards into SQLite, a multi-row ``INSERT ... ON CONFLICT DO NOTHING
+        RETURNING`` per chunk; the keys inserted.
+
+        The statement's text is built once per number of rows and executed as is: building
+        and compiling one for every batch (a few rewards each under load) cost more CPU in the
+        writer thread than inserting and committing them.
+        """
+        dialect = conn.dialect
+        stamp = rewards.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
+        chunk = max(1, min(_REWARDS_PER_INSERT, _sqlite_max_variables() // 3))
+        inserted: set[str] = set()
+        for start in range(0, len(items), chunk):
+            part = items[start : start + chunk]
+            text = self._reward_inserts.get(len(part))
+            if text is None:  # at most one text per chunk length: never more than `chunk`
+                table = dialect.identifier_preparer.format_table(rewards)
+                text = (
+                    f"INSERT INTO {table} (event_id, value, received_at) VALUES "
+                    f"{','.join(['(?, ?, ?)'] * len(part))} "
+                    "ON CONFLICT DO NOTHING RETURNING event_id"
+                )
+                self._reward_inserts[len(part)] = text
+            params: list[Any] = []
+            for key, value, at in part:
+                params += (key, float(value), stamp(at) if stamp is not None else at)
+            inserted.update(conn.exec_driver_sql(text, tuple(params)).scalars())
+        return inserted
 
     @staticmethod
     def _insert_rewards_postgres(

@@ -348,3 +348,24 @@ def test_a_batch_of_rewards_keeps_each_events_first_reward(engine: Engine) -> No
     with engine.connect() as conn:
         stored = conn.execute(select(rewards.c.received_at).where(rewards.c.event_id == "t1"))
         assert stored.scalar_one() == later  # the instant kept, whatever zone it came in
+
+
+def test_a_reward_batch_is_inserted_once_per_event_across_chunks(engine: Engine) -> None:
+    """The group-commit insert: more rewards than one statement takes, an event twice in the
+    batch and one rewarded before; each answer says whether its row went in."""
+    log = DecisionLog(engine)
+    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        assert log.insert_rewards(conn, [("k-old", 0.5, at)]) == [True]
+    items = [(f"k{i:04d}", float(i % 7), at + timedelta(seconds=i)) for i in range(1_203)]
+    items.insert(10, ("k0003", 9.0, at))  # the same event again in the batch
+    items.append(("k-old", 1.0, at))  # rewarded in an earlier batch
+    with engine.begin() as conn:
+        answers = log.insert_rewards(conn, items)
+    assert answers == [True] * 10 + [False] + [True] * 1_193 + [False]
+    with engine.connect() as conn:
+        stored = {row[0]: (row[1], row[2]) for row in conn.execute(select(rewards))}
+    assert len(stored) == 1_204
+    assert stored["k0003"] == (3.0, at + timedelta(seconds=3))  # the first one stands
+    assert stored["k-old"] == (0.5, at)
+    assert stored["k1202"] == (float(1202 % 7), at + timedelta(seconds=1202))
