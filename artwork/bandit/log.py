@@ -741,6 +741,9 @@ class DecisionLog:
         each once: the group-commit path, with the window already checked against the
         signed event id. The decision may not be written yet; the learner joins it later.
 
+        On PostgreSQL a batch is always one statement, atomic without a transaction: the
+        reward writer runs it in autocommit (:class:`~artwork.bandit.writer.RewardWriter`).
+
         Returns:
             Per item, True if inserted, False if its event already had a reward.
 

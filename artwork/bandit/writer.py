@@ -395,7 +395,7 @@ class RewardWriter:
         """
         for attempt in range(2):
             if self._connection is None:
-                self._connection = self._engine.connect()
+                self._connection = self._connect()
             try:
                 with self._connection.begin():
                     return self._log.insert_rewards(self._connection, items)
@@ -404,6 +404,17 @@ class RewardWriter:
                 if attempt or not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
                     raise
         raise AssertionError("unreachable")
+
+    def _connect(self) -> Connection:
+        """The writer's connection. On PostgreSQL a batch is one statement
+        (:meth:`DecisionLog.insert_rewards`), atomic by itself: in autocommit it is its own
+        transaction, one round trip to the server where ``BEGIN``, the insert and ``COMMIT``
+        took three (and as many hand-overs of the interpreter lock between this thread and
+        the event loop answering the requests)."""
+        connection = self._engine.connect()
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
 
     def _disconnect(self) -> None:
         if self._connection is not None:
