@@ -117,10 +117,16 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
     # waits for it (or, with --once, gives up) rather than learning twice.
     lock = learner_lock_for(engine)
     stop = threading.Event()
+    # --once ends by itself (Ctrl-C interrupts it as any command); a learner that runs on
+    # stops at the end of its pass, saving a snapshot.
     previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+        sig: signal.signal(sig, lambda *_: stop.set())
+        for sig in ((signal.SIGINT, signal.SIGTERM) if not args.once else ())
     }
-    if args.parent is not None:
+    if args.parent is not None and not args.once:
+        # The parent stops it (SIGTERM) once it has stopped serving: Ctrl-C in a terminal,
+        # which reaches every process of the foreground group, is the parent's to handle.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(
             target=_stop_with_parent, args=(args.parent, stop), name="parent-watch", daemon=True
         ).start()

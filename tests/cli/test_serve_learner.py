@@ -134,7 +134,7 @@ def _answers(base: str) -> Callable[[], bool]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-def test_a_learner_whose_parent_dies_stops(tmp_path: Path) -> None:
+def test_a_learner_whose_parent_dies_stops_and_leaves_ctrl_c_to_it(tmp_path: Path) -> None:
     home = tmp_path / "home"
     Services.from_settings(Settings(home=home)).close()
     # A shell stands in for the server: it starts the learner with itself as --parent.
@@ -155,6 +155,9 @@ def test_a_learner_whose_parent_dies_stops(tmp_path: Path) -> None:
     try:
         time.sleep(1.0)
         assert alive(learner)  # its parent runs: it learns on
+        os.kill(learner, signal.SIGINT)  # Ctrl-C is its parent's to handle
+        time.sleep(0.5)
+        assert alive(learner)
         shell.kill()
         shell.wait()
         assert wait_for(lambda: not alive(learner), 15)
