@@ -75,9 +75,19 @@ JOBS_RUNNING = Gauge(
 )
 
 
+#: The counter and histogram of each (route, method, status) met: ``labels()`` looks its
+#: child up under a lock for every call, a few percent of a reward request's CPU. Routes are
+#: templates and statuses few, so this stays small.
+_REQUEST_SERIES: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
 def record_request(route: str, method: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(route, method, str(status)).inc()
-    LATENCY.labels(route, method).observe(seconds)
+    series = _REQUEST_SERIES.get((route, method, status))
+    if series is None:
+        series = (REQUESTS.labels(route, method, str(status)), LATENCY.labels(route, method))
+        _REQUEST_SERIES[(route, method, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def record_decisions(policy: str, count: int = 1) -> None:
@@ -87,9 +97,15 @@ def record_decisions(policy: str, count: int = 1) -> None:
 
 def record_reward(outcome: str, join_lag_s: float | None = None) -> None:
     """A reward: ``recorded``, ``duplicate``, ``late`` or ``unknown``; its lag when joined."""
-    REWARDS.labels(outcome).inc()
+    counter = _REWARD_SERIES.get(outcome)
+    if counter is None:
+        counter = _REWARD_SERIES[outcome] = REWARDS.labels(outcome)
+    counter.inc()
     if join_lag_s is not None:
         REWARD_JOIN_LAG.observe(max(0.0, join_lag_s))
+
+
+_REWARD_SERIES: dict[str, Counter] = {}
 
 
 def record_learner_event(event: str, count: int = 1) -> None:

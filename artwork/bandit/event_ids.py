@@ -33,6 +33,7 @@ import hmac
 import itertools
 import json
 import os
+import re
 import secrets
 import weakref
 from collections.abc import Sequence
@@ -48,6 +49,7 @@ SECRET_BYTES = 32
 MAX_EVENT_ID_CHARS = 1024
 _ID_HEAD = f"{PREFIX}.".encode()
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _JSON_CACHE_SIZE = 200_000
 
 
@@ -245,7 +247,9 @@ def _b64_bytes(data: bytes) -> bytes:
 
 
 def _unb64(text: str) -> bytes:
-    if not text or not all(c.isalnum() or c in "-_" for c in text):
+    # One regular expression: checking character by character was most of a reward's id
+    # verification (and str.isalnum admits letters outside base64's alphabet).
+    if not _BASE64URL.fullmatch(text):
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 

@@ -54,6 +54,16 @@ def test_altered_or_malformed_ids_are_unknown(mangle) -> None:  # type: ignore[n
         signer.verify(mangle(signer.issue("m", "t", issued_at=NOW)))
 
 
+@pytest.mark.parametrize("payload", ["", "aGVsbG8=", "aGVs bG8", "aGVsbG8é", "aGVs+G8/"])
+def test_a_signed_payload_outside_base64url_is_unknown(payload: str) -> None:
+    """Even correctly tagged (only a holder of the secret could), a payload that is not
+    unpadded base64url is refused rather than decoded leniently."""
+    signer = EventIdSigner(b"k" * 32)
+    tag = base64.urlsafe_b64encode(signer._tag(payload.encode())).rstrip(b"=").decode()
+    with pytest.raises(EventNotFoundError):
+        signer.verify(f"e1.{payload}.{tag}")
+
+
 def test_a_changed_claim_with_the_old_tag_is_refused() -> None:
     signer = EventIdSigner(b"k" * 32)
     good = signer.issue("alice", "t", issued_at=NOW)
