@@ -151,9 +151,10 @@ def run_learn(args: argparse.Namespace, settings: Settings) -> int:
                 f"({learner.events_learned} events), cursor {learner.state.cursor}"
             )
             return EXIT_OK
+        # The server's log shows this line: the database's password stays out of it.
+        where = engine.url.render_as_string(hide_password=True)
         print(
-            f"artwork: learning from {settings.resolved_database_url} (model version "
-            f"{learner.version}); stop with Ctrl-C",
+            f"artwork: learning from {where} (model version {learner.version}); stop with Ctrl-C",
             file=sys.stderr,
         )
         learner.run(stop, interval_s=args.interval)

@@ -183,3 +183,24 @@ def test_simulate_names_bad_sizes(run_cli: Callable[..., Any]) -> None:
     assert result.exit_code == 1 and "members" in result.stderr
     result = run_cli("simulate", "--page-size", "500")
     assert result.exit_code == 1 and "page-size" in result.stderr
+
+
+@pytest.mark.postgres
+def test_a_learner_names_its_database_without_the_password(
+    run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``artwork serve`` shows its learner process's output in the server's log."""
+    from sqlalchemy.engine import make_url
+
+    from artwork.config import get_settings
+    from artwork.testing.postgres import postgres_engine, postgres_url
+
+    postgres_engine().dispose()  # skips where no PostgreSQL answers
+    url = make_url(postgres_url()).set(password="s3cret-pw")  # trust auth ignores it
+    monkeypatch.setenv("ARTWORK_DATABASE_URL", url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    # A --parent that is not this process's parent: it stops at its first look.
+    result = run_cli("learn", "--parent", "1", "--interval", "0.1")
+    assert result.exit_code == 0, result.stderr
+    assert "learning from postgresql" in result.stderr and "***" in result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout
