@@ -8,11 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import Engine
 
+from artwork.catalog.database import create_database_engine
+from artwork.catalog.schema import metadata
 from artwork.config import Settings
 from artwork.demo.footage import sample_clip
 from artwork.ingest import Ingestor
 from artwork.scoring.base import Embedder
+from artwork.testing.postgres import postgres_engine
 from artwork.testing.synthetic import SyntheticTruth, write_synthetic_video
 from artwork.wiring import Services
 
@@ -25,6 +29,20 @@ def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ARTWORK_MODEL_CACHE_DIR", str(folder))
         yield folder
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on each supported database: SQLite in the test's folder, and the tests'
+    PostgreSQL with a fresh schema (dropped afterwards)."""
+    if request.param == "sqlite":
+        built = create_database_engine(f"sqlite:///{tmp_path / 'artwork.db'}")
+    else:
+        built = postgres_engine(fresh_schema=True)
+    yield built
+    if request.param == "postgres":
+        metadata.drop_all(built)
+    built.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,11 +22,10 @@ from artwork.bandit.dsjson import export_dsjson, from_dsjson, to_dsjson
 from artwork.bandit.event_ids import EventIdSigner
 from artwork.bandit.log import DecisionLog, LoggedEvent
 from artwork.catalog.database import create_database_engine
-from artwork.catalog.schema import decision_features, decisions, metadata, rewards
+from artwork.catalog.schema import decision_features, decisions, rewards
 from artwork.config import Settings
 from artwork.domain import Context, Decision, MemberProfile, Variant, VariantStatus
 from artwork.errors import ConflictError
-from artwork.testing.postgres import postgres_engine
 
 WHEN = datetime(2026, 3, 14, 20, 15, 9, 123456, tzinfo=UTC)
 CONFIG = {"name": "vw_epsilon_greedy", "epsilon": 0.2, "mode": "online", "bits": 18}
@@ -41,16 +39,10 @@ CONTEXT = {"member": {"id=u1": 1.0}, "context": {"device=tv": 1.0, "country=nl":
 GREEDY = (0.06666666666666667, 0.8666666666666667, 0.06666666666666667)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        built = create_database_engine(f"sqlite:///{tmp_path / 'log.db'}")
-    else:
-        built = postgres_engine(fresh_schema=True)
-    yield built
-    if request.param == "postgres":
-        metadata.drop_all(built)
-    built.dispose()
+@pytest.fixture
+def engine(any_engine: Engine) -> Engine:
+    """Each supported database."""
+    return any_engine
 
 
 def decision(event_id: str, **changes: Any) -> Decision:

@@ -21,7 +21,7 @@ from artwork.bandit.log import DecisionLog
 from artwork.bandit.writer import DecisionWriter, PendingReward, RewardWriter
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.repository import write_impressions
-from artwork.catalog.schema import homepage_impressions, metadata, rewards
+from artwork.catalog.schema import homepage_impressions, rewards
 from artwork.config import Settings
 from artwork.domain import Decision, RowImpression
 from artwork.errors import OverloadedError, StorageError
@@ -34,20 +34,6 @@ from .test_artwork_bandit import CONTEXT, VARIANTS
 def engine(tmp_path: Path) -> Iterator[Engine]:
     engine = create_database_engine(f"sqlite:///{tmp_path}/t.db")
     yield engine
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """Each database (PostgreSQL's reward writer commits each batch as one autocommitted
-    statement; SQLite's in a transaction)."""
-    if request.param == "sqlite":
-        engine = create_database_engine(f"sqlite:///{tmp_path}/t.db")
-    else:
-        engine = postgres_engine(fresh_schema=True)
-    yield engine
-    if request.param == "postgres":
-        metadata.drop_all(engine)
     engine.dispose()
 
 
@@ -127,6 +113,8 @@ def test_close_writes_everything_queued(engine: Engine) -> None:
 
 
 def test_rewards_share_commits_and_each_event_records_once(any_engine: Engine) -> None:
+    # PostgreSQL's reward writer commits each batch as one autocommitted statement, SQLite's
+    # in a transaction.
     log = DecisionLog(any_engine)
     writer = RewardWriter(any_engine, log)
     now = datetime.now(UTC)
