@@ -35,24 +35,33 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import math
 import sqlite3
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Text, and_, bindparam, cast, func, insert, or_, select
+from sqlalchemy import Engine, Text, and_, bindparam, cast, func, insert, inspect, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from artwork.bandit.decision_counts import DecisionCounts
 from artwork.bandit.model_store import Checkpoint, LearnerState, ModelStore
 from artwork.catalog.database import storage_errors
-from artwork.catalog.schema import UTCDateTime, decision_features, decisions, rewards
+from artwork.catalog.schema import (
+    UTCDateTime,
+    decision_counts,
+    decision_features,
+    decisions,
+    rewards,
+)
 from artwork.domain import Decision, DecisionConfig, Reward
 from artwork.errors import (
     ConflictError,
@@ -63,6 +72,8 @@ from artwork.errors import (
 
 if TYPE_CHECKING:
     import psycopg
+
+_logger = logging.getLogger(__name__)
 
 __all__ = [
     "Checkpoint",
@@ -229,6 +240,8 @@ class DecisionLog:
         self._decision_refs: dict[tuple[Any, ...], tuple[str, str] | None] = {}
         self._refs_lock = threading.Lock()
         self._on_miss: Callable[[], object] | None = None
+        self.counts = DecisionCounts(engine)
+        self._count_logged()
 
     def now(self) -> datetime:
         """The current time by this log's clock."""
@@ -299,6 +312,7 @@ class DecisionLog:
         if fresh:
             self._insert_bodies(conn, fresh)
         self._insert_rows(conn, rows)
+        self.counts.add(conn, ((d.title_id, d.action_ids[d.chosen_index]) for d in items))
         return set(fresh)
 
     def _insert_rows(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -693,16 +707,10 @@ class DecisionLog:
                         break
             refs = [text[1:-1] for text, _ in latest.values() if text.startswith(_QUOTED_REF)]
             bodies = self._resolve_refs(conn, refs) if refs else {}
-        shown: dict[str, str] = {}
-        for title_id, (text, chosen) in latest.items():
-            if text.startswith(_QUOTED_REF):
-                actions = bodies[text[1:-1]]
-                if actions and isinstance(actions[0], tuple):
-                    actions = actions[0]  # the title's ids and features in one body
-            else:
-                actions = json.loads(text)
-            shown[title_id] = str(actions[chosen])
-        return shown
+        return {
+            title_id: str(_action_ids(text, bodies)[chosen])
+            for title_id, (text, chosen) in latest.items()
+        }
 
     def impressions(self, title_ids: Iterable[str]) -> dict[str, int]:
         """How many decisions were logged for each title (0 for titles never shown).
@@ -710,19 +718,75 @@ class DecisionLog:
         Raises:
             StorageError: The database failed.
         """
-        ids = list(dict.fromkeys(title_ids))
-        counts = dict.fromkeys(ids, 0)
-        if not ids:
-            return counts
-        query = (
-            select(decisions.c.title_id, func.count())
-            .where(decisions.c.title_id.in_(ids))
-            .group_by(decisions.c.title_id)
-        )
-        with storage_errors("count decisions"), self.engine.connect() as conn:
-            for title_id, count in conn.execute(query):
-                counts[title_id] = int(count)
-        return counts
+        return self.counts.impressions(title_ids)
+
+    def takes(self, title_id: str) -> dict[str, int]:
+        """How many of the title's decisions earned a positive reward, per chosen variant
+        (rewards whose decision is not written yet are left out until it is).
+
+        Reads the positive rewards with their decisions: the cost grows with the log's
+        positive rewards, not with the title's decisions.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        taken: Counter[str] = Counter()
+        with storage_errors(f"read the rewards of {title_id!r}"), self.engine.connect() as conn:
+            rows = conn.execute(_TAKES, {"title_id": title_id}).all()
+            refs = [text[1:-1] for text, _ in rows if text.startswith(_QUOTED_REF)]
+            bodies = self._resolve_refs(conn, refs) if refs else {}
+        for text, chosen in rows:
+            taken[str(_action_ids(text, bodies)[chosen])] += 1
+        return dict(taken)
+
+    def _count_logged(self) -> None:
+        """Bring a log written before ``decision_counts`` existed up to date, once: count its
+        decisions, and drop the index on ``decisions.title_id`` those databases have (see
+        :mod:`artwork.bandit.decision_counts`).
+
+        Two cheap reads on every other start. The counting holds the table's write lock, so
+        a second process starting meanwhile waits and then finds the counts in place.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        with storage_errors("count the logged decisions"):
+            with self.engine.connect() as conn:
+                counted = conn.scalar(select(decision_counts.c.shown).limit(1)) is not None
+                logged = conn.scalar(select(decisions.c.seq).limit(1)) is not None
+                indexed = _OLD_TITLE_INDEX in {
+                    index["name"] for index in inspect(conn).get_indexes(decisions.name)
+                }
+            if not indexed and (counted or not logged):
+                return
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(
+                        f"LOCK TABLE {decision_counts.name} IN SHARE ROW EXCLUSIVE MODE"
+                    )
+                else:  # any write takes SQLite's lock for the rest of the transaction
+                    conn.execute(decision_counts.delete().where(decision_counts.c.shown < 0))
+                if conn.scalar(select(decision_counts.c.shown).limit(1)) is None:
+                    _logger.info("counting the decisions logged so far per title and variant")
+                    totals = self._chosen_counts(conn)
+                    self.counts.replace_all(conn, totals)
+                if indexed:
+                    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_OLD_TITLE_INDEX}")
+
+    def _chosen_counts(self, conn: Connection) -> list[tuple[str, str, int]]:
+        """``(title_id, variant_id, times chosen)`` over every logged decision."""
+        totals: Counter[tuple[str, str]] = Counter()
+        after = 0
+        while True:
+            rows = conn.execute(_CHOSEN_AFTER, {"after": after}).all()
+            if not rows:
+                break
+            refs = [text[1:-1] for _, _, text, _ in rows if text.startswith(_QUOTED_REF)]
+            bodies = self._resolve_refs(conn, refs) if refs else {}
+            for _, title_id, text, chosen in rows:
+                totals[(str(title_id), str(_action_ids(text, bodies)[chosen]))] += 1
+            after = int(rows[-1][0])
+        return [(title, variant, count) for (title, variant), count in sorted(totals.items())]
 
     def count(self) -> int:
         """How many decisions are logged.
@@ -1150,6 +1214,26 @@ _LAST_SHOWN = (
     .where(decisions.c.created_at >= bindparam("since", type_=decisions.c.created_at.type))
     .order_by(decisions.c.seq.desc())
 )
+_CHOSEN_AFTER = (
+    select(
+        decisions.c.seq,
+        decisions.c.title_id,
+        cast(decisions.c.action_ids, Text),
+        decisions.c.chosen_index,
+    )
+    .where(decisions.c.seq > bindparam("after"))
+    .order_by(decisions.c.seq)
+    .limit(10_000)
+)
+# Driven by the positive rewards, each looking up its decision by key: as a plain join,
+# SQLite's planner scans the decisions instead.
+_TAKES = (
+    select(cast(decisions.c.action_ids, Text), decisions.c.chosen_index)
+    .where(decisions.c.event_id.in_(select(rewards.c.event_id).where(rewards.c.value > 0)))
+    .where(decisions.c.title_id == bindparam("title_id"))
+)
+_OLD_TITLE_INDEX = "ix_decisions_title"
+"""The index on ``decisions.title_id`` that databases created before ``decision_counts`` have."""
 _BY_KEY = _joined().where(decisions.c.event_id == bindparam("key"))
 """One decision by its stored key (built once: :meth:`DecisionLog.get` serves API reads)."""
 
@@ -1242,6 +1326,17 @@ def _decision(
         model_version=row["model_version"],
         policy=config,
     )
+
+
+def _action_ids(text: str, bodies: Mapping[str, Any]) -> Sequence[Any]:
+    """A decision's action ids from its ``action_ids`` column as text: a reference to its
+    ids (older rows) or to its ids and features (resolved in ``bodies``), or the ids inline."""
+    if text.startswith(_QUOTED_REF):
+        actions = bodies[text[1:-1]]
+        if actions and isinstance(actions[0], tuple):
+            return actions[0]  # the title's ids and features in one body
+        return actions
+    return json.loads(text)
 
 
 def _decoded_body(stored: str) -> Any:

@@ -17,8 +17,8 @@ measures:
   over sequential samples;
 - ``rewards_per_s``: ``POST /v1/rewards`` over event ids of served pages, each answered
   only once committed; afterwards every acknowledged reward is checked in the database;
-- ``bytes_per_decision``: SQLite pages of the ``decisions`` table, its indexes and the
-  feature bodies (``dbstat``), divided by the decisions logged.
+- ``bytes_per_decision``: SQLite pages of the ``decisions`` table, its indexes, the
+  feature bodies and the per-variant counts (``dbstat``), divided by the decisions logged.
 
 The load generator is Debian's ``wrk`` (compiled, one thread), so on a small machine the
 figures measure the server rather than the client. The machine's load average is reported
@@ -481,7 +481,7 @@ def _count(settings: Settings, table: str) -> int:
 
 
 def _bytes_per_decision(settings: Settings, count: int) -> float:
-    """SQLite pages of decisions, their indexes and feature bodies, per decision."""
+    """SQLite pages of decisions, their indexes, feature bodies and counts, per decision."""
     import sqlite3
 
     path = settings.home / "artwork.db"
@@ -491,7 +491,7 @@ def _bytes_per_decision(settings: Settings, count: int) -> float:
             row[0]
             for row in conn.execute(
                 "SELECT name FROM sqlite_schema WHERE tbl_name IN ('decisions', "
-                "'decision_features')"
+                "'decision_features', 'decision_counts')"
             )
         ]
         used = 0

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Dialect,
@@ -141,8 +142,9 @@ decisions = Table(
     # A member's recent decisions (consistency), newest first: the index's rowid order. Older
     # databases keep their (user_id, title_id) index, which serves the same query.
     Index("ix_decisions_user", "user_id"),
-    # Impressions per title (cold start) and a title's decisions (the web pages).
-    Index("ix_decisions_title", "title_id"),
+    # No index on title_id: a page's ~150 decisions name ~150 titles, each entry a random
+    # place in such an index (most of a page's insert cost); per-title figures are counted
+    # in decision_counts instead.
     # The learner's cursor is a seq: SQLite must never hand out a seq twice (AUTOINCREMENT).
     sqlite_autoincrement=True,
 )
@@ -192,6 +194,17 @@ decision_features = Table(
     # content hash, referenced by it (artwork.bandit.log describes the forms).
     Column("ref", String(24), primary_key=True),
     Column("body", Text, nullable=False),
+)
+
+decision_counts = Table(
+    "decision_counts",
+    metadata,
+    # How often each variant was chosen, per title: kept in the transaction that logs the
+    # decisions (artwork.bandit.decision_counts), for cold start and the editor's figures.
+    Column("title_id", String(128), primary_key=True),
+    # Any action id a logged decision holds (imported logs name their own): not bounded.
+    Column("variant_id", Text, primary_key=True),
+    Column("shown", BigInteger, nullable=False),
 )
 
 change_counters = Table(

@@ -155,25 +155,14 @@ def members(catalog: Catalog, limit: int = 50) -> list[str]:
 def variant_performance(log: DecisionLog, title_id: str) -> dict[str, Rate]:
     """Impressions and takes of each of a title's variants that has been shown.
 
-    Only the positions of the title's decisions are read here; the log decodes them.
+    Impressions come from the log's per-variant counts, takes from its positive rewards.
 
     Raises:
         StorageError: The database failed.
     """
-    statement = select(decisions.c.seq).where(decisions.c.title_id == title_id)
-    try:
-        with log.engine.connect() as conn:
-            seqs = [int(seq) for seq in conn.scalars(statement)]
-    except SQLAlchemyError as exc:
-        raise StorageError(f"cannot read the decisions of {title_id!r}: {exc}") from exc
-    shown: Counter[str] = Counter()
-    taken: Counter[str] = Counter()
-    for event in log.events_at(seqs):
-        variant_id = event.decision.chosen_variant_id
-        shown[variant_id] += 1
-        if event.reward is not None and event.reward.value > 0:
-            taken[variant_id] += 1
-    return {v: wilson(taken[v], n) for v, n in shown.items()}
+    shown = log.counts.shown(title_id)
+    taken = log.takes(title_id)
+    return {v: wilson(min(taken.get(v, 0), n), n) for v, n in shown.items()}
 
 
 def recent_events(log: DecisionLog, limit: int = 20_000) -> list[LoggedEvent]:

@@ -180,11 +180,12 @@ def test_a_failed_reward_batch_is_retried_once_after_the_hook(
 
 
 def test_the_reward_writer_keeps_one_connection(engine: Engine) -> None:
+    log = DecisionLog(engine)  # reads the database once as it opens
     checkouts: list[object] = []
     checkins: list[object] = []
     event.listen(engine, "checkout", lambda *args: checkouts.append(args))
     event.listen(engine, "checkin", lambda *args: checkins.append(args))
-    writer = RewardWriter(engine, DecisionLog(engine))
+    writer = RewardWriter(engine, log)
     now = datetime.now(UTC)
 
     assert [writer.record(PendingReward(f"c{i}", 1.0, now)) for i in range(5)] == [True] * 5
