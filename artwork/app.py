@@ -16,6 +16,7 @@ import artwork
 from artwork.api import metrics as service_metrics
 from artwork.api.auth import RateLimiter
 from artwork.api.errors import install_error_handlers
+from artwork.api.homepage_fast_path import HomepageFastPath
 from artwork.api.jobs import JobRunner
 from artwork.api.middleware import RequestMiddleware, record_route
 from artwork.api.reward_fast_path import RewardFastPath
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.mount("/media", StaticFiles(directory=media_dir, check_dir=False), name="media")
     # Added first, so it runs inside RequestMiddleware (request ids, limits, headers, metrics).
     app.add_middleware(RewardFastPath)
+    app.add_middleware(HomepageFastPath)
     app.add_middleware(RequestMiddleware, settings=resolved)
     return app
 

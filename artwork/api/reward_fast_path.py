@@ -32,45 +32,38 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from artwork.api import metrics
 from artwork.api.auth import Principal, RateLimiter, reward_speaker
 from artwork.api.errors import artwork_error_response, database_error_response
+from artwork.api.fast_path import SCOPE, ClientFastPath
 from artwork.api.middleware import BodyTooLarge, request_header
 from artwork.api.schemas import REWARD_VALUE_BOUND
 from artwork.bandit.artwork_bandit import RewardOutcome
 from artwork.bandit.event_ids import MAX_EVENT_ID_CHARS
-from artwork.catalog.keys import KeyStore
 from artwork.errors import ArtworkError
 from artwork.wiring import Services
 
 PATH = "/v1/rewards"
-SCOPE = "client"
 _FIELDS = frozenset({"event_id", "value"})
 _JSON = b"application/json"
 
 
-class RewardFastPath:
+class RewardFastPath(ClientFastPath):
     """ASGI layer that answers plain ``POST /v1/rewards`` requests (see the module docstring)
-    and hands every other request to ``app`` untouched.
+    and hands every other request to ``app`` untouched."""
 
-    Args:
-        app: the rest of the application.
-    """
+    method = "POST"
+    path = PATH
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+    async def answer(
+        self, scope: Scope, receive: Receive, send: Send, principal: Principal
+    ) -> None:
+        if not _is_json(scope):
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
-        principal = _principal(scope, state.keys)
-        if principal is None or not _is_json(scope):
-            await self.app(scope, receive, send)
-            return
         body, messages = await _read_body(receive)
         services: Services = state.services
         request = None if body is None else _plain_reward(body, services)
@@ -122,21 +115,6 @@ async def _record(
     if answered is not None:
         return answered
     return await run_in_threadpool(partial(bandit.reward, event_id, value, principal=speaker))
-
-
-def _principal(scope: Scope, keys: KeyStore) -> Principal | None:
-    """The caller, when a bearer key this process remembers presents it with the client
-    scope; None sends the request down the ordinary path."""
-    authorization = request_header(scope, b"authorization")
-    if authorization is None:
-        return None
-    scheme, _, raw = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not raw:
-        return None
-    record = keys.remembered(raw)
-    if record is None or SCOPE not in record.scopes:
-        return None
-    return Principal(record.key_id, record.name, record.scopes)
 
 
 def _is_json(scope: Scope) -> bool:

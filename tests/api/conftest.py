@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from artwork.app import create_app
 from artwork.domain import Interaction
 from artwork.testing.catalog import seed_title
-from artwork.testing.keys import api_client
+from artwork.testing.keys import api_client, bearer, make_key
 from artwork.wiring import Services
 
 
@@ -32,4 +33,18 @@ def seeded(services: Services) -> Services:
 @pytest.fixture
 def client(seeded: Services) -> Iterator[TestClient]:
     with api_client(seeded) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client_key(seeded: Services) -> str:
+    """A client key for the fast-path tests."""
+    return make_key(seeded.engine, "client")
+
+
+@pytest.fixture
+def remembered(seeded: Services, client_key: str) -> Iterator[TestClient]:
+    """A client presenting ``client_key``, verified once: the fast paths answer from memory."""
+    with TestClient(create_app(services=seeded), headers=bearer(client_key)) as test_client:
+        assert test_client.get("/v1/titles/space/artwork", params={"user_id": "u0"}).is_success
         yield test_client

@@ -24,19 +24,6 @@ COOKIE_ORIGIN = {"Origin": "http://testserver"}
 
 
 @pytest.fixture
-def key(seeded: Services) -> str:
-    return make_key(seeded.engine, "client")
-
-
-@pytest.fixture
-def client(seeded: Services, key: str) -> Iterator[TestClient]:
-    with TestClient(create_app(services=seeded), headers=bearer(key)) as test_client:
-        # A key is answered from memory once it has verified: the fast path needs that.
-        assert test_client.get("/v1/titles/space/artwork", params={"user_id": "u0"}).is_success
-        yield test_client
-
-
-@pytest.fixture
 def route_calls(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Requests that reached the route (it asks ``reward_speaker`` once per request)."""
     calls: list[object] = []
@@ -64,17 +51,17 @@ def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def _event(client: TestClient, user_id: str = "u1", title: str = "space") -> str:
-    body = client.get(f"/v1/titles/{title}/artwork", params={"user_id": user_id}).json()
+def _event(remembered: TestClient, user_id: str = "u1", title: str = "space") -> str:
+    body = remembered.get(f"/v1/titles/{title}/artwork", params={"user_id": user_id}).json()
     return str(body["artwork"]["event_id"])
 
 
 def _by_route(
-    client: TestClient, key: str, body: object, content_type: str = "application/json"
+    remembered: TestClient, client_key: str, body: object, content_type: str = "application/json"
 ) -> Any:
     """The same request, authenticated by the cookie: answered by the route."""
-    cookie = {"Authorization": "", "Cookie": f"artwork_key={key}", **COOKIE_ORIGIN}
-    return client.post(
+    cookie = {"Authorization": "", "Cookie": f"artwork_key={client_key}", **COOKIE_ORIGIN}
+    return remembered.post(
         "/v1/rewards",
         content=json.dumps(body),
         headers={"content-type": content_type, **cookie},
@@ -93,10 +80,10 @@ def _comparable(response: Any) -> tuple[int, object, str | None, str | None]:
     )
 
 
-def test_a_plain_reward_skips_the_route(client: TestClient, route_calls: list[object]) -> None:
-    event_id = _event(client)
+def test_a_plain_reward_skips_the_route(remembered: TestClient, route_calls: list[object]) -> None:
+    event_id = _event(remembered)
 
-    answer = client.post("/v1/rewards", json={"event_id": event_id, "value": 1})
+    answer = remembered.post("/v1/rewards", json={"event_id": event_id, "value": 1})
 
     assert answer.status_code == 200
     assert answer.json() == {
@@ -108,14 +95,14 @@ def test_a_plain_reward_skips_the_route(client: TestClient, route_calls: list[ob
     assert answer.headers["content-type"] == "application/json"
     assert answer.headers["x-request-id"] and answer.headers["x-content-type-options"]
     assert route_calls == []
-    decision = client.get(f"/v1/decisions/{event_id}").json()
+    decision = remembered.get(f"/v1/decisions/{event_id}").json()
     assert (decision["reward"], decision["reward_status"]) == (1.0, "rewarded")
 
 
 def test_answers_match_the_routes(
-    client: TestClient, key: str, seeded: Services, route_calls: list[object]
+    remembered: TestClient, client_key: str, seeded: Services, route_calls: list[object]
 ) -> None:
-    ours, theirs = _event(client, "u1"), _event(client, "u2")
+    ours, theirs = _event(remembered, "u1"), _event(remembered, "u2")
     forged = ours[:-3] + ("AAA" if not ours.endswith("AAA") else "BBB")
     stranger = make_key(seeded.engine, "client", name="stranger")
     with TestClient(create_app(services=seeded), headers=bearer(stranger)) as other:
@@ -127,16 +114,16 @@ def test_answers_match_the_routes(
         ("an unknown id", {"event_id": "nope", "value": 1.0}, {"event_id": "nope", "value": 1.0}),
         ("a forged id", {"event_id": forged, "value": 1.0}, {"event_id": forged, "value": 1.0}),
         (
-            "another key's event",
+            "another client_key's event",
             {"event_id": strangers, "value": 1.0},
             {"event_id": strangers, "value": 1.0},
         ),
     ]
     for what, fast_body, route_body in cases:
         before = len(route_calls)
-        fast = client.post("/v1/rewards", json=fast_body)
+        fast = remembered.post("/v1/rewards", json=fast_body)
         assert len(route_calls) == before, f"{what}: the route answered the bearer request"
-        by_route = _by_route(client, key, route_body)
+        by_route = _by_route(remembered, client_key, route_body)
         assert len(route_calls) == before + 1, f"{what}: the cookie request skipped the route"
         expected = _comparable(by_route)
         got = _comparable(fast)
@@ -162,32 +149,34 @@ def test_answers_match_the_routes(
     ],
 )
 def test_anything_else_goes_to_the_route(
-    client: TestClient,
-    key: str,
+    remembered: TestClient,
+    client_key: str,
     fast_calls: list[str],
     body: object,
     content_type: str,
     status: int,
 ) -> None:
     if isinstance(body, dict) and body.get("event_id") == "e":
-        body = {**body, "event_id": _event(client)}
-    response = client.post(
+        body = {**body, "event_id": _event(remembered)}
+    response = remembered.post(
         "/v1/rewards", content=json.dumps(body), headers={"content-type": content_type}
     )
 
     assert fast_calls == []
     assert response.status_code == status, response.text
     if status != 200:  # the route's own answer to the request
-        by_route = _by_route(client, key, body, content_type)
+        by_route = _by_route(remembered, client_key, body, content_type)
         assert _comparable(response)[:2] == _comparable(by_route)[:2]
 
 
 def test_malformed_json_and_a_non_finite_value_go_to_the_route(
-    client: TestClient, route_calls: list[object], fast_calls: list[str]
+    remembered: TestClient, route_calls: list[object], fast_calls: list[str]
 ) -> None:
     headers = {"content-type": "application/json"}
-    broken = client.post("/v1/rewards", content=b'{"event_id": ', headers=headers)
-    nan = client.post("/v1/rewards", content=b'{"event_id": "e", "value": NaN}', headers=headers)
+    broken = remembered.post("/v1/rewards", content=b'{"event_id": ', headers=headers)
+    nan = remembered.post(
+        "/v1/rewards", content=b'{"event_id": "e", "value": NaN}', headers=headers
+    )
 
     assert (broken.status_code, nan.status_code) == (422, 422)
     assert broken.json()["error"]["code"] == nan.json()["error"]["code"] == "invalid_request"
@@ -195,7 +184,7 @@ def test_malformed_json_and_a_non_finite_value_go_to_the_route(
 
 
 def test_a_body_over_its_limit_is_refused_by_the_route(
-    client: TestClient, fast_calls: list[str]
+    remembered: TestClient, fast_calls: list[str]
 ) -> None:
     def chunks() -> Iterator[bytes]:  # no Content-Length: the limit is met while streaming
         yield b'{"event_id": "'
@@ -203,7 +192,7 @@ def test_a_body_over_its_limit_is_refused_by_the_route(
             yield b"x" * 1024
         yield b'", "value": 1.0}'
 
-    response = client.post(
+    response = remembered.post(
         "/v1/rewards", content=chunks(), headers={"content-type": "application/json"}
     )
 
@@ -212,12 +201,17 @@ def test_a_body_over_its_limit_is_refused_by_the_route(
     assert fast_calls == []
 
 
-def test_the_rate_limit_applies(seeded: Services, key: str, route_calls: list[object]) -> None:
+def test_the_rate_limit_applies(
+    seeded: Services, client_key: str, route_calls: list[object]
+) -> None:
     settings = seeded.settings.model_copy(update={"rate_limit_client": 1.0})
-    with TestClient(create_app(settings=settings, services=seeded), headers=bearer(key)) as client:
-        event_id = _event(client)  # verifies the key (and spends a request)
+    with TestClient(
+        create_app(settings=settings, services=seeded), headers=bearer(client_key)
+    ) as remembered:
+        event_id = _event(remembered)  # verifies the key (and spends a request)
         statuses = [
-            client.post("/v1/rewards", json={"event_id": event_id, "value": 1.0}) for _ in range(4)
+            remembered.post("/v1/rewards", json={"event_id": event_id, "value": 1.0})
+            for _ in range(4)
         ]
     limited = statuses[-1]
     assert limited.status_code == 429
@@ -226,10 +220,10 @@ def test_the_rate_limit_applies(seeded: Services, key: str, route_calls: list[ob
     assert route_calls == []
 
 
-def test_requests_are_counted_under_the_route(client: TestClient) -> None:
-    client.post("/v1/rewards", json={"event_id": _event(client), "value": 1.0})
+def test_requests_are_counted_under_the_route(remembered: TestClient) -> None:
+    remembered.post("/v1/rewards", json={"event_id": _event(remembered), "value": 1.0})
 
-    scraped = client.get("/metrics").text
+    scraped = remembered.get("/metrics").text
 
     assert any(
         line.startswith("artwork_http_requests_total")

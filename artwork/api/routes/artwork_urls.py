@@ -20,10 +20,13 @@ from artwork.config import Settings
 from artwork.domain import Variant
 from artwork.homepage import ArtworkChoice
 
+#: An artwork format, ``width:height``.
+ASPECT = r"^[0-9]{1,3}:[0-9]{1,3}$"
+
 Aspect = Annotated[
     str | None,
     Query(
-        pattern=r"^[0-9]{1,3}:[0-9]{1,3}$",
+        pattern=ASPECT,
         description="Artwork format of the image: 16:9 (rows) or 2:3 (posters); default the "
         "full frame.",
     ),

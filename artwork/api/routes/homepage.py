@@ -13,15 +13,18 @@ from artwork.api.params import Country, Device, UserId
 from artwork.api.responses import AUTH, errors
 from artwork.api.routes.artwork_urls import Aspect, artwork_json, public_base_url
 from artwork.api.schemas import HomepagePublic
-from artwork.homepage import make_context
+from artwork.homepage import ArtworkPage, make_context
 from artwork.ranking.registry import ROW_SELECTORS
 
 router = APIRouter(prefix="/v1", tags=["homepage"])
 
+#: A row selector's name.
+SELECTOR = f"^({'|'.join(ROW_SELECTORS)})$"
+
 Selector = Annotated[
     str | None,
     Query(
-        pattern=f"^({'|'.join(ROW_SELECTORS)})$",
+        pattern=SELECTOR,
         description="How rows are chosen: " + ", ".join(ROW_SELECTORS) + " (default: "
         "ARTWORK_ROW_SELECTOR).",
     ),
@@ -42,13 +45,22 @@ def get_homepage(
     page = services.homepage.page(
         make_context(user_id, device, country), selector=selector, principal=principal.key_id
     )
+    return Response(
+        homepage_json(page, public_base_url(request.app.state.settings), aspect),
+        media_type="application/json",
+    )
+
+
+def homepage_json(page: ArtworkPage, base_url: str, aspect: str | None) -> bytes:
+    """The page as ``HomepagePublic`` JSON (counting its decisions in the metrics).
+
+    The page is the hottest response: built as plain JSON values (the shape of
+    HomepagePublic, which documents it; tests validate responses against it) rather than
+    ~600 validated models.
+    """
     decisions = [c.decision for r in page.rows for c in r.items]
     if decisions:
         metrics.record_decisions(str(decisions[0].policy.get("name", "unknown")), len(decisions))
-    # The page is the hottest response: built as plain JSON values (the shape of
-    # HomepagePublic, which documents it; tests validate responses against it) rather than
-    # ~600 validated models.
-    base_url = public_base_url(request.app.state.settings)
     body = {
         "user_id": page.user_id,
         "rows": [
@@ -67,7 +79,4 @@ def get_homepage(
             for r in page.rows
         ],
     }
-    return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        media_type="application/json",
-    )
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
