@@ -11,15 +11,18 @@ keeps running (:mod:`artwork.bandit.learner_process`), else the worker holding t
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 from artwork.cli.base import EXIT_OK, Subcommands, open_services
-from artwork.config import Settings
+from artwork.config import Settings, get_settings
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from artwork.bandit.learner_process import LearnerProcess
 
 
@@ -118,8 +121,10 @@ def _run_uvicorn(
     if workers == 1:
         from artwork.app import create_app
 
+        app = create_app(settings)
+        tune_collector(settings.gc_threshold)
         uvicorn.run(
-            create_app(settings),
+            app,
             host=host,
             port=port,
             log_config=log_config,
@@ -133,7 +138,7 @@ def _run_uvicorn(
     os.environ["ARTWORK_HOST"] = host
     os.environ["ARTWORK_PORT"] = str(port)
     uvicorn.run(
-        "artwork.app:create_app",
+        "artwork.cli.serve:worker_app",
         factory=True,
         host=host,
         port=port,
@@ -143,6 +148,31 @@ def _run_uvicorn(
         loop=loop,
         http=http,
     )
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several serving processes (uvicorn's factory, in the worker)."""
+    from artwork.app import create_app
+
+    settings = get_settings()
+    app = create_app(settings)
+    tune_collector(settings.gc_threshold)
+    return app
+
+
+def tune_collector(threshold: int) -> None:
+    """Set the garbage collector of a serving process: collect the youngest generation every
+    ``threshold`` allocations (0: Python's default) and leave what exists now (modules, the
+    app, settings) out of every later collection.
+
+    A page allocates some thousand objects that live for the request; at Python's default
+    (700) that started a young collection about every page and a full one (every object of
+    the caches) every ~130 pages: ~1 ms of a page's ~13 in process. At 10,000: ~0.2 ms.
+    """
+    if threshold > 0:
+        _, middle, oldest = gc.get_threshold()
+        gc.set_threshold(threshold, middle, oldest)
+    gc.freeze()
 
 
 def run_demo(args: argparse.Namespace, settings: Settings) -> int:
