@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -744,8 +745,10 @@ class DecisionLog:
         decisions, and drop the index on ``decisions.title_id`` those databases have (see
         :mod:`artwork.bandit.decision_counts`).
 
-        Two cheap reads on every other start. The counting holds the table's write lock, so
-        a second process starting meanwhile waits and then finds the counts in place.
+        Two cheap reads on every other start. The decisions are counted without a lock (a
+        large log takes a while: about 5 us a decision on SQLite), then, holding the table's
+        write lock, those logged meanwhile are added and the counts written: a process
+        starting at the same time waits for that short step and finds the counts in place.
 
         Raises:
             StorageError: The database failed.
@@ -759,6 +762,11 @@ class DecisionLog:
                 }
             if not indexed and (counted or not logged):
                 return
+            totals: Counter[tuple[str, str]] = Counter()
+            after = 0
+            if logged and not counted:
+                _logger.info("counting the decisions logged so far per title and variant")
+                after = self._count_chosen(totals, after)
             with self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
                     conn.exec_driver_sql(
@@ -767,26 +775,28 @@ class DecisionLog:
                 else:  # any write takes SQLite's lock for the rest of the transaction
                     conn.execute(decision_counts.delete().where(decision_counts.c.shown < 0))
                 if conn.scalar(select(decision_counts.c.shown).limit(1)) is None:
-                    _logger.info("counting the decisions logged so far per title and variant")
-                    totals = self._chosen_counts(conn)
-                    self.counts.replace_all(conn, totals)
+                    self._count_chosen(totals, after, conn)
+                    self.counts.replace_all(
+                        conn, [(t, v, n) for (t, v), n in sorted(totals.items())]
+                    )
                 if indexed:
                     conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_OLD_TITLE_INDEX}")
 
-    def _chosen_counts(self, conn: Connection) -> list[tuple[str, str, int]]:
-        """``(title_id, variant_id, times chosen)`` over every logged decision."""
-        totals: Counter[tuple[str, str]] = Counter()
-        after = 0
+    def _count_chosen(
+        self, totals: Counter[tuple[str, str]], after: int, conn: Connection | None = None
+    ) -> int:
+        """Add each decision after ``after`` to ``totals[(title_id, chosen variant)]``, read in
+        ``conn`` or, without one, a connection per chunk; the last seq counted."""
         while True:
-            rows = conn.execute(_CHOSEN_AFTER, {"after": after}).all()
+            with contextlib.nullcontext(conn) if conn else self.engine.connect() as reading:
+                rows = reading.execute(_CHOSEN_AFTER, {"after": after}).all()
+                refs = [text[1:-1] for _, _, text, _ in rows if text.startswith(_QUOTED_REF)]
+                bodies = self._resolve_refs(reading, refs) if refs else {}
             if not rows:
-                break
-            refs = [text[1:-1] for _, _, text, _ in rows if text.startswith(_QUOTED_REF)]
-            bodies = self._resolve_refs(conn, refs) if refs else {}
+                return after
             for _, title_id, text, chosen in rows:
                 totals[(str(title_id), str(_action_ids(text, bodies)[chosen]))] += 1
             after = int(rows[-1][0])
-        return [(title, variant, count) for (title, variant), count in sorted(totals.items())]
 
     def count(self) -> int:
         """How many decisions are logged.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, inspect, text
@@ -129,3 +130,25 @@ def test_processes_opening_an_old_log_together_count_it_once(engine: Engine) -> 
 
     assert failures == []
     assert log.impressions(["a", "b", "c"]) == {"a": 80, "b": 60, "c": 20}
+
+
+def test_decisions_logged_while_a_log_is_counted_are_counted(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = DecisionLog(engine)
+    log.append_many(page("p"))
+    with engine.begin() as conn:
+        conn.execute(delete(decision_counts))
+    count_chosen = DecisionLog._count_chosen
+
+    def meanwhile(self: DecisionLog, totals: Any, after: int, conn: Any = None) -> int:
+        last = count_chosen(self, totals, after, conn)
+        if conn is None:  # the pass without a lock: a process of the older version logs a page
+            log.append_many(page("q", "u2"))
+            with engine.begin() as writing:
+                writing.execute(delete(decision_counts))
+        return last
+
+    monkeypatch.setattr(DecisionLog, "_count_chosen", meanwhile)
+
+    assert DecisionLog(engine).impressions(["a", "b", "c"]) == {"a": 8, "b": 6, "c": 2}
