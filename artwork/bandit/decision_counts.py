@@ -28,6 +28,8 @@ from artwork.catalog.schema import decision_counts
 
 _ROWS_PER_UPSERT = 500
 """(title, variant) increments per SQLite statement (three bound values each)."""
+_IDS_PER_QUERY = 500
+"""Title ids per ``IN`` list when reading counts."""
 
 _UPDATE = "ON CONFLICT (title_id, variant_id) DO UPDATE SET shown = {table}.shown + excluded.shown"
 
@@ -94,10 +96,10 @@ class DecisionCounts:
         if not ids:
             return counts
         with storage_errors("count decisions"), self.engine.connect() as conn:
-            for start in range(0, len(ids), _ROWS_PER_UPSERT):
+            for start in range(0, len(ids), _IDS_PER_QUERY):
                 query = (
                     select(decision_counts.c.title_id, func.sum(decision_counts.c.shown))
-                    .where(decision_counts.c.title_id.in_(ids[start : start + _ROWS_PER_UPSERT]))
+                    .where(decision_counts.c.title_id.in_(ids[start : start + _IDS_PER_QUERY]))
                     .group_by(decision_counts.c.title_id)
                 )
                 for title_id, count in conn.execute(query):

@@ -162,6 +162,8 @@ def variant_performance(log: DecisionLog, title_id: str) -> dict[str, Rate]:
     """
     shown = log.counts.shown(title_id)
     taken = log.takes(title_id)
+    # Takes outnumber the counted impressions only where decisions went uncounted (logged by
+    # a process of an older version while this one counted the log): capped, not refused.
     return {v: wilson(min(taken.get(v, 0), n), n) for v, n in shown.items()}
 
 
