@@ -6,6 +6,8 @@ uvicorn serves with uvloop and httptools, without a line per request unless aske
 the environment; they share the database, the event-id secret and one learner: with
 ``ARTWORK_LEARNER=process`` (the default) a process of its own that this command starts and
 keeps running (:mod:`artwork.bandit.learner_process`), else the worker holding the learner lock.
+Each serving process collects young objects every ``ARTWORK_GC_THRESHOLD`` allocations and
+leaves its startup objects out of collections (:func:`tune_collector`).
 """
 
 from __future__ import annotations
