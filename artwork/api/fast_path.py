@@ -18,6 +18,7 @@ from artwork.api.middleware import request_header
 from artwork.catalog.keys import KeyStore
 
 SCOPE = "client"
+_JSON = b"application/json"
 
 
 class ClientFastPath:
@@ -64,3 +65,10 @@ def client_principal(scope: Scope, keys: KeyStore) -> Principal | None:
     if record is None or SCOPE not in record.scopes:
         return None
     return Principal(record.key_id, record.name, record.scopes)
+
+
+async def send_json(send: Send, body: bytes) -> None:
+    """A 200 of JSON ``body`` with the headers ``JSONResponse`` sends."""
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from artwork.api.auth import Principal, RateLimiter
 from artwork.api.errors import artwork_error_response, database_error_response
-from artwork.api.fast_path import SCOPE, ClientFastPath
+from artwork.api.fast_path import SCOPE, ClientFastPath, send_json
 from artwork.api.params import PRINTABLE
 from artwork.api.routes.artwork_urls import ASPECT, public_base_url
 from artwork.api.routes.homepage import SELECTOR, homepage_json
@@ -51,7 +51,6 @@ _RULES: dict[str, tuple[int, re.Pattern[str]]] = {
     "selector": (64, re.compile(SELECTOR)),
     "aspect": (7, re.compile(ASPECT)),
 }
-_JSON = b"application/json"
 
 
 class HomepageFastPath(ClientFastPath):
@@ -93,9 +92,7 @@ class HomepageFastPath(ClientFastPath):
         except SQLAlchemyError as exc:
             response = database_error_response("GET", PATH, exc)
         else:
-            headers = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON)]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, body)
             return
         await response(scope, receive, send)
 

@@ -37,7 +37,7 @@ from starlette.types import Message, Receive, Scope, Send
 from artwork.api import metrics
 from artwork.api.auth import Principal, RateLimiter, reward_speaker
 from artwork.api.errors import artwork_error_response, database_error_response
-from artwork.api.fast_path import SCOPE, ClientFastPath
+from artwork.api.fast_path import SCOPE, ClientFastPath, send_json
 from artwork.api.middleware import BodyTooLarge, request_header
 from artwork.api.schemas import REWARD_VALUE_BOUND
 from artwork.bandit.artwork_bandit import RewardOutcome
@@ -47,7 +47,6 @@ from artwork.wiring import Services
 
 PATH = "/v1/rewards"
 _FIELDS = frozenset({"event_id", "value"})
-_JSON = b"application/json"
 
 
 class RewardFastPath(ClientFastPath):
@@ -99,10 +98,7 @@ class RewardFastPath(ClientFastPath):
 async def _send_json(send: Send, content: dict[str, Any]) -> None:
     """A 200 with ``content`` as JSONResponse would send it (same bytes, same headers)."""
     body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    data = body.encode("utf-8")
-    headers = [(b"content-length", str(len(data)).encode()), (b"content-type", _JSON)]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
+    await send_json(send, body.encode("utf-8"))
 
 
 async def _record(
