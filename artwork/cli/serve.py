@@ -121,12 +121,8 @@ def _run_uvicorn(
 
     host, port = settings.host, settings.port
     if workers == 1:
-        from artwork.app import create_app
-
-        app = create_app(settings)
-        tune_collector(settings.gc_threshold)
         uvicorn.run(
-            app,
+            serving_app(settings),
             host=host,
             port=port,
             log_config=log_config,
@@ -154,9 +150,13 @@ def _run_uvicorn(
 
 def worker_app() -> FastAPI:
     """The app of one of several serving processes (uvicorn's factory, in the worker)."""
+    return serving_app(get_settings())
+
+
+def serving_app(settings: Settings) -> FastAPI:
+    """The app of a serving process, its collector tuned (:func:`tune_collector`)."""
     from artwork.app import create_app
 
-    settings = get_settings()
     app = create_app(settings)
     tune_collector(settings.gc_threshold)
     return app
