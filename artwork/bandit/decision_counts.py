@@ -118,7 +118,7 @@ class DecisionCounts:
         with storage_errors(f"count the decisions of {title_id!r}"), self.engine.connect() as conn:
             return {str(variant): int(count) for variant, count in conn.execute(query) if count}
 
-    def replace_all(self, conn: Connection, totals: Sequence[tuple[str, str, int]]) -> None:
+    def fill(self, conn: Connection, totals: Sequence[tuple[str, str, int]]) -> None:
         """Insert counts ``(title_id, variant_id, shown)`` into the empty table (counting a log
         written before the table existed) in the caller's transaction."""
         for start in range(0, len(totals), 5000):

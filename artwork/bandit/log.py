@@ -745,7 +745,7 @@ class DecisionLog:
         decisions, and drop the index on ``decisions.title_id`` those databases have (see
         :mod:`artwork.bandit.decision_counts`).
 
-        Two cheap reads on every other start. The decisions are counted without a lock (a
+        One cheap read on every other start. The decisions are counted without a lock (a
         large log takes a while: about 5 us a decision on SQLite), then, holding the table's
         write lock, those logged meanwhile are added and the counts written: a process
         starting at the same time waits for that short step and finds the counts in place.
@@ -755,16 +755,18 @@ class DecisionLog:
         """
         with storage_errors("count the logged decisions"):
             with self.engine.connect() as conn:
-                counted = conn.scalar(select(decision_counts.c.shown).limit(1)) is not None
+                # Counts in place: counted, and the old index dropped in that same transaction.
+                if conn.scalar(select(decision_counts.c.shown).limit(1)) is not None:
+                    return
                 logged = conn.scalar(select(decisions.c.seq).limit(1)) is not None
                 indexed = _OLD_TITLE_INDEX in {
                     index["name"] for index in inspect(conn).get_indexes(decisions.name)
                 }
-            if not indexed and (counted or not logged):
+            if not indexed and not logged:
                 return
             totals: Counter[tuple[str, str]] = Counter()
             after = 0
-            if logged and not counted:
+            if logged:
                 _logger.info("counting the decisions logged so far per title and variant")
                 after = self._count_chosen(totals, after)
             with self.engine.begin() as conn:
@@ -776,9 +778,7 @@ class DecisionLog:
                     conn.execute(decision_counts.delete().where(decision_counts.c.shown < 0))
                 if conn.scalar(select(decision_counts.c.shown).limit(1)) is None:
                     self._count_chosen(totals, after, conn)
-                    self.counts.replace_all(
-                        conn, [(t, v, n) for (t, v), n in sorted(totals.items())]
-                    )
+                    self.counts.fill(conn, [(t, v, n) for (t, v), n in sorted(totals.items())])
                 if indexed:
                     conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_OLD_TITLE_INDEX}")
 
