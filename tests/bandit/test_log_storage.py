@@ -361,3 +361,41 @@ def test_a_reward_batch_is_inserted_once_per_event_across_chunks(engine: Engine)
     assert stored["k0003"] == (3.0, at + timedelta(seconds=3))  # the first one stands
     assert stored["k-old"] == (0.5, at)
     assert stored["k1202"] == (float(1202 % 7), at + timedelta(seconds=1202))
+
+
+def test_the_last_variant_shown_is_found_across_chunks_and_read_again_the_same(
+    engine: Engine,
+) -> None:
+    """A member with more decisions in the window than one read of rows: each title's newest
+    decision counts, whichever chunk it is in, in a fresh process and one that read it before."""
+    titles = [f"t{n}" for n in range(300)]
+    ids = {t: tuple(f"{t}-v{k}" for k in range(3)) for t in titles}
+    features = {t: tuple({"variant": {f"id={v}": 1.0}} for v in ids[t]) for t in titles}
+    log = DecisionLog(engine)
+    for age, chosen in ((2, 0), (1, 2)):  # the older page first, then the newer one
+        log.append_many(
+            [
+                decision(
+                    f"{t}-{age}",
+                    title_id=t,
+                    action_ids=ids[t],
+                    action_features=features[t],
+                    created_at=WHEN - timedelta(minutes=age),
+                    chosen_index=chosen,
+                )
+                for t in titles
+            ]
+        )
+    since = WHEN - timedelta(hours=1)
+    newest = {t: f"{t}-v2" for t in titles}
+    assert log.last_shown("u1", titles, since) == newest
+    assert log.last_shown("u1", titles, since) == newest  # from the variants worked out
+    assert DecisionLog(engine).last_shown("u1", titles[::-1], since) == newest
+    assert log.last_shown("u1", ["t7", "t299", "gone"], since) == {
+        "t7": "t7-v2",
+        "t299": "t299-v2",
+    }
+    # Neither page in the window, another member's, and no titles asked about.
+    assert log.last_shown("u1", titles, WHEN - timedelta(seconds=30)) == {}
+    assert log.last_shown("u2", titles, since) == {}
+    assert log.last_shown("u1", [], since) == {}
