@@ -247,6 +247,7 @@ class DecisionLog:
         self._on_miss: Callable[[], object] | None = None
         self.counts = DecisionCounts(engine)
         self._count_logged()
+        self._index_by_member_time()
 
     def now(self) -> datetime:
         """The current time by this log's clock."""
@@ -823,6 +824,39 @@ class DecisionLog:
                 if indexed:
                     conn.exec_driver_sql(f"DROP INDEX IF EXISTS {_OLD_TITLE_INDEX}")
 
+    def _index_by_member_time(self) -> None:
+        """Index a database's decisions by member and time, once (one cheap look on every
+        other start), dropping the member index it had instead.
+
+        Two processes starting together: on PostgreSQL the second waits for the first's
+        lock on the table, on SQLite for its write lock (up to ``_REINDEX_WAIT_S``: indexing a
+        large log takes a while), and finds the index in place.
+
+        Raises:
+            StorageError: The database failed.
+        """
+        name = str(_MEMBER_TIME_INDEX.name)
+        with storage_errors("index the decisions by member and time"):
+            with self.engine.connect() as conn:
+                if inspect(conn).has_index(decisions.name, name):
+                    return
+            _logger.info("indexing the logged decisions by member and time (once)")
+            with self.engine.begin() as conn:
+                sqlite_wait_ms = None
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{_REINDEX_WAIT_S}s'")
+                    conn.exec_driver_sql(f"LOCK TABLE {decisions.name} IN SHARE ROW EXCLUSIVE MODE")
+                elif conn.dialect.name == "sqlite":
+                    sqlite_wait_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {_REINDEX_WAIT_S * 1000}")
+                try:
+                    _MEMBER_TIME_INDEX.create(conn, checkfirst=True)
+                    for old in _OLD_MEMBER_INDEXES:
+                        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {old}")
+                finally:
+                    if sqlite_wait_ms is not None:  # the connection goes back to the pool
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(sqlite_wait_ms)}")
+
     def _count_chosen(
         self, totals: Counter[tuple[str, str]], after: int, conn: Connection | None = None
     ) -> int:
@@ -1265,7 +1299,7 @@ _LAST_SHOWN = (
     select(decisions.c.title_id, cast(decisions.c.action_ids, Text), decisions.c.chosen_index)
     .where(decisions.c.user_id == bindparam("user_id"))
     .where(decisions.c.created_at >= bindparam("since", type_=decisions.c.created_at.type))
-    .order_by(decisions.c.seq.desc())
+    .order_by(decisions.c.created_at.desc(), decisions.c.seq.desc())
 )
 _CHOSEN_AFTER = (
     select(
@@ -1287,6 +1321,12 @@ _TAKES = (
 )
 _OLD_TITLE_INDEX = "ix_decisions_title"
 """The index on ``decisions.title_id`` that databases created before ``decision_counts`` have."""
+_MEMBER_TIME_INDEX = next(i for i in decisions.indexes if i.name == "ix_decisions_user_time")
+"""A member's decisions by time (:data:`_LAST_SHOWN`)."""
+_OLD_MEMBER_INDEXES = ("ix_decisions_user", "ix_decisions_user_title")
+"""The indexes of a member's decisions older databases have instead (dropped when indexing)."""
+_REINDEX_WAIT_S = 600
+"""Longest wait, while the decisions are indexed, for another process indexing them."""
 _BY_KEY = _joined().where(decisions.c.event_id == bindparam("key"))
 """One decision by its stored key (built once: :meth:`DecisionLog.get` serves API reads)."""
 

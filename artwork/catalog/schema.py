@@ -139,9 +139,10 @@ decisions = Table(
     Column("chosen_index", Integer, nullable=False),
     Column("model_version", Integer, nullable=False),
     Column("policy", JSON, nullable=False),
-    # A member's recent decisions (consistency), newest first: the index's rowid order. Older
-    # databases keep their (user_id, title_id) index, which serves the same query.
-    Index("ix_decisions_user", "user_id"),
+    # A member's decisions within the consistency window, newest first: a range of this
+    # index, however long the member's history (an index on user_id alone made every page
+    # read all of it). Older databases are reindexed once (DecisionLog).
+    Index("ix_decisions_user_time", "user_id", "created_at"),
     # No index on title_id: a page's ~150 decisions name ~150 titles, each entry a random
     # place in such an index (most of a page's insert cost); per-title figures are counted
     # in decision_counts instead.

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,12 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 
 from artwork.bandit.artwork_bandit import ArtworkBandit
 from artwork.bandit.dsjson import export_dsjson, from_dsjson, to_dsjson
 from artwork.bandit.event_ids import EventIdSigner
-from artwork.bandit.log import DecisionLog, LoggedEvent
+from artwork.bandit.log import _LAST_SHOWN, DecisionLog, LoggedEvent
 from artwork.catalog.database import create_database_engine
 from artwork.catalog.schema import decision_features, decisions, rewards
 from artwork.config import Settings
@@ -399,3 +400,60 @@ def test_the_last_variant_shown_is_found_across_chunks_and_read_again_the_same(
     assert log.last_shown("u1", titles, WHEN - timedelta(seconds=30)) == {}
     assert log.last_shown("u2", titles, since) == {}
     assert log.last_shown("u1", [], since) == {}
+
+
+@pytest.mark.parametrize("old_index", ["(user_id)", "(user_id, title_id)"])
+def test_an_older_database_is_indexed_by_member_and_time_once(
+    engine: Engine, old_index: str
+) -> None:
+    log = DecisionLog(engine)
+    log.append_many([decision("first"), decision("second", title_id="t0")])
+    old_name = "ix_decisions_user" if old_index == "(user_id)" else "ix_decisions_user_title"
+    with engine.begin() as conn:  # the shape of a database from before
+        conn.execute(text("DROP INDEX ix_decisions_user_time"))
+        conn.execute(text(f"CREATE INDEX {old_name} ON decisions {old_index}"))
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def open_log() -> None:
+        start.wait()
+        try:
+            DecisionLog(engine)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_log) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    names = {index["name"] for index in inspect(engine).get_indexes("decisions")}
+    assert "ix_decisions_user_time" in names
+    assert old_name not in names
+    assert log.last_shown("u1", ["t1", "t0"], WHEN - timedelta(days=1)) == {
+        "t1": "t1-v1",
+        "t0": "t1-v1",
+    }
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_a_members_window_is_read_from_the_index_not_their_whole_history(
+    tmp_path: Path,
+) -> None:
+    """However many decisions a member has from before the consistency window, a page reads
+    a range of the (member, time) index: the window's rows only."""
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    DecisionLog(engine)
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN "
+            + str(_LAST_SHOWN.compile(dialect=engine.dialect)).replace("?", "'x'")
+        ).all()
+    engine.dispose()
+    steps = " ".join(str(row[-1]) for row in plan)
+    assert "ix_decisions_user_time (user_id=? AND created_at>?)" in steps
+    assert "TEMP B-TREE" not in steps  # newest first is the index's own order
