@@ -1,7 +1,9 @@
-"""Waiting in tests for something another thread or process does."""
+"""Waiting in tests for something another thread or process does, and threads started at
+once."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -15,3 +17,23 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0, every: float 
             return True
         time.sleep(every)
     return condition()
+
+
+def run_together(call: Callable[[], object], threads: int = 4) -> list[BaseException]:
+    """Start ``call`` in ``threads`` threads released at the same moment; what they raised."""
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            call()
+        except BaseException as exc:  # handed to the caller
+            failures.append(exc)
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return failures

@@ -4,7 +4,6 @@ before they existed (whose index on ``decisions.title_id`` is then dropped)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from artwork.bandit.log import DecisionLog
 from artwork.catalog.schema import decision_counts
 from artwork.domain import Decision, Reward
 from artwork.errors import ConflictError
+from artwork.testing.waiting import run_together
 
 WHEN = datetime(2026, 3, 14, 20, 15, tzinfo=UTC)
 CONFIG: dict[str, str | float] = {
@@ -112,23 +112,7 @@ def test_processes_opening_an_old_log_together_count_it_once(engine: Engine) -> 
         log.append_many(page(f"p{n}-", f"u{n}"))
     with engine.begin() as conn:
         conn.execute(delete(decision_counts))
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
-
-    def open_log() -> None:
-        start.wait()
-        try:
-            DecisionLog(engine)
-        except BaseException as exc:  # reported below
-            failures.append(exc)
-
-    threads = [threading.Thread(target=open_log) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert failures == []
+    assert run_together(lambda: DecisionLog(engine)) == []
     assert log.impressions(["a", "b", "c"]) == {"a": 80, "b": 60, "c": 20}
 
 

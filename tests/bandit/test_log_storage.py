@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import sqlite3
-import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from artwork.catalog.schema import decision_features, decisions, rewards
 from artwork.config import Settings
 from artwork.domain import Context, Decision, MemberProfile, Variant, VariantStatus
 from artwork.errors import ConflictError
+from artwork.testing.waiting import run_together
 
 WHEN = datetime(2026, 3, 14, 20, 15, 9, 123456, tzinfo=UTC)
 CONFIG = {"name": "vw_epsilon_greedy", "epsilon": 0.2, "mode": "online", "bits": 18}
@@ -412,23 +412,7 @@ def test_an_older_database_is_indexed_by_member_and_time_once(
     with engine.begin() as conn:  # the shape of a database from before
         conn.execute(text("DROP INDEX ix_decisions_user_time"))
         conn.execute(text(f"CREATE INDEX {old_name} ON decisions {old_index}"))
-    start = threading.Barrier(4)
-    failures: list[BaseException] = []
-
-    def open_log() -> None:
-        start.wait()
-        try:
-            DecisionLog(engine)
-        except BaseException as exc:  # reported below
-            failures.append(exc)
-
-    threads = [threading.Thread(target=open_log) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert failures == []
+    assert run_together(lambda: DecisionLog(engine)) == []
     names = {index["name"] for index in inspect(engine).get_indexes("decisions")}
     assert "ix_decisions_user_time" in names
     assert old_name not in names
