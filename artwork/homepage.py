@@ -114,7 +114,8 @@ class HomepageService:
         self._builder: PageBuilder | None = None
         self._fitted_on: tuple[int, int] | None = None
         self._fitted_generation = -1
-        self._profiles: dict[str, tuple[int, Context]] = {}
+        # user_id -> (catalogue generation, the plays it was made from, the profiled context)
+        self._profiles: dict[str, tuple[int, Sequence[Interaction], Context]] = {}
 
     def page(
         self, context: Context, selector: str | None = None, *, principal: str = ""
@@ -169,16 +170,17 @@ class HomepageService:
 
         ``titles`` holds the played titles (the page builder's catalogue); None looks them up.
         ``plays`` are the member's interactions when the caller has read them already. The
-        profile is kept until the catalogue or the member's plays change.
+        profile is kept until the catalogue or the member's plays change (the cache hands out
+        a new list of plays then).
         """
         if context.profile is not None:
             return context
-        generation = self._cache.generation
-        cached = self._profiles.get(context.user_id)
-        if cached is not None and cached[0] == generation:
-            return replace(context, profile=cached[1].profile)
+        generation = self._cache.catalog_generation
         if plays is None:
             plays = self._cache.plays(context.user_id)
+        cached = self._profiles.get(context.user_id)
+        if cached is not None and cached[0] == generation and cached[1] is plays:
+            return replace(context, profile=cached[2].profile)
         profiled = context
         if plays:
             played = {play.title_id for play in plays}
@@ -193,7 +195,7 @@ class HomepageService:
                 profiled = replace(context, profile=profile)
         if len(self._profiles) >= _PROFILES_CACHED:
             self._profiles.clear()
-        self._profiles[context.user_id] = (generation, profiled)
+        self._profiles[context.user_id] = (generation, plays, profiled)
         return profiled
 
     def title_artwork(

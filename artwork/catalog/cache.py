@@ -3,11 +3,18 @@
 A homepage needs the approved variants (with their crops) of about 200 titles and the
 member's plays; reading them from the database for every page cost more than the rest of the
 page together. :class:`CatalogCache` keeps them in memory and polls the catalogue's change
-counters (one tiny query, at most every ``poll_s``): when an editor approves a variant, a
-title is ingested or replaced, or plays are posted, in this process or any other on the same
-database, every cached copy of that kind is dropped and read again on next use. So a change
-shows on the next page of every worker within ``poll_s`` plus one request, and at once in the
-process that made it (the catalogue tells its caches).
+counters (one tiny query, at most every ``poll_s``): when an editor approves a variant, or a
+title is ingested or replaced, in this process or any other on the same database, every
+cached copy of the catalogue is dropped and read again on next use. So a change shows on the
+next page of every worker within ``poll_s`` plus one request, and at once in the process that
+made it (the catalogue tells its caches).
+
+Plays arrive all the time (every member's), so they are dropped member by member: the plays
+counter moves by one per play added, and one more query (one snapshot) reads the counter and
+the members of the plays added since the last look. When as many plays are found as the
+counter moved, exactly those members' plays are dropped; otherwise (plays deleted, a
+transaction that committed out of order, more than ``MEMBERS_DROPPED_ONE_BY_ONE``) every
+member's are.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from artwork.errors import ArtworkError
 
 MEMBERS_CACHED = 100_000
 """Members whose plays are kept; the cache starts over when it is full."""
+
+MEMBERS_DROPPED_ONE_BY_ONE = 10_000
+"""Plays added between two looks above which every member's plays are dropped at once."""
 
 
 class CatalogCache:
@@ -47,7 +57,12 @@ class CatalogCache:
         self._approved: dict[str, list[Variant]] = {}
         self._titles: dict[str, Title] = {}
         self._plays: dict[str, list[Interaction]] = {}
+        # The plays counter and the newest play's number when the plays were last looked at;
+        # the count of drops of members' plays (a read that overlapped one is not kept).
+        self._plays_seen: tuple[int, int] | None = None
+        self._plays_dropped = 0
         self._generation = 0
+        self._catalog_generation = 0
         catalog.on_change(self._written)
 
     def _written(self) -> None:
@@ -59,6 +74,13 @@ class CatalogCache:
         """Changes whenever anything cached is dropped (for caches derived from this one)."""
         self.check()
         return self._generation
+
+    @property
+    def catalog_generation(self) -> int:
+        """Changes whenever the cached catalogue (titles, variants) is dropped; not with
+        plays (a cache derived from one member's plays keeps their list and compares it)."""
+        self.check()
+        return self._catalog_generation
 
     def check(self, force: bool = False) -> None:
         """Drop what changed if the counters moved; polls at most every ``poll_s``."""
@@ -76,21 +98,57 @@ class CatalogCache:
         with self._lock:
             before = self._counters
             self._counters = counters
-            if before is None:
-                return
-            if before.get(CATALOG) != counters.get(CATALOG):
+            if before is not None and before.get(CATALOG) != counters.get(CATALOG):
                 self._approved = {}
                 self._titles = {}
                 self._generation += 1
-            if before.get(INTERACTIONS) != counters.get(INTERACTIONS):
+                self._catalog_generation += 1
+        if before is None or before.get(INTERACTIONS) != counters.get(INTERACTIONS):
+            self._drop_changed_plays()
+
+    def _drop_changed_plays(self) -> None:
+        """Drop the plays of the members who played since the last look (every member's when
+        that cannot be told exactly); on the first look, only note where the plays stand."""
+        seen = self._plays_seen
+        try:
+            if seen is None:  # where the plays stand: no members to read
+                counter, newest, members = self.catalog.plays_since(0, 0)
+            else:
+                counter, newest, members = self.catalog.plays_since(
+                    seen[1], MEMBERS_DROPPED_ONE_BY_ONE + 1
+                )
+        except ArtworkError:
+            with self._lock:  # cannot tell who played: drop everyone's, look again next poll
                 self._plays = {}
+                self._plays_seen = None
+                self._plays_dropped += 1
                 self._generation += 1
+            return
+        with self._lock:
+            self._plays_seen = (counter, newest)
+            if seen is None:
+                if self._plays:  # a look that failed before: what is cached may be stale
+                    self._plays = {}
+                    self._plays_dropped += 1
+                    self._generation += 1
+                return
+            if counter == seen[0]:
+                return
+            if len(members) == counter - seen[0] and len(members) <= MEMBERS_DROPPED_ONE_BY_ONE:
+                for user_id in members:
+                    self._plays.pop(user_id, None)
+            else:
+                self._plays = {}
+            self._plays_dropped += 1
+            self._generation += 1
 
     def invalidate(self) -> None:
         """Drop everything now (this process changed the catalogue)."""
         with self._lock:
             self._approved, self._titles, self._plays = {}, {}, {}
+            self._plays_dropped += 1
             self._generation += 1
+            self._catalog_generation += 1
             self._checked_at = -float("inf")
 
     def approved(self, title_ids: Iterable[str]) -> dict[str, list[Variant]]:
@@ -126,13 +184,14 @@ class CatalogCache:
     def plays(self, user_id: str) -> list[Interaction]:
         """A member's plays, oldest first."""
         self.check()
-        cached = self._plays
-        found = cached.get(user_id)
+        found = self._plays.get(user_id)
         if found is None:
+            dropped = self._plays_dropped
             found = self.catalog.interactions(user_id)
             with self._lock:
-                if self._plays is cached:
-                    if len(cached) >= MEMBERS_CACHED:
-                        cached.clear()
-                    cached[user_id] = found
+                # Kept only if nothing was dropped meanwhile: what we read may be stale then.
+                if self._plays_dropped == dropped:
+                    if len(self._plays) >= MEMBERS_CACHED:
+                        self._plays.clear()
+                    self._plays[user_id] = found
         return found

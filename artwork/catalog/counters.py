@@ -18,27 +18,31 @@ from artwork.errors import StorageError
 CATALOG = "catalog"
 """Titles, variants and their editorial state."""
 INTERACTIONS = "interactions"
-"""Members' plays."""
+"""Members' plays: one per play added, and one per other change."""
 KEYS = "keys"
 """API keys created or revoked."""
 
 
-def bump_counter(conn: Connection, name: str) -> None:
-    """Add one to a change counter in the caller's transaction (creating it at 1)."""
+def bump_counter(conn: Connection, name: str, by: int = 1) -> None:
+    """Add ``by`` to a change counter in the caller's transaction (creating it at ``by``).
+
+    Plays are counted one per row added, so a reader that finds as many new rows as the
+    counter moved knows it has seen every change (:class:`~artwork.catalog.cache.CatalogCache`).
+    """
     dialect = conn.dialect.name
     table = change_counters
     if dialect == "postgresql":
-        pg = postgresql.insert(table).values(name=name, value=1)
+        pg = postgresql.insert(table).values(name=name, value=by)
         conn.execute(
             pg.on_conflict_do_update(
-                index_elements=[table.c.name], set_={"value": table.c.value + 1}
+                index_elements=[table.c.name], set_={"value": table.c.value + by}
             )
         )
     else:
-        lite = sqlite.insert(table).values(name=name, value=1)
+        lite = sqlite.insert(table).values(name=name, value=by)
         conn.execute(
             lite.on_conflict_do_update(
-                index_elements=[table.c.name], set_={"value": table.c.value + 1}
+                index_elements=[table.c.name], set_={"value": table.c.value + by}
             )
         )
 

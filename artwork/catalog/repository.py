@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, true, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from artwork.catalog.counters import CATALOG, INTERACTIONS, bump_counter, read_counters
+from artwork.catalog.database import storage_errors
 from artwork.catalog.schema import (
+    change_counters,
     homepage_impressions,
     interactions,
     titles,
@@ -245,7 +247,7 @@ class Catalog:
                     for i in items
                 ],
             )
-            bump_counter(conn, INTERACTIONS)
+            bump_counter(conn, INTERACTIONS, len(items))
         self._changed()
         return len(items)
 
@@ -259,6 +261,43 @@ class Catalog:
             else:
                 rows = conn.execute(_MEMBER_PLAYS, {"user_id": user_id}).all()
         return [Interaction(*row) for row in rows]
+
+    def plays_since(self, after: int, limit: int) -> tuple[int, int, list[str]]:
+        """What changed in the plays since the play numbered ``after``, read in one statement
+        (one snapshot): the ``interactions`` change counter, the newest play's number, and
+        the members of the plays numbered above ``after`` (at most ``limit``, oldest first).
+
+        Raises:
+            StorageError: The database failed.
+        """
+        counter = (
+            select(change_counters.c.value)
+            .where(change_counters.c.name == INTERACTIONS)
+            .scalar_subquery()
+        )
+        newest = select(func.max(interactions.c.id)).scalar_subquery()
+        head = select(
+            func.coalesce(counter, 0).label("counter"), func.coalesce(newest, 0).label("newest")
+        ).subquery()
+        added = (
+            select(interactions.c.id, interactions.c.user_id)
+            .where(interactions.c.id > after)
+            .order_by(interactions.c.id)
+            .limit(limit)
+            .subquery()
+        )
+        statement = (
+            select(head.c.counter, head.c.newest, added.c.user_id)
+            .select_from(head.outerjoin(added, true()))
+            .order_by(added.c.id)
+        )
+        with storage_errors("read the plays added lately"), self.engine.connect() as conn:
+            rows = conn.execute(statement).all()
+        return (
+            int(rows[0][0]),
+            int(rows[0][1]),
+            [str(user) for _, _, user in rows if user is not None],
+        )
 
     def count_interactions(self) -> int:
         with self.engine.connect() as conn:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from artwork.bandit.profile import member_profile
 from artwork.config import Settings
+from artwork.domain import Interaction
 from artwork.homepage import HomepageService, make_context
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
 from artwork.ranking.model import RankingModel
@@ -150,3 +153,30 @@ def test_a_broken_artifact_is_skipped(ranked: Services, ranked_settings: Setting
     service = HomepageService(ranked.catalog, ranked.bandit, settings=ranked_settings)
     page = service.page(make_context("u1"))  # falls back to fitting on the catalogue
     assert page.rows and service.model_version.startswith("fitted:")
+
+
+def test_a_members_profile_is_kept_until_their_own_plays_change(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plays arrive all the time; another member's play leaves this member's profile (and
+    cached plays) as they were, their own play makes a new one."""
+    made: list[str] = []
+    original = member_profile
+
+    def counted(plays: Any, *args: Any) -> Any:
+        made.append(plays[0].user_id)
+        return original(plays, *args)
+
+    monkeypatch.setattr("artwork.homepage.member_profile", counted)
+    service = seeded.homepage
+    service.page(make_context("u1"))
+    service.page(make_context("u1"))
+    assert made == ["u1"]
+    now = datetime.now(UTC)
+    seeded.catalog.add_interactions([Interaction("u2", "cats", now, 10.0, 60.0)])
+    service.page(make_context("u1"))
+    assert made == ["u1"]
+    seeded.catalog.add_interactions([Interaction("u1", "duel", now, 10.0, 60.0)])
+    page = service.page(make_context("u1"))
+    assert made == ["u1", "u1"]
+    assert page.rows
