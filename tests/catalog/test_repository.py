@@ -60,3 +60,12 @@ def test_interactions_round_trip_and_unknown_titles_are_refused(services: Servic
     with pytest.raises(TitleNotFoundError, match="t2"):
         services.catalog.add_interactions([Interaction("u1", "t2", when, 30.0)])
     assert services.catalog.count_interactions() == 1
+    # Many titles named at once (checked in chunks): one unknown refuses the whole batch.
+    for n in range(600):
+        services.catalog.add_title(Title(f"m{n:03d}", f"Many {n}"), [])
+    many = [Interaction("u2", f"m{n:03d}", when, 5.0) for n in range(600)]
+    with pytest.raises(TitleNotFoundError, match="interactions name unknown titles: zz"):
+        services.catalog.add_interactions([*many, Interaction("u2", "zz", when, 5.0)])
+    assert services.catalog.count_interactions() == 1
+    assert services.catalog.add_interactions(many) == 600
+    assert services.catalog.count_interactions() == 601
