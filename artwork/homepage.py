@@ -3,8 +3,9 @@ bandit chose for this member and context, and the decision's event id for the re
 
 Pages come from the newest trained ranking artifact (``artwork ranking train``), swapped in
 the background when a newer one appears (:class:`~artwork.ranking.artifacts.ArtifactReloader`);
-without one, the page builder is fitted on a snapshot of the catalogue and refitted when titles
-or interactions change. A title with no approved variant cannot be shown and is left off the
+without one, the page builder is fitted on a snapshot of the catalogue: again on the next page
+when titles or variants change, and beside the pages, at most every ``ranking_reload_s``,
+when plays do. A title with no approved variant cannot be shown and is left off the
 page. Approved variants, the member's plays and profile come from the process's
 :class:`~artwork.catalog.cache.CatalogCache` when it has one. Decisions and each page's rows
 (impressions, which train the learned page model) go to the group-commit writer when there is
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -31,6 +33,7 @@ from artwork.catalog.repository import Catalog
 from artwork.config import Settings
 from artwork.domain import Context, Interaction, Title
 from artwork.errors import (
+    ArtworkError,
     InvalidInputError,
     OverloadedError,
     TitleNotFoundError,
@@ -93,8 +96,8 @@ class HomepageService:
         # --- ranking: the page builder, served from the newest trained artifact -------------
         # With settings, the service serves the newest artifact under ranking_dir(settings),
         # looking for a newer one every ranking_reload_s and loading it in the background;
-        # without one (or without settings) it fits on the catalogue when titles or plays
-        # change, which suits small demo catalogues.
+        # without one (or without settings) it fits on the catalogue (see _fitted_builder),
+        # which suits small demo catalogues.
         config = RankingConfig.from_settings(settings) if settings else RankingConfig()
         self._factory = page_builder_factory or (lambda: PageBuilder(config=config))
         if artifacts is None and settings is not None:
@@ -114,6 +117,11 @@ class HomepageService:
         self._builder: PageBuilder | None = None
         self._fitted_on: tuple[int, int] | None = None
         self._fitted_generation = -1
+        self._fitted_catalog = -1
+        # Refits for new plays run in a thread of their own, at most every refit_s.
+        self._refit_s = settings.ranking_reload_s if settings else 10.0
+        self._refit: threading.Thread | None = None
+        self._refit_started = -float("inf")
         # user_id -> (catalogue generation, the plays it was made from, the profiled context)
         self._profiles: dict[str, tuple[int, Sequence[Interaction], Context]] = {}
 
@@ -247,18 +255,58 @@ class HomepageService:
         return self._fitted_builder()
 
     def _fitted_builder(self) -> tuple[PageBuilder, str]:
-        # Counted (and refitted if the counts moved) only when the catalogue changed.
+        """The builder fitted on the catalogue: fitted on the request path for the first
+        page and after a change of titles or variants (an editor's, rare, and expected on
+        the next page); after new plays only (all the time) refitted in a thread of its own,
+        at most every ``ranking_reload_s``, while the current one serves (a fit of the
+        benchmark's catalogue takes ~6 s)."""
+        catalog = self._cache.catalog_generation
         generation = self._cache.generation
         with self._lock:
-            if self._builder is None or self._fitted_generation != generation:
-                version = (self.catalog.count_titles(), self.catalog.count_interactions())
-                if self._builder is None or self._fitted_on != version:
-                    snapshot = catalog_snapshot(self.catalog, self._clock())
-                    self._builder = self._factory().fit(snapshot)
-                    self._fitted_on = version
-                self._fitted_generation = generation
-            assert self._fitted_on is not None
+            if self._builder is None or self._fitted_catalog != catalog:
+                self._fit(generation, catalog)
+            elif self._fitted_generation != generation:
+                self._refit_later(generation, catalog)
+            assert self._builder is not None and self._fitted_on is not None
             return self._builder, "fitted:{}:{}".format(*self._fitted_on)
+
+    def _fit(self, generation: int, catalog: int) -> None:
+        """Fit on the catalogue if its counts moved (the caller holds the lock)."""
+        version = (self.catalog.count_titles(), self.catalog.count_interactions())
+        if self._builder is None or self._fitted_on != version:
+            snapshot = catalog_snapshot(self.catalog, self._clock())
+            self._builder = self._factory().fit(snapshot)
+            self._fitted_on = version
+        self._fitted_generation, self._fitted_catalog = generation, catalog
+
+    def _refit_later(self, generation: int, catalog: int) -> None:
+        """Start a refit for new plays unless one runs or one started within ``refit_s``
+        (the caller holds the lock)."""
+        now = time.monotonic()
+        running = self._refit is not None and self._refit.is_alive()
+        if running or now - self._refit_started < self._refit_s:
+            return
+        self._refit_started = now
+        self._refit = threading.Thread(
+            target=self._refit_now, args=(generation, catalog), name="artwork-refit", daemon=True
+        )
+        self._refit.start()
+
+    def _refit_now(self, generation: int, catalog: int) -> None:
+        try:
+            version = (self.catalog.count_titles(), self.catalog.count_interactions())
+            builder = None
+            if version != self._fitted_on:
+                builder = self._factory().fit(catalog_snapshot(self.catalog, self._clock()))
+        except (ArtworkError, SQLAlchemyError) as exc:
+            _logger.warning("cannot refit the ranking on new plays (serving the last): %s", exc)
+            return
+        with self._lock:
+            if self._fitted_catalog != catalog:
+                return  # the catalogue changed meanwhile: fitted on the request path since
+            if builder is not None:
+                self._builder, self._fitted_on = builder, version
+            self._fitted_generation = max(self._fitted_generation, generation)
 
     def _log_impressions(self, plan: PagePlan, page: ArtworkPage, version: str) -> None:
         """Log the rows as shown; the page matters more than its log, so failures only warn."""

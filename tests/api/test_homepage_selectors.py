@@ -17,10 +17,12 @@ from artwork.domain import Interaction
 from artwork.homepage import HomepageService, make_context
 from artwork.ranking.artifacts import ArtifactStore, ranking_dir
 from artwork.ranking.model import RankingModel
+from artwork.ranking.page import PageBuilder
 from artwork.ranking.registry import ROW_SELECTORS
 from artwork.ranking.training import catalog_snapshot, train
 from artwork.testing.catalog import seed_title
 from artwork.testing.keys import api_client
+from artwork.testing.waiting import wait_for
 from artwork.wiring import Services
 
 
@@ -180,3 +182,34 @@ def test_a_members_profile_is_kept_until_their_own_plays_change(
     page = service.page(make_context("u1"))
     assert made == ["u1", "u1"]
     assert page.rows
+
+
+def test_without_an_artifact_new_plays_are_fitted_beside_the_pages(
+    seeded: Services, ranked_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fitted ranking (no trained artifact): plays, which arrive all the time, are fitted
+    in a thread of its own while the last fit serves; a new title on the next page."""
+    fitted_in: list[str] = []
+    original = PageBuilder.fit
+
+    def recorded(self: PageBuilder, data: Any) -> PageBuilder:
+        fitted_in.append(threading.current_thread().name)
+        return original(self, data)
+
+    monkeypatch.setattr(PageBuilder, "fit", recorded)
+    service = HomepageService(
+        seeded.catalog, seeded.bandit, settings=ranked_settings, cache=seeded.cache
+    )
+    service.page(make_context("u1"))
+    assert (fitted_in, service.model_version) == ([threading.current_thread().name], "fitted:3:3")
+
+    seeded.catalog.add_interactions([Interaction("u2", "duel", datetime.now(UTC), 5.0, 60.0)])
+    service.page(make_context("u1"))  # served by the last fit
+    assert wait_for(lambda: service.model_version == "fitted:3:4")
+    assert fitted_in[1:] == ["artwork-refit"]
+
+    seed_title(seeded.catalog, seeded.media, "moon", genres=("sci-fi",), variants=2, seed=4)
+    page = service.page(make_context("u9"))
+    assert service.model_version == "fitted:4:4"
+    assert fitted_in[2:] == [threading.current_thread().name]
+    assert "moon" in {c.title.title_id for r in page.rows for c in r.items}
