@@ -1469,7 +1469,12 @@ def _stored_body(text: str) -> tuple[str, str]:
     digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
     ref = REF_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
     if len(text) >= COMPRESS_FROM:
-        packed = _COMPRESSED + base64.b64encode(zlib.compress(text.encode())).decode("ascii")
+        # A 4 KB window and small state: bodies are a few KB, and zlib.compress's defaults
+        # (32 KB window, 256 KB of state set up per call) cost ~70 us a body where this costs
+        # ~10-15, for the same size. zlib.decompress reads either.
+        deflate = zlib.compressobj(6, zlib.DEFLATED, 12, 4)
+        data = deflate.compress(text.encode()) + deflate.flush()
+        packed = _COMPRESSED + base64.b64encode(data).decode("ascii")
         if len(packed) < len(text):
             return ref, packed
     return ref, text
