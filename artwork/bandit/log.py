@@ -52,6 +52,7 @@ from sqlalchemy import Engine, Text, and_, bindparam, cast, func, insert, inspec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.schema import CreateIndex
 
 from artwork.bandit.decision_counts import DecisionCounts
 from artwork.bandit.model_store import Checkpoint, LearnerState, ModelStore
@@ -850,7 +851,8 @@ class DecisionLog:
                     sqlite_wait_ms = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
                     conn.exec_driver_sql(f"PRAGMA busy_timeout = {_REINDEX_WAIT_S * 1000}")
                 try:
-                    _MEMBER_TIME_INDEX.create(conn, checkfirst=True)
+                    # IF NOT EXISTS: another process may have made it since the look above.
+                    conn.execute(CreateIndex(_MEMBER_TIME_INDEX, if_not_exists=True))
                     for old in _OLD_MEMBER_INDEXES:
                         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {old}")
                 finally:
