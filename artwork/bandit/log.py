@@ -38,14 +38,12 @@ import hashlib
 import json
 import logging
 import math
-import sqlite3
 import threading
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Text, and_, bindparam, cast, func, insert, inspect, or_, select
@@ -64,6 +62,7 @@ from artwork.catalog.schema import (
     decisions,
     rewards,
 )
+from artwork.catalog.sqlite_rows import MultiRowInsert, max_variables
 from artwork.domain import Decision, DecisionConfig, Reward
 from artwork.errors import (
     ConflictError,
@@ -137,8 +136,8 @@ COMPRESS_FROM = 256
 _COMPRESSED = "z"  # a stored body starting with this is base64 of zlib data; JSON never does
 _WITH_OTHER = "0"
 """Stored (JSON ``0``) in a column whose content is part of another column's body."""
-_SQLITE_ROWS_PER_INSERT = 200
-"""Decision rows per SQLite INSERT statement (see DecisionLog._insert_sqlite_rows)."""
+_SQLITE_ROWS = 200
+"""Decision rows per SQLite INSERT statement (:mod:`artwork.catalog.sqlite_rows`)."""
 _REWARDS_PER_INSERT = 500
 """Rewards per INSERT statement (three bound values each: far below any database's limit)."""
 
@@ -228,7 +227,7 @@ class DecisionLog:
         # Per dialect: the compiled insert of decision rows, its parameter order, the
         # created_at processor (see _insert_rows).
         self._insert_plans: dict[str, tuple[str, tuple[int, ...] | None, Any]] = {}
-        self._multi_row: dict[int, str] = {}  # SQLite's INSERT text by rows per statement
+        self._multi_row: MultiRowInsert | None = None  # SQLite's decision rows
         self._reward_inserts: dict[int, str] = {}  # ... and of rewards
         # Per dialect: the text of _LAST_SHOWN, its parameter order, the since processor.
         self._last_shown_plans: dict[str, tuple[str, tuple[str, ...] | None, Any]] = {}
@@ -364,7 +363,9 @@ class DecisionLog:
         else:
             params = [tuple(row[i] for i in order) for row in rows]
         if dialect.name == "sqlite" and order is not None:
-            self._insert_sqlite_rows(conn, statement, params)
+            if self._multi_row is None:
+                self._multi_row = MultiRowInsert(statement, len(_ROW_COLUMNS), _SQLITE_ROWS)
+            self._multi_row.execute(conn, params)
         else:
             conn.exec_driver_sql(statement, params)
 
@@ -395,28 +396,6 @@ class DecisionLog:
             raise DBAPIError.instance(
                 _COPY_DECISIONS, None, exc, psycopg.Error, dialect=conn.dialect
             ) from exc
-
-    def _insert_sqlite_rows(
-        self, conn: Connection, statement: str, params: Sequence[tuple[Any, ...]]
-    ) -> None:
-        """Many rows per ``INSERT ... VALUES (...), (...)`` statement.
-
-        Python's sqlite3 releases the GIL around every row ``executemany`` steps through and
-        takes it back afterwards; while request threads of the same process build pages, each
-        of those hand-overs waits for a thread switch, so a page's 150 rows cost ~150 us
-        each instead of ~13. One statement per chunk steps once.
-        """
-        head, _, group = statement.partition(" VALUES ")
-        width = len(_ROW_COLUMNS)
-        chunk = max(1, min(_SQLITE_ROWS_PER_INSERT, _sqlite_max_variables() // width))
-        for start in range(0, len(params), chunk):
-            part = params[start : start + chunk]
-            text = self._multi_row.get(len(part))
-            if text is None:  # at most one text per chunk length: never more than `chunk`
-                text = f"{head} VALUES {','.join([group] * len(part))}"
-                self._multi_row[len(part)] = text
-            flat = tuple(chain.from_iterable(part))
-            conn.exec_driver_sql(text, flat)
 
     def remember(self, refs: Iterable[str]) -> None:
         """Note feature bodies as stored (their transaction committed): not written again."""
@@ -927,7 +906,7 @@ class DecisionLog:
         """
         dialect = conn.dialect
         stamp = rewards.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
-        chunk = max(1, min(_REWARDS_PER_INSERT, _sqlite_max_variables() // 3))
+        chunk = max(1, min(_REWARDS_PER_INSERT, max_variables() // 3))
         inserted: set[str] = set()
         for start in range(0, len(items), chunk):
             part = items[start : start + chunk]
@@ -1367,11 +1346,6 @@ def _check_decision(decision: Decision) -> None:
         )
     if decision.created_at.tzinfo is None:
         raise ValueError(f"decision {decision.event_id!r}: created_at must be timezone-aware")
-
-
-def _sqlite_max_variables() -> int:
-    """Bound parameters one SQLite statement may hold (32766 since SQLite 3.32, 999 before)."""
-    return 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 
 def _is_ref(value: Any) -> bool:

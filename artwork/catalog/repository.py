@@ -7,6 +7,7 @@ drop it when another process changes the catalogue (:mod:`artwork.catalog.cache`
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from artwork.catalog.schema import (
     variant_images,
     variants,
 )
+from artwork.catalog.sqlite_rows import MultiRowInsert
 from artwork.domain import Interaction, RowImpression, Title, Variant, VariantCrop, VariantStatus
 from artwork.errors import StorageError, TitleExistsError, TitleNotFoundError, VariantNotFoundError
 
@@ -369,9 +371,34 @@ class Catalog:
         ]
 
 
+#: The columns homepage rows are written with (``id`` is assigned by the database).
+_IMPRESSION_COLUMNS = (
+    "impression_id",
+    "created_at",
+    "user_id",
+    "selector",
+    "model_version",
+    "position",
+    "row_id",
+    "source",
+    "score",
+    "title_ids",
+    "features",
+)
+_impression_inserts: dict[str, tuple[MultiRowInsert, tuple[int, ...], Any]] = {}
+
+
 def write_impressions(conn: Connection, rows: Sequence[RowImpression]) -> None:
-    """Insert served homepage rows in the caller's transaction (the group-commit writer's)."""
+    """Insert served homepage rows in the caller's transaction (the group-commit writer's).
+
+    On SQLite a page's ~10 rows go in as one statement with their JSON written here
+    (:mod:`artwork.catalog.sqlite_rows`): SQLAlchemy's per-row processing and sqlite3's
+    per-row hand-over of the interpreter lock cost about twice the insert.
+    """
     if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        _write_impressions_sqlite(conn, rows)
         return
     conn.execute(
         insert(homepage_impressions),
@@ -392,6 +419,41 @@ def write_impressions(conn: Connection, rows: Sequence[RowImpression]) -> None:
             for r in rows
         ],
     )
+
+
+def _write_impressions_sqlite(conn: Connection, rows: Sequence[RowImpression]) -> None:
+    dialect = conn.dialect
+    plan = _impression_inserts.get(dialect.name)
+    if plan is None:
+        compiled = insert(homepage_impressions).compile(
+            dialect=dialect, column_keys=list(_IMPRESSION_COLUMNS)
+        )
+        order = tuple(_IMPRESSION_COLUMNS.index(n) for n in compiled.positiontup or ())
+        stamp = homepage_impressions.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+        plan = (MultiRowInsert(str(compiled), len(order)), order, stamp)
+        _impression_inserts[dialect.name] = plan
+    inserter, order, stamp = plan
+    stamped: dict[datetime, Any] = {}  # a page's rows share one time
+    values = []
+    for r in rows:
+        at = stamped.get(r.created_at)
+        if at is None:
+            at = stamped[r.created_at] = stamp(r.created_at) if stamp else r.created_at
+        row = (
+            r.impression_id,
+            at,
+            r.user_id,
+            r.selector,
+            r.model_version,
+            r.position,
+            r.row_id,
+            r.source,
+            r.score,
+            json.dumps(list(r.title_ids), separators=(",", ":"), ensure_ascii=False),
+            json.dumps(dict(r.features), separators=(",", ":"), ensure_ascii=False),
+        )
+        values.append(tuple(row[i] for i in order))
+    inserter.execute(conn, values)
 
 
 def _title(row: RowMapping) -> Title:
