@@ -16,9 +16,9 @@ import re
 import threading
 from typing import Any
 
-from artwork.api.routes.artwork_urls import image_path, media_url_under
+from artwork.api.routes.artwork_urls import artwork_json
 from artwork.domain import Title, Variant
-from artwork.page_assembly import ArtworkPage
+from artwork.page_assembly import ArtworkChoice, ArtworkPage
 
 ITEMS_KEPT = 100_000
 """Items (title, variant, aspect, base URL) whose encoded text is kept; the cache starts over
@@ -64,7 +64,7 @@ class PageEncoder:
                     or known[2] != aspect
                     or known[3] != base_url
                 ):
-                    known = self._remember(variant, title, aspect, base_url)
+                    known = self._remember(choice, aspect, base_url)
                 if i:
                     parts.append(",")
                 parts.append(known[4])
@@ -75,22 +75,19 @@ class PageEncoder:
         return "".join(parts).encode("utf-8")
 
     def _remember(
-        self, variant: Variant, title: Title, aspect: str | None, base_url: str
+        self, choice: ArtworkChoice, aspect: str | None, base_url: str
     ) -> tuple[Variant, Title, str | None, str, str]:
         head: dict[str, Any] = {
-            "title_id": title.title_id,
-            "name": title.name,
-            "artwork": {
-                "variant_id": variant.variant_id,
-                "url": media_url_under(base_url, image_path(variant, aspect)),
-                "event_id": None,
-            },
+            "title_id": choice.title.title_id,
+            "name": choice.title.name,
+            # The route's artwork object, its event id left to each page.
+            "artwork": artwork_json(base_url, choice, aspect) | {"event_id": None},
         }
         text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
         # Everything up to the event id's value: the text ends with `null}}`.
-        entry = (variant, title, aspect, base_url, text[: -len("null}}")])
+        entry = (choice.variant, choice.title, aspect, base_url, text[: -len("null}}")])
         with self._lock:
             if len(self._items) >= ITEMS_KEPT:
                 self._items.clear()
-            self._items[id(variant)] = entry
+            self._items[id(choice.variant)] = entry
         return entry
