@@ -112,33 +112,31 @@ class CatalogCache:
         seen = self._plays_seen
         try:
             if seen is None:  # where the plays stand: no members to read
-                counter, newest, members = self.catalog.plays_since(0, 0)
+                looked = self.catalog.plays_since(0, 0)
             else:
-                counter, newest, members = self.catalog.plays_since(
-                    seen[1], MEMBERS_DROPPED_ONE_BY_ONE + 1
-                )
+                looked = self.catalog.plays_since(seen[1], MEMBERS_DROPPED_ONE_BY_ONE + 1)
         except ArtworkError:
-            with self._lock:  # cannot tell who played: drop everyone's, look again next poll
-                self._plays = {}
-                self._plays_seen = None
-                self._plays_dropped += 1
-                self._generation += 1
-            return
+            looked = None  # cannot tell who played: everyone's, and look afresh next poll
         with self._lock:
-            self._plays_seen = (counter, newest)
-            if seen is None:
-                if self._plays:  # a look that failed before: what is cached may be stale
-                    self._plays = {}
-                    self._plays_dropped += 1
-                    self._generation += 1
-                return
-            if counter == seen[0]:
-                return
-            if len(members) == counter - seen[0] and len(members) <= MEMBERS_DROPPED_ONE_BY_ONE:
-                for user_id in members:
-                    self._plays.pop(user_id, None)
+            changed: list[str] | None = None  # None: every member's
+            if looked is None:
+                self._plays_seen = None
             else:
+                counter, newest, members = looked
+                self._plays_seen = (counter, newest)
+                if seen is None:
+                    if not self._plays:
+                        return
+                    # else a look that failed before: what is cached may be stale
+                elif counter == seen[0]:
+                    return
+                elif len(members) == counter - seen[0] <= MEMBERS_DROPPED_ONE_BY_ONE:
+                    changed = members
+            if changed is None:
                 self._plays = {}
+            else:
+                for user_id in changed:
+                    self._plays.pop(user_id, None)
             self._plays_dropped += 1
             self._generation += 1
 
