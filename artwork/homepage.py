@@ -272,12 +272,18 @@ class HomepageService:
 
     def _fit(self, generation: int, catalog: int) -> None:
         """Fit on the catalogue if its counts moved (the caller holds the lock)."""
-        version = (self.catalog.count_titles(), self.catalog.count_interactions())
-        if self._builder is None or self._fitted_on != version:
-            snapshot = catalog_snapshot(self.catalog, self._clock())
-            self._builder = self._factory().fit(snapshot)
-            self._fitted_on = version
+        version, builder = self._fitted_if_moved()
+        if builder is not None:
+            self._builder, self._fitted_on = builder, version
         self._fitted_generation, self._fitted_catalog = generation, catalog
+
+    def _fitted_if_moved(self) -> tuple[tuple[int, int], PageBuilder | None]:
+        """The catalogue's counts, and a builder fitted on it if they moved since the last
+        fit (or there is none yet)."""
+        version = (self.catalog.count_titles(), self.catalog.count_interactions())
+        if self._builder is not None and self._fitted_on == version:
+            return version, None
+        return version, self._factory().fit(catalog_snapshot(self.catalog, self._clock()))
 
     def _refit_later(self, generation: int, catalog: int) -> None:
         """Start a refit for new plays unless one runs or one started within ``refit_s``
@@ -294,10 +300,7 @@ class HomepageService:
 
     def _refit_now(self, generation: int, catalog: int) -> None:
         try:
-            version = (self.catalog.count_titles(), self.catalog.count_interactions())
-            builder = None
-            if version != self._fitted_on:
-                builder = self._factory().fit(catalog_snapshot(self.catalog, self._clock()))
+            version, builder = self._fitted_if_moved()
         except (ArtworkError, SQLAlchemyError) as exc:
             _logger.warning("cannot refit the ranking on new plays (serving the last): %s", exc)
             return
