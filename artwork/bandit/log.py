@@ -54,6 +54,7 @@ from sqlalchemy.schema import CreateIndex
 
 from artwork.bandit.decision_counts import DecisionCounts
 from artwork.bandit.model_store import Checkpoint, LearnerState, ModelStore
+from artwork.catalog.bulk_insert import InsertPlan, MultiRowInsert, compile_insert, max_variables
 from artwork.catalog.database import storage_errors
 from artwork.catalog.schema import (
     UTCDateTime,
@@ -62,7 +63,6 @@ from artwork.catalog.schema import (
     decisions,
     rewards,
 )
-from artwork.catalog.sqlite_rows import MultiRowInsert, max_variables
 from artwork.domain import Decision, DecisionConfig, Reward
 from artwork.errors import (
     ConflictError,
@@ -137,7 +137,7 @@ _COMPRESSED = "z"  # a stored body starting with this is base64 of zlib data; JS
 _WITH_OTHER = "0"
 """Stored (JSON ``0``) in a column whose content is part of another column's body."""
 _SQLITE_ROWS = 200
-"""Decision rows per SQLite INSERT statement (:mod:`artwork.catalog.sqlite_rows`)."""
+"""Decision rows per SQLite INSERT statement (:mod:`artwork.catalog.bulk_insert`)."""
 _REWARDS_PER_INSERT = 500
 """Rewards per INSERT statement (three bound values each: far below any database's limit)."""
 
@@ -226,7 +226,7 @@ class DecisionLog:
         self._ref_of: dict[str, dict[Any, tuple[Any, str, str]]] = {k: {} for k in _REFS_KEPT}
         # Per dialect: the compiled insert of decision rows, its parameter order, the
         # created_at processor (see _insert_rows).
-        self._insert_plans: dict[str, tuple[str, tuple[int, ...] | None, Any]] = {}
+        self._insert_plans: dict[str, InsertPlan] = {}
         self._multi_row: MultiRowInsert | None = None  # SQLite's decision rows
         self._reward_inserts: dict[int, str] = {}  # ... and of rewards
         # Per dialect: the text of _LAST_SHOWN, its parameter order, the since processor.
@@ -333,14 +333,7 @@ class DecisionLog:
         dialect = conn.dialect
         plan = self._insert_plans.get(dialect.name)
         if plan is None:
-            compiled = insert(decisions).compile(dialect=dialect, column_keys=list(_ROW_COLUMNS))
-            order = (
-                tuple(_ROW_COLUMNS.index(name) for name in compiled.positiontup or ())
-                if compiled.positional
-                else None
-            )
-            stamp = decisions.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-            plan = (str(compiled), order, stamp)
+            plan = compile_insert(decisions, _ROW_COLUMNS, dialect, "created_at")
             self._insert_plans[dialect.name] = plan
         statement, order, stamp = plan
         if stamp is not None:

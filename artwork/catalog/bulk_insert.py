@@ -1,21 +1,50 @@
-"""Many rows per SQLite ``INSERT ... VALUES (...), (...)`` statement.
+"""Writing many rows at once: a table's INSERT compiled once per dialect, and many rows per
+SQLite ``INSERT ... VALUES (...), (...)`` statement.
 
-Python's sqlite3 releases the interpreter lock around every row ``executemany`` steps through
-and takes it back afterwards; while request threads of the same process build pages, each of
-those hand-overs waits for a thread switch, so a page's 150 decision rows cost ~150 us each
-instead of ~13. One statement per chunk of rows steps once. The group-commit writer inserts
-decisions and homepage rows this way.
+The group-commit writer inserts a page's ~150 decisions and ~10 homepage rows with their JSON
+written already: SQLAlchemy's per-row parameter processing (a ``json.dumps`` per JSON column)
+cost more than the insert itself. And Python's sqlite3 releases the interpreter lock around
+every row ``executemany`` steps through and takes it back afterwards; while request threads
+of the same process build pages, each of those hand-overs waits for a thread switch, so a
+page's 150 decision rows cost ~150 us each instead of ~13. One statement per chunk of rows
+steps once.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy.engine import Connection
+from sqlalchemy import Table, insert
+from sqlalchemy.engine import Connection, Dialect
+
+
+class InsertPlan(NamedTuple):
+    """A table's INSERT of some columns, compiled for one dialect."""
+
+    statement: str
+    #: Each parameter's column, as a position in the columns given; None: named parameters.
+    order: tuple[int, ...] | None
+    #: The time column's bind processor (None: the driver takes datetimes as they are).
+    stamp: Callable[[Any], Any] | None
+
+
+def compile_insert(
+    table: Table, columns: Sequence[str], dialect: Dialect, time_column: str
+) -> InsertPlan:
+    """``INSERT INTO table (columns...)`` for ``dialect``, with the processor of
+    ``time_column`` (applied once per distinct time by the caller)."""
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
+    order = (
+        tuple(columns.index(name) for name in compiled.positiontup or ())
+        if compiled.positional
+        else None
+    )
+    stamp = table.c[time_column].type.dialect_impl(dialect).bind_processor(dialect)
+    return InsertPlan(str(compiled), order, stamp)
 
 
 def max_variables() -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, true, up
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from artwork.catalog.bulk_insert import InsertPlan, MultiRowInsert, compile_insert
 from artwork.catalog.counters import CATALOG, INTERACTIONS, bump_counter, read_counters
 from artwork.catalog.database import storage_errors
 from artwork.catalog.schema import (
@@ -28,7 +29,6 @@ from artwork.catalog.schema import (
     variant_images,
     variants,
 )
-from artwork.catalog.sqlite_rows import MultiRowInsert
 from artwork.domain import Interaction, RowImpression, Title, Variant, VariantCrop, VariantStatus
 from artwork.errors import StorageError, TitleExistsError, TitleNotFoundError, VariantNotFoundError
 
@@ -385,14 +385,14 @@ _IMPRESSION_COLUMNS = (
     "title_ids",
     "features",
 )
-_impression_inserts: dict[str, tuple[MultiRowInsert, tuple[int, ...], Any]] = {}
+_impression_inserts: dict[str, tuple[MultiRowInsert, InsertPlan]] = {}
 
 
 def write_impressions(conn: Connection, rows: Sequence[RowImpression]) -> None:
     """Insert served homepage rows in the caller's transaction (the group-commit writer's).
 
     On SQLite a page's ~10 rows go in as one statement with their JSON written here
-    (:mod:`artwork.catalog.sqlite_rows`): SQLAlchemy's per-row processing and sqlite3's
+    (:mod:`artwork.catalog.bulk_insert`): SQLAlchemy's per-row processing and sqlite3's
     per-row hand-over of the interpreter lock cost about twice the insert.
     """
     if not rows:
@@ -423,16 +423,13 @@ def write_impressions(conn: Connection, rows: Sequence[RowImpression]) -> None:
 
 def _write_impressions_sqlite(conn: Connection, rows: Sequence[RowImpression]) -> None:
     dialect = conn.dialect
-    plan = _impression_inserts.get(dialect.name)
-    if plan is None:
-        compiled = insert(homepage_impressions).compile(
-            dialect=dialect, column_keys=list(_IMPRESSION_COLUMNS)
-        )
-        order = tuple(_IMPRESSION_COLUMNS.index(n) for n in compiled.positiontup or ())
-        stamp = homepage_impressions.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
-        plan = (MultiRowInsert(str(compiled), len(order)), order, stamp)
-        _impression_inserts[dialect.name] = plan
-    inserter, order, stamp = plan
+    found = _impression_inserts.get(dialect.name)
+    if found is None:
+        plan = compile_insert(homepage_impressions, _IMPRESSION_COLUMNS, dialect, "created_at")
+        found = (MultiRowInsert(plan.statement, len(_IMPRESSION_COLUMNS)), plan)
+        _impression_inserts[dialect.name] = found
+    inserter, (_, order, stamp) = found
+    assert order is not None  # SQLite's parameters are positional
     stamped: dict[datetime, Any] = {}  # a page's rows share one time
     values = []
     for r in rows:
